@@ -1,0 +1,31 @@
+#!/bin/sh
+# Start one mail provider: apply the role's settings that the harness copied
+# into /etc/starttls-lab, start Dovecot, then run Postfix in the foreground
+# so its log (maillog_file = /dev/stdout) is the container's log.
+set -eu
+LAB=/etc/starttls-lab
+
+if [ ! -f "$LAB/role.cf" ]; then
+  echo "starttls-lab: $LAB/role.cf is missing; the harness copies it before start" >&2
+  exit 64
+fi
+
+# role.cf: one "parameter = value" per line.
+set --
+while IFS= read -r line || [ -n "$line" ]; do
+  case "$line" in ''|'#'*) continue ;; esac
+  set -- "$@" "$line"
+done < "$LAB/role.cf"
+[ "$#" -gt 0 ] && postconf -e "$@"
+
+if [ -f "$LAB/master.cf.append" ]; then
+  cat "$LAB/master.cf.append" >> /etc/postfix/master.cf
+fi
+
+# The role's configuration is the baseline every scenario resets to.
+cp /etc/postfix/main.cf /etc/postfix/main.cf.lab-role
+cp /etc/postfix/master.cf /etc/postfix/master.cf.lab-role
+chmod 0600 "$LAB"/tls/*.key 2>/dev/null || true
+
+dovecot
+exec postfix start-fg

@@ -1,0 +1,157 @@
+/**
+ * Follows one submitted message through the world until it settles, waiting
+ * only on events: the providers' status lines, the queue, and the mailbox of
+ * whoever should now hold it (Bob's, or Alice's for a bounce). Returns the
+ * Observation; throws when the message cannot be accounted for.
+ */
+import type { Observation, TlsObservation } from "../observe/types.js";
+import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLog.js";
+import { parsePostqueueJson } from "../observe/queue.js";
+import { findSmtpReceived, transportFromReceived } from "../observe/receivedHeader.js";
+import { relayTrail, type RelayTrail } from "../observe/relayTrail.js";
+import type { Role } from "../scenario/types.js";
+import { otherRole, PROVIDERS } from "../world/providers.js";
+import type { MailWorld, Provider } from "../world/world.js";
+import type { SubmissionResult } from "./alice.js";
+import { headerValues } from "./headers.js";
+import { findInInbox } from "./mailbox.js";
+import type { MarkedMessage } from "./message.js";
+
+export type LogCursors = Record<Role, number>;
+
+const STATUS_TIMEOUT_MS = 30_000;
+const MAX_HOPS = 3;
+
+/** Which provider hosts an address's mailbox (undefined outside the world). */
+function mailboxHost(address: string): Role | undefined {
+  const domain = address.split("@")[1]?.toLowerCase();
+  return (Object.keys(PROVIDERS) as Role[]).find((role) => PROVIDERS[role].domain === domain);
+}
+
+/** Wait for the status line of `queueId` in one provider's log, then read that message's trail. */
+async function settle(provider: Provider, queueId: string, from: number): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
+  await provider.log.waitFor(
+    (line) => {
+      const event = parseLogLine(line);
+      return event?.kind === "delivery" && event.queueId === queueId;
+    },
+    { from, timeoutMs: STATUS_TIMEOUT_MS, what: `a status line for queue ID ${queueId}` },
+  );
+  const events = parseLog(provider.log.since(from).join("\n"));
+  const trail = relayTrail(events, queueId);
+  const final =
+    trail.final ?? events.filter((event): event is DeliveryEvent => event.kind === "delivery" && event.queueId === queueId).at(-1);
+  if (!final) throw new Error(`no status line for queue ID ${queueId} in the ${provider.identity.role}'s log`);
+  return { final, trail };
+}
+
+interface Hop {
+  role: Role;
+  queueId: string;
+  final: DeliveryEvent;
+  trail: RelayTrail;
+}
+
+/** Follow a queue ID from provider to provider until it is stored, held or bounced. */
+async function followHops(world: MailWorld, role: Role, queueId: string, cursors: LogCursors): Promise<Hop[]> {
+  const hops: Hop[] = [];
+  let current: { role: Role; queueId: string } | undefined = { role, queueId };
+  while (current) {
+    if (hops.length === MAX_HOPS) throw new Error(`message still travelling after ${MAX_HOPS} hops: ${hops.map((hop) => hop.role).join(" → ")}`);
+    const { final, trail } = await settle(world.provider(current.role), current.queueId, cursors[current.role]);
+    hops.push({ role: current.role, queueId: current.queueId, final, trail });
+    const relayedOn = final.status === "sent" && final.service !== "lmtp" && final.remoteQueueId;
+    current = relayedOn ? { role: otherRole(current.role), queueId: final.remoteQueueId! } : undefined;
+  }
+  return hops;
+}
+
+function tlsOf(trail: RelayTrail): TlsObservation | undefined {
+  if (!trail.tls) return undefined;
+  return {
+    version: trail.tls.version,
+    cipher: trail.tls.cipher,
+    trust: trail.tls.trust,
+    ...(trail.peerCertificate ? { peerName: trail.peerCertificate.subjectCN } : {}),
+  };
+}
+
+async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: Hop[], evidence: string[]): Promise<Observation> {
+  const last = hops.at(-1)!;
+  const holder = world.provider(last.role);
+  const found = await findInInbox(holder, world.caCertPem, { name: "Message-ID", value: message.messageId });
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one copy of ${message.messageId} in ${holder.identity.mailbox}'s inbox, found ${found.length}`);
+  }
+  const received = findSmtpReceived(headerValues(found[0]!.source, "Received"), holder.identity.smtpHost);
+  if (!received) throw new Error(`no Received header by ${holder.identity.smtpHost} on the delivered message`);
+  const transport = transportFromReceived(received);
+  evidence.push(`${holder.identity.mailbox}'s inbox: Received: from ${received.from} by ${received.by} with ${received.with}`);
+
+  // The relay hop's TLS facts come from the sending Postfix's log; a
+  // message submitted straight to the receiver's port 25 has no relay hop.
+  const relayHop = hops.length > 1 ? hops[hops.length - 2]! : undefined;
+  const tls = relayHop ? tlsOf(relayHop.trail) : received.tls ? { ...received.tls, trust: "verified" as const } : undefined;
+  if (relayHop && (tls !== undefined) !== (transport === "tls")) {
+    throw new Error(
+      `the two witnesses disagree: the ${relayHop.role}'s log ${tls ? "shows" : "shows no"} TLS session, ` +
+        `but the Received header says "with ${received.with}"`,
+    );
+  }
+  return { outcome: "delivered", transport, ...(transport === "tls" && tls ? { tls } : {}), evidence };
+}
+
+async function observeDeferred(world: MailWorld, hop: Hop, evidence: string[]): Promise<Observation> {
+  const queued = parsePostqueueJson(await world.provider(hop.role).queueJson()).find((entry) => entry.queueId === hop.queueId);
+  if (!queued) throw new Error(`the ${hop.role} logged ${hop.queueId} as deferred, but it is not in its queue`);
+  const reason = queued.recipients.find((recipient) => recipient.delayReason)?.delayReason ?? hop.final.detail;
+  evidence.push(`${hop.role} queue: ${hop.queueId} in ${queued.queueName}: ${reason}`);
+  return { outcome: "deferred", reason, evidence };
+}
+
+async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop, cursors: LogCursors, evidence: string[]): Promise<Observation> {
+  const provider = world.provider(hop.role);
+  const notice = await provider.log.waitFor(
+    (line) => {
+      const event = parseLogLine(line);
+      return event?.kind === "nonDeliveryNotice" && event.queueId === hop.queueId;
+    },
+    { from: cursors[hop.role], timeoutMs: STATUS_TIMEOUT_MS, what: `the non-delivery notification for ${hop.queueId}` },
+  );
+  const noticeEvent = parseLogLine(notice.line);
+  if (noticeEvent?.kind !== "nonDeliveryNotice") throw new Error(`unexpected bounce notice: ${notice.line}`);
+  evidence.push(notice.line);
+  const ndrHops = await followHops(world, hop.role, noticeEvent.ndrQueueId, cursors);
+  const ndrLast = ndrHops.at(-1)!;
+  if (ndrLast.final.status !== "sent") throw new Error(`the bounce for ${message.messageId} was not delivered: ${ndrLast.final.line}`);
+  const ndrMessageId = ndrHops[0]!.trail.messageId;
+  const senderRole = mailboxHost(message.spec.from);
+  if (!ndrMessageId || senderRole !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
+  const inbox = await findInInbox(world.provider(senderRole), world.caCertPem, { name: "Message-ID", value: `<${ndrMessageId}>` });
+  const report = inbox.find((found) => found.source.includes(message.messageId));
+  if (!report) throw new Error(`no non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox`);
+  evidence.push(`${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`);
+  return { outcome: "bounced", reason: hop.final.detail, evidence };
+}
+
+export async function followMessage(world: MailWorld, message: MarkedMessage, submission: SubmissionResult, cursors: LogCursors): Promise<Observation> {
+  if (!submission.accepted) {
+    return {
+      outcome: "rejected",
+      reason: submission.response,
+      evidence: [`${message.spec.via.provider} port ${message.spec.via.port} refused${submission.command ? ` ${submission.command}` : ""}: ${submission.response}`],
+    };
+  }
+  const hops = await followHops(world, message.spec.via.provider, submission.queueId, cursors);
+  const evidence = hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]);
+  const last = hops.at(-1)!;
+  switch (last.final.status) {
+    case "sent":
+      return observeDelivered(world, message, hops, evidence);
+    case "deferred":
+      return observeDeferred(world, last, evidence);
+    case "bounced":
+    case "expired":
+      return observeBounced(world, message, last, cursors, evidence);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Reading a mailbox as its owner would: imapflow over IMAPS (993), trusting
+ * only the harness CA and checking the server's name. Used for Bob's inbox
+ * and for the bounces in Alice's.
+ */
+import { ImapFlow } from "imapflow";
+import type { Provider } from "../world/world.js";
+
+export interface FoundMessage {
+  uid: number;
+  /** The raw RFC 5322 message. */
+  source: string;
+}
+
+/** The messages in the owner's INBOX whose header `name` contains `value`. */
+export async function findInInbox(provider: Provider, caCertPem: string, header: { name: string; value: string }): Promise<FoundMessage[]> {
+  const client = new ImapFlow({
+    host: "127.0.0.1",
+    port: provider.imapsPort,
+    secure: true,
+    auth: { user: provider.identity.mailbox, pass: provider.password },
+    tls: { ca: [caCertPem], servername: provider.identity.imapHost, minVersion: "TLSv1.2" },
+    logger: false,
+  });
+  await client.connect();
+  try {
+    const lock = await client.getMailboxLock("INBOX");
+    try {
+      const uids = (await client.search({ header: { [header.name]: header.value } }, { uid: true })) || [];
+      const found: FoundMessage[] = [];
+      for (const uid of uids) {
+        const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
+        if (message && message.source) found.push({ uid, source: message.source.toString("utf8") });
+      }
+      return found;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Compares what a scenario expected with what the harness observed.
+ *
+ * - The outcome must be equal. When it is not, that is the only difference
+ *   reported (its observed text carries the observed reason): the other
+ *   fields would only repeat it.
+ * - delivered: the transport must be equal; when TLS was expected, each
+ *   given tls field must be equal (version exact, trust exact, peerName
+ *   case-insensitive) and the cipher must match its TextMatcher. A missing
+ *   observed value is reported as "none".
+ * - deferred, bounced, rejected: the reason, when given, must match its
+ *   TextMatcher.
+ */
+import type { Observation } from "../observe/types.js";
+import type { Expectation, TlsExpectation } from "../scenario/types.js";
+import type { Difference, Verdict } from "./types.js";
+import { describeMatcher, matchText } from "./matchText.js";
+
+const NONE = "none";
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+function tlsDifferences(expected: TlsExpectation, observed: Observation): Difference[] {
+  const differences: Difference[] = [];
+  const tls = observed.tls;
+  if (expected.version !== undefined && tls?.version !== expected.version) {
+    differences.push({ field: "tls.version", expected: expected.version, observed: tls?.version ?? NONE });
+  }
+  if (expected.trust !== undefined && tls?.trust !== expected.trust) {
+    differences.push({ field: "tls.trust", expected: expected.trust, observed: tls?.trust ?? NONE });
+  }
+  if (
+    expected.peerName !== undefined &&
+    (tls?.peerName === undefined || tls.peerName.toLowerCase() !== expected.peerName.toLowerCase())
+  ) {
+    differences.push({ field: "tls.peerName", expected: expected.peerName, observed: tls?.peerName ?? NONE });
+  }
+  if (expected.cipher !== undefined && (tls === undefined || !matchText(expected.cipher, tls.cipher))) {
+    differences.push({ field: "tls.cipher", expected: describeMatcher(expected.cipher), observed: tls?.cipher ?? NONE });
+  }
+  return differences;
+}
+
+/** Judges one observation against one expectation. */
+export function judge(expect: Expectation, observed: Observation): Verdict {
+  const differences: Difference[] = [];
+
+  if (observed.outcome !== expect.outcome) {
+    const reason = observed.reason === undefined ? "" : oneLine(observed.reason);
+    differences.push({
+      field: "outcome",
+      expected: expect.outcome,
+      observed: reason === "" ? observed.outcome : `${observed.outcome}: ${reason}`,
+    });
+    return { passed: false, differences };
+  }
+
+  if (expect.outcome === "delivered") {
+    if (observed.transport !== expect.transport) {
+      differences.push({ field: "transport", expected: expect.transport, observed: observed.transport ?? NONE });
+    }
+    if (expect.transport === "tls" && expect.tls) differences.push(...tlsDifferences(expect.tls, observed));
+  } else if (expect.reason) {
+    if (observed.reason === undefined || !matchText(expect.reason, observed.reason)) {
+      differences.push({
+        field: "reason",
+        expected: describeMatcher(expect.reason),
+        observed: observed.reason ?? NONE,
+      });
+    }
+  }
+
+  return { passed: differences.length === 0, differences };
+}

@@ -1,0 +1,255 @@
+/**
+ * Parses the Postfix log lines the harness needs, one line at a time, into a
+ * discriminated union of events. Everything else (Dovecot lines, TLS debug
+ * chatter, anvil statistics, …) parses to null.
+ *
+ * Line format, as `maillog_file = /dev/stdout` writes it in our containers:
+ *   `Nov 27 22:47:19 smtp postfix/smtp[112]: <message>`
+ * The program may carry a syslog_name prefix (`postfix/submissions/smtpd`);
+ * `service` is its last segment (`smtpd`).
+ */
+import type { Trust } from "../scenario/types.js";
+
+/** Fields every event carries. */
+export interface LogLineBase {
+  /** The raw line, as logged (without a trailing newline). */
+  line: string;
+  /** The timestamp as logged, e.g. "Nov 27 22:47:19". */
+  time: string;
+  /** The host name in the line, e.g. "smtp". */
+  host: string;
+  /** The full program name, e.g. "postfix/submissions/smtpd". */
+  program: string;
+  /** The program's last segment, e.g. "smtpd", "smtp", "lmtp", "error", "cleanup". */
+  service: string;
+  pid: number;
+}
+
+/** Client side: `Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher …`. */
+export interface TlsEstablishedEvent extends LogLineBase {
+  kind: "tlsEstablished";
+  trust: Trust;
+  /** e.g. "mx.iroco.test[172.18.0.3]:25" */
+  peer: string;
+  /** e.g. "mx.iroco.test" */
+  peerHost: string;
+  /** e.g. "TLSv1.3" */
+  version: string;
+  /** e.g. "TLS_AES_256_GCM_SHA384" */
+  cipher: string;
+}
+
+/** Server side: `Anonymous TLS connection established from unknown[172.18.0.1]: TLSv1.3 with cipher …`. */
+export interface SmtpdTlsEvent extends LogLineBase {
+  kind: "smtpdTls";
+  trust: Trust;
+  /** e.g. "m-sender.manualnet[172.18.0.2]" */
+  client: string;
+  version: string;
+  cipher: string;
+}
+
+/** With `smtp_tls_loglevel` including `peercert`: `mx.iroco.test[172.18.0.3]:25: subject_CN=…, issuer_CN=…, fingerprint=…, pkey_fingerprint=…`. */
+export interface PeerCertificateEvent extends LogLineBase {
+  kind: "peerCertificate";
+  peer: string;
+  subjectCN: string;
+  issuerCN: string;
+  fingerprint: string;
+  pkeyFingerprint: string;
+}
+
+export type DeliveryStatus = "sent" | "deferred" | "bounced" | "expired";
+
+/** A recipient's status line: `QUEUEID: to=<…>, relay=…, …, dsn=X.Y.Z, status=… (TEXT)`. */
+export interface DeliveryEvent extends LogLineBase {
+  kind: "delivery";
+  queueId: string;
+  to: string;
+  origTo?: string;
+  /** e.g. "mx.iroco.test[172.18.0.3]:25", "smtp.infomaniak.test[private/dovecot-lmtp]", "none" */
+  relay: string;
+  /** Present when the smtp client reused a cached connection (then it may log no TLS line of its own). */
+  connUse?: number;
+  dsn: string;
+  status: DeliveryStatus;
+  /** The text in the outer parentheses, e.g. "250 2.0.0 Ok: queued as 2426C178491". */
+  detail: string;
+  /** For status=sent: the next hop's queue id, from "queued as XYZ". */
+  remoteQueueId?: string;
+}
+
+/**
+ * The smtp/lmtp client gave up on one server session for this message but
+ * keeps the recipients for another server or for a plaintext retry:
+ * `QUEUEID: Cannot start TLS: handshake failure`. Postfix logs these with
+ * msg_info("%s: %s", queue_id, reason) in smtp_bulk_fail (smtp_trouble.c);
+ * the format comes from the Postfix source, not from one of our captures.
+ */
+export interface SessionAbandonedEvent extends LogLineBase {
+  kind: "sessionAbandoned";
+  queueId: string;
+  reason: string;
+}
+
+/** `postfix/bounce[271]: D674E178002: sender non-delivery notification: E8A45178073`. */
+export interface NonDeliveryNoticeEvent extends LogLineBase {
+  kind: "nonDeliveryNotice";
+  queueId: string;
+  /** The queue id of the bounce message (NDR) sent back to the sender. */
+  ndrQueueId: string;
+}
+
+/** `postfix/cleanup[111]: 0CDCF178411: message-id=<m1.1795819638894@infomaniak.test>`. */
+export interface MessageIdEvent extends LogLineBase {
+  kind: "messageId";
+  queueId: string;
+  /** The id without its angle brackets, e.g. "m1.1795819638894@infomaniak.test". */
+  messageId: string;
+}
+
+/** `postfix/master[1]: reload -- version 3.7.11, configuration /etc/postfix`. */
+export interface ReloadedEvent extends LogLineBase {
+  kind: "reloaded";
+  version: string;
+  configDir: string;
+}
+
+/** `postfix/master[1]: daemon started -- version 3.7.11, configuration /etc/postfix`. */
+export interface StartedEvent extends LogLineBase {
+  kind: "started";
+  version: string;
+  configDir: string;
+}
+
+export type PostfixEvent =
+  | TlsEstablishedEvent
+  | SmtpdTlsEvent
+  | PeerCertificateEvent
+  | DeliveryEvent
+  | SessionAbandonedEvent
+  | NonDeliveryNoticeEvent
+  | MessageIdEvent
+  | ReloadedEvent
+  | StartedEvent;
+
+const HEADER =
+  /^(?<time>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2}T\S+) (?<host>\S+) (?<program>[^\s[\]]+)\[(?<pid>\d+)\]: (?<msg>.*)$/;
+
+/**
+ * A Postfix queue id: short (hex, `0CDCF178411`) or long
+ * (`enable_long_queue_ids`, vowel-free base 52 with a "z" separator).
+ * Neither shape matches words such as "warning" or "NOQUEUE".
+ */
+const QID = "(?:[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]+)";
+
+const TRUST = "(Verified|Trusted|Untrusted|Anonymous)";
+const TLS_TO = new RegExp(`^${TRUST} TLS connection established to (.+?): (\\S+) with cipher (\\S+)`);
+const TLS_FROM = new RegExp(`^${TRUST} TLS connection established from (.+?): (\\S+) with cipher (\\S+)`);
+const PEER_CERT =
+  /^(.+?): subject_CN=(.*?), issuer_CN=(.*?), fingerprint=([0-9A-Fa-f:]+), pkey_fingerprint=([0-9A-Fa-f:]+)$/;
+const DELIVERY = new RegExp(
+  `^(${QID}): to=<([^>]*)>, (?:orig_to=<([^>]*)>, )?relay=([^,]+), (?:conn_use=(\\d+), )?(?:.*?, )?` +
+    `dsn=(\\d\\.\\d{1,3}\\.\\d{1,3}), status=(sent|deferred|bounced|expired) \\((.*)\\)$`,
+);
+const QUEUED_AS = /queued as ([0-9A-Za-z]+)\)?\s*$/;
+const NDR = new RegExp(`^(${QID}): sender non-delivery notification: (${QID})$`);
+const MESSAGE_ID = new RegExp(`^(${QID}): message-id=(.*)$`);
+const QID_NOTICE = new RegExp(`^(${QID}): (.+)$`);
+const MASTER = /^(reload|daemon started) -- version (\S+), configuration (\S+)$/;
+
+function trustOf(word: string): Trust {
+  return word.toLowerCase() as Trust;
+}
+
+/** Parses one log line into an event, or null when the line is not one we need. */
+export function parseLogLine(rawLine: string): PostfixEvent | null {
+  const line = rawLine.replace(/[\r\n]+$/, "");
+  const head = HEADER.exec(line);
+  if (!head?.groups) return null;
+  const { time, host, program, pid, msg } = head.groups as Record<"time" | "host" | "program" | "pid" | "msg", string>;
+  const service = program.slice(program.lastIndexOf("/") + 1);
+  const base: LogLineBase = { line, time, host, program, service, pid: Number(pid) };
+
+  let m: RegExpExecArray | null;
+
+  if (service === "master") {
+    if ((m = MASTER.exec(msg))) {
+      const kind = m[1] === "reload" ? "reloaded" : "started";
+      return { ...base, kind, version: m[2]!, configDir: m[3]! };
+    }
+    return null;
+  }
+
+  if ((m = TLS_TO.exec(msg))) {
+    const peer = m[2]!;
+    const bracket = peer.indexOf("[");
+    return {
+      ...base,
+      kind: "tlsEstablished",
+      trust: trustOf(m[1]!),
+      peer,
+      peerHost: bracket >= 0 ? peer.slice(0, bracket) : peer,
+      version: m[3]!,
+      cipher: m[4]!,
+    };
+  }
+  if ((m = TLS_FROM.exec(msg))) {
+    return { ...base, kind: "smtpdTls", trust: trustOf(m[1]!), client: m[2]!, version: m[3]!, cipher: m[4]! };
+  }
+  if ((m = PEER_CERT.exec(msg))) {
+    return {
+      ...base,
+      kind: "peerCertificate",
+      peer: m[1]!,
+      subjectCN: m[2]!,
+      issuerCN: m[3]!,
+      fingerprint: m[4]!,
+      pkeyFingerprint: m[5]!,
+    };
+  }
+  if ((m = DELIVERY.exec(msg))) {
+    const event: DeliveryEvent = {
+      ...base,
+      kind: "delivery",
+      queueId: m[1]!,
+      to: m[2]!,
+      relay: m[4]!,
+      dsn: m[6]!,
+      status: m[7] as DeliveryStatus,
+      detail: m[8]!,
+    };
+    if (m[3] !== undefined) event.origTo = m[3];
+    if (m[5] !== undefined) event.connUse = Number(m[5]);
+    if (event.status === "sent") {
+      const queued = QUEUED_AS.exec(event.detail);
+      if (queued) event.remoteQueueId = queued[1]!;
+    }
+    return event;
+  }
+  if (service === "bounce" && (m = NDR.exec(msg))) {
+    return { ...base, kind: "nonDeliveryNotice", queueId: m[1]!, ndrQueueId: m[2]! };
+  }
+  if (service === "cleanup" && (m = MESSAGE_ID.exec(msg))) {
+    const raw = m[2]!.trim();
+    const messageId = raw.startsWith("<") && raw.endsWith(">") ? raw.slice(1, -1) : raw;
+    return { ...base, kind: "messageId", queueId: m[1]!, messageId };
+  }
+  if ((service === "smtp" || service === "lmtp") && (m = QID_NOTICE.exec(msg))) {
+    const reason = m[2]!;
+    // Session set-up notes that are not a failure.
+    if (reason.startsWith("enabling PIX workarounds")) return null;
+    return { ...base, kind: "sessionAbandoned", queueId: m[1]!, reason };
+  }
+  return null;
+}
+
+/** Parses a whole log text (any line endings); lines that are not events are dropped. */
+export function parseLog(text: string): PostfixEvent[] {
+  const events: PostfixEvent[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const event = parseLogLine(line);
+    if (event) events.push(event);
+  }
+  return events;
+}

@@ -1,0 +1,88 @@
+/**
+ * Short human texts for expectations and observations, shared by the console,
+ * JUnit and (later) HTML reporters.
+ */
+import type { Observation } from "../observe/types.js";
+import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
+import type { ScenarioResult } from "./types.js";
+
+/** A matcher as the user wrote it: the substring itself, or `/source/flags`. */
+export function formatMatcher(m: TextMatcher): string {
+  return m.kind === "substring" ? m.text : `/${m.source}/${m.flags}`;
+}
+
+/** A matcher for prose: substrings in quotes, regexes as `/…/`. */
+function quoteMatcher(m: TextMatcher): string {
+  return m.kind === "substring" ? `“${oneLine(m.text)}”` : formatMatcher(m);
+}
+
+/** Collapses newlines, tabs and runs of spaces into single spaces, and trims. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** Cuts a text to at most `max` characters (code points), ending with "…" when cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  if (max <= 0) return "";
+  return chars.slice(0, max - 1).join("").trimEnd() + "…";
+}
+
+function tlsDetails(tls: TlsExpectation): string[] {
+  const parts: string[] = [];
+  if (tls.version !== undefined) parts.push(tls.version);
+  if (tls.trust !== undefined) parts.push(tls.trust);
+  if (tls.peerName !== undefined) parts.push(`certificate ${tls.peerName}`);
+  if (tls.cipher !== undefined) parts.push(`cipher ${quoteMatcher(tls.cipher)}`);
+  return parts;
+}
+
+/** e.g. "delivered over TLS (TLSv1.3, trusted)", "deferred: “TLS is required”", "rejected: /5\.7\.1/". */
+export function describeExpectation(e: Expectation): string {
+  if (e.outcome === "delivered") {
+    if (e.transport === "plaintext") return "delivered in plaintext";
+    const details = e.tls ? tlsDetails(e.tls) : [];
+    return details.length > 0 ? `delivered over TLS (${details.join(", ")})` : "delivered over TLS";
+  }
+  return e.reason ? `${e.outcome}: ${quoteMatcher(e.reason)}` : e.outcome;
+}
+
+/**
+ * e.g. "delivered over TLS (TLSv1.3, trusted)", "delivered in plaintext",
+ * "deferred: TLS is required, but was not offered by host …". Never cut:
+ * tables truncate it themselves.
+ */
+export function describeObservation(o: Observation): string {
+  if (o.outcome === "delivered") {
+    if (o.transport === "plaintext") return "delivered in plaintext";
+    if (o.transport === "tls" || o.tls) {
+      return o.tls ? `delivered over TLS (${o.tls.version}, ${o.tls.trust})` : "delivered over TLS";
+    }
+    return "delivered";
+  }
+  const reason = o.reason === undefined ? "" : oneLine(o.reason);
+  return reason === "" ? o.outcome : `${o.outcome}: ${reason}`;
+}
+
+/** What a result observed, or why nothing was observed. */
+export function describeResultObserved(r: ScenarioResult): string {
+  if (r.observation) return describeObservation(r.observation);
+  return r.error !== undefined ? `no observation (harness error: ${oneLine(r.error)})` : "no observation";
+}
+
+/** A scenario passes only when its verdict holds and the harness raised no error. */
+export function isPassed(r: ScenarioResult): boolean {
+  return r.verdict.passed && r.error === undefined;
+}
+
+/** "340 ms", "1.2 s", "41.3 s", "2 min 05 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "? s";
+  if (ms < 999.5) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const total = Math.round(seconds);
+  const minutes = Math.floor(total / 60);
+  return `${minutes} min ${String(total % 60).padStart(2, "0")} s`;
+}

@@ -1,0 +1,118 @@
+/**
+ * The JSON report, exactly the shape DESIGN.md promises other tools
+ * ("JSON report"); `error` and `differences` are additive extras per scenario.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Difference } from "../judge/types.js";
+import type { Observation } from "../observe/types.js";
+import type { Expectation, Outcome, Transport, Trust } from "../scenario/types.js";
+import { formatMatcher, isPassed } from "./describe.js";
+import type { RunResult, ScenarioResult } from "./types.js";
+
+/** A scenario's expectation, text matchers written as the user wrote them (substring, or "/source/flags"). */
+export interface JsonTlsExpected {
+  version?: string;
+  trust?: Trust;
+  peerName?: string;
+  cipher?: string;
+}
+
+export type JsonExpected =
+  | { outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: string };
+
+/** What was observed; keys the observation lacks are omitted, never null. */
+export interface JsonObserved {
+  outcome: Outcome;
+  transport?: Transport;
+  tls?: { version: string; cipher: string; trust: Trust; peerName?: string };
+  reason?: string;
+  wire?: { plaintextBody: boolean };
+}
+
+export interface JsonScenario {
+  file: string;
+  name: string;
+  passed: boolean;
+  expected: JsonExpected;
+  /** null when the harness observed nothing (then `error` says why). */
+  observed: JsonObserved | null;
+  durationMs: number;
+  /** Extra: the harness failure, when there was one. */
+  error?: string;
+  /** Extra: where observation and expectation differ (empty when they agree). */
+  differences: Difference[];
+}
+
+export interface JsonReport {
+  scenarios: JsonScenario[];
+  summary: { passed: number; failed: number; durationMs: number };
+}
+
+function ms(value: number): number {
+  return Number.isFinite(value) ? Math.round(value) : 0;
+}
+
+export function toJsonExpected(e: Expectation): JsonExpected {
+  if (e.outcome === "delivered") {
+    const out: JsonExpected = { outcome: "delivered", transport: e.transport };
+    if (e.tls) {
+      const tls: JsonTlsExpected = {};
+      if (e.tls.version !== undefined) tls.version = e.tls.version;
+      if (e.tls.trust !== undefined) tls.trust = e.tls.trust;
+      if (e.tls.peerName !== undefined) tls.peerName = e.tls.peerName;
+      if (e.tls.cipher !== undefined) tls.cipher = formatMatcher(e.tls.cipher);
+      out.tls = tls;
+    }
+    return out;
+  }
+  const out: JsonExpected = { outcome: e.outcome };
+  if (e.reason !== undefined) out.reason = formatMatcher(e.reason);
+  return out;
+}
+
+export function toJsonObserved(o: Observation): JsonObserved {
+  const out: JsonObserved = { outcome: o.outcome };
+  if (o.transport !== undefined) out.transport = o.transport;
+  if (o.tls !== undefined) {
+    out.tls = { version: o.tls.version, cipher: o.tls.cipher, trust: o.tls.trust };
+    if (o.tls.peerName !== undefined) out.tls.peerName = o.tls.peerName;
+  }
+  if (o.reason !== undefined) out.reason = o.reason;
+  if (o.wire !== undefined) out.wire = { plaintextBody: o.wire.plaintextBody };
+  return out;
+}
+
+function toJsonScenario(r: ScenarioResult): JsonScenario {
+  const entry: JsonScenario = {
+    file: r.scenario.source.file,
+    name: r.scenario.name,
+    passed: isPassed(r),
+    expected: toJsonExpected(r.scenario.expect),
+    observed: r.observation ? toJsonObserved(r.observation) : null,
+    durationMs: ms(r.durationMs),
+    differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),
+  };
+  if (r.error !== undefined) {
+    // Keep DESIGN.md's keys first, the extras after.
+    const { differences, ...rest } = entry;
+    return { ...rest, error: r.error, differences };
+  }
+  return entry;
+}
+
+export function toJsonReport(run: RunResult): JsonReport {
+  const scenarios = run.results.map(toJsonScenario);
+  const passed = scenarios.filter((s) => s.passed).length;
+  return {
+    scenarios,
+    summary: { passed, failed: scenarios.length - passed, durationMs: ms(run.durationMs) },
+  };
+}
+
+/** Writes the JSON report (2-space indented, trailing newline), creating parent folders. */
+export async function writeJsonReport(run: RunResult, file: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(toJsonReport(run), null, 2) + "\n", "utf8");
+}

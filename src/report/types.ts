@@ -1,0 +1,19 @@
+/** What a run produced, as the reporters (console, JSON, JUnit) consume it. */
+import type { Verdict } from "../judge/types.js";
+import type { Observation } from "../observe/types.js";
+import type { Scenario } from "../scenario/types.js";
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  /** Absent when the harness could not observe anything (then `error` says why). */
+  observation?: Observation;
+  verdict: Verdict;
+  /** A harness failure (timeout, container died…): the scenario fails with this text. */
+  error?: string;
+  durationMs: number;
+}
+
+export interface RunResult {
+  results: ScenarioResult[];
+  durationMs: number;
+}

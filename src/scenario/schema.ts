@@ -1,0 +1,227 @@
+/**
+ * The zod schema of one scenario document as written in YAML. Parsing yields
+ * a `ScenarioDocument`; `toScenario` (scenario.ts) and the matrix expansion
+ * (matrix.ts) turn it into the `Scenario` objects of the contract.
+ */
+import { z } from "zod";
+import { textMatcherSchema } from "./textMatcher.js";
+import type {
+  CertificateVariant,
+  Expectation,
+  Outcome,
+  Role,
+  Submission,
+  Transport,
+  Trust,
+  WireMode,
+} from "./types.js";
+
+/** The members of a union type of the contract, checked to be complete at compile time. */
+const allOf =
+  <U extends string | number>() =>
+  <const T extends readonly U[]>(values: T & ([Exclude<U, T[number]>] extends [never] ? unknown : never)) =>
+    values;
+
+export const roles = allOf<Role>()(["sender", "receiver"]);
+export const certificateVariants = allOf<CertificateVariant>()(["valid"]);
+export const wireModes = allOf<WireMode>()(["pass"]);
+export const outcomes = allOf<Outcome>()(["delivered", "deferred", "bounced", "rejected"]);
+export const transports = allOf<Transport>()(["tls", "plaintext"]);
+export const trusts = allOf<Trust>()(["verified", "trusted", "untrusted", "anonymous"]);
+export const tlsVersions = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
+export const submissionPorts = allOf<Submission["port"]>()([465, 25]);
+
+/** A strict object whose unknown-key error lists the keys allowed at that place. */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `allowed here: ${allowed}` : undefined),
+  });
+}
+
+const singleLine = /^[^\r\n]*$/;
+export const postconfParameterPattern = /^[a-z][a-z0-9_]*$/;
+
+const postconfValue = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: "expected a text, a number or a boolean (true → yes, false → no)",
+  })
+  .transform((value) => (typeof value === "boolean" ? (value ? "yes" : "no") : String(value)))
+  .pipe(z.string().regex(singleLine, "a main.cf value must fit on one line"));
+
+const providerSchema = (role: Role, owner: string, host: string) =>
+  strictObject({
+    postconf: z
+      .record(
+        z.string().regex(postconfParameterPattern, "not a Postfix parameter name (lower-case letters, digits and _)"),
+        postconfValue,
+      )
+      .default({})
+      .describe(`main.cf overrides for ${owner}, applied with postconf -e on top of the baseline. Numbers become text, true/false become yes/no.`),
+    certificate: z.enum(certificateVariants).default("valid").describe(`The certificate ${host} presents.`),
+  })
+    .prefault({})
+    .describe(`The ${role}: ${owner}, ${host}.`);
+
+const emailAddress = z.email({ error: "expected an email address such as bob@iroco.test" });
+
+const submissionSchema = strictObject({
+  provider: z.enum(roles).default("sender").describe("Whose server Alice's client connects to."),
+  port: z
+    .literal(submissionPorts)
+    .default(465)
+    .describe("465 = submissions (implicit TLS); 25 = plain SMTP with optional STARTTLS."),
+  auth: z
+    .boolean()
+    .optional()
+    .describe("Authenticate as Alice. Default: true on port 465, false on port 25 (never AUTH on port 25)."),
+})
+  .superRefine(({ port, auth }, ctx) => {
+    if (port === 25 && auth === true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["auth"],
+        message: "no AUTH on port 25 in this world (AUTH needs submissions on 465); use auth: false or port: 465",
+      });
+    }
+  })
+  .transform(({ provider, port, auth }): Submission => ({ provider, port, auth: auth ?? port === 465 }))
+  .prefault({})
+  .describe("Where Alice's client hands the message in.");
+
+const messageSchema = strictObject({
+  from: emailAddress.default("alice@infomaniak.test").describe("Envelope and header sender."),
+  to: emailAddress.default("bob@iroco.test").describe("Envelope and header recipient."),
+  subject: z
+    .string()
+    .regex(singleLine, "a subject must fit on one line")
+    .optional()
+    .describe('Default: "starttls-lab: " followed by the scenario name.'),
+  via: submissionSchema,
+})
+  .prefault({})
+  .describe("The message Alice sends.");
+
+const tlsExpectationSchema = strictObject({
+  version: z.enum(tlsVersions).optional().describe("Protocol version as Postfix logs it."),
+  trust: z.enum(trusts).optional().describe("How the sending Postfix judged the certificate."),
+  peerName: z.string().min(1).optional().describe("The certificate name presented by the receiver."),
+  cipher: textMatcherSchema
+    .optional()
+    .describe("Text found in the cipher name; /…/flags is a regular expression."),
+}).describe("What the TLS session of the relay hop must show.");
+
+const expectationFields = strictObject({
+  outcome: z.enum(outcomes).describe("What happens to the message."),
+  transport: z
+    .enum(transports)
+    .optional()
+    .describe("Required when delivered: did the relay hop use TLS or plaintext?"),
+  tls: tlsExpectationSchema.optional(),
+  reason: textMatcherSchema
+    .optional()
+    .describe("Text found in the deferral, bounce or refusal reason; /…/flags is a regular expression."),
+});
+type ExpectationFields = z.output<typeof expectationFields>;
+
+function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): void {
+  const complain = (key: keyof ExpectationFields, message: string) =>
+    ctx.addIssue({ code: "custom", path: [key], message });
+  if (fields.outcome === "delivered") {
+    if (fields.transport === undefined) complain("transport", "required when the outcome is delivered: tls or plaintext");
+    if (fields.transport === "plaintext" && fields.tls) complain("tls", "contradicts transport: plaintext (no TLS session to check)");
+    if (fields.reason) complain("reason", "a delivered message has no reason; reason is for deferred, bounced or rejected");
+  } else {
+    const only = `only a delivered message has one (outcome is ${fields.outcome})`;
+    if (fields.transport) complain("transport", only);
+    if (fields.tls) complain("tls", only);
+  }
+}
+
+function toExpectation({ outcome, transport, tls, reason }: ExpectationFields): Expectation {
+  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }) };
+  return { outcome, ...(reason && { reason }) };
+}
+
+const whenOutcome = (outcome: Outcome) => ({ properties: { outcome: { const: outcome } }, required: ["outcome"] });
+const hasAny = (...keys: string[]) => ({ anyOf: keys.map((key) => ({ required: [key] })) });
+
+export const expectationSchema = expectationFields
+  .superRefine(rejectContradictions)
+  .meta({
+    id: "Expectation",
+    description: "What the scenario expects to happen.",
+    // The same rules as rejectContradictions, for editors.
+    allOf: [
+      { if: whenOutcome("delivered"), then: { required: ["transport"], not: hasAny("reason") }, else: { not: hasAny("transport", "tls") } },
+      { if: { properties: { transport: { const: "plaintext" } }, required: ["transport"] }, then: { not: hasAny("tls") } },
+    ],
+  })
+  .transform(toExpectation);
+
+const axisValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: "expected a text, a number or a boolean",
+});
+export type AxisValue = z.output<typeof axisValue>;
+
+export const settablePathPattern =
+  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.certificate|wire|message\.via\.(?:provider|port|auth))$/;
+
+const axisSchema = strictObject({
+  set: z
+    .string()
+    .regex(
+      settablePathPattern,
+      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, wire or message.via.provider|port|auth",
+    )
+    .describe("The field of this document the axis sets, e.g. sender.postconf.smtp_tls_security_level."),
+  values: z.array(axisValue).min(1, "an axis needs at least one value").describe("The values the axis takes, in order."),
+});
+
+const cellSchema = strictObject({
+  when: z
+    .record(z.string(), z.union([axisValue, z.array(axisValue).min(1, "list at least one value")]))
+    .describe("For every axis: the value, or a list of values, this cell covers."),
+  expect: expectationSchema,
+});
+
+export const matrixSchema = strictObject({
+  axes: z
+    .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "an axis name is a word (letters, digits, _ and -)"), axisSchema)
+    .refine((axes) => Object.keys(axes).length > 0, "a matrix needs at least one axis")
+    .describe("Named axes, in the order they appear in scenario names."),
+  cells: z
+    .array(cellSchema)
+    .min(1, "a matrix needs at least one cell")
+    .describe("Expectations; every combination of axis values must be covered by exactly one cell."),
+}).describe("One scenario per combination of axis values, each with the expectation of the cell that covers it.");
+export type MatrixSpec = z.output<typeof matrixSchema>;
+
+function requireExpectOrMatrix(document: unknown, ctx: z.RefinementCtx): void {
+  if (typeof document !== "object" || document === null || Array.isArray(document)) return;
+  const has = (key: string) => key in document && (document as Record<string, unknown>)[key] !== undefined;
+  if (has("expect") && has("matrix")) {
+    ctx.addIssue({ code: "custom", path: ["matrix"], message: "a scenario has either expect or matrix, not both" });
+  } else if (!has("expect") && !has("matrix")) {
+    ctx.addIssue({ code: "custom", path: ["expect"], message: "required (or a matrix of expectations)" });
+  }
+}
+
+export const scenarioDocumentSchema = strictObject({
+  name: z.string().regex(/\S/, "must not be empty").describe("Unique name of the scenario."),
+  story: z.string().optional().describe("Why this scenario exists, for the reader."),
+  sender: providerSchema("sender", "Alice's provider", "smtp.infomaniak.test"),
+  receiver: providerSchema("receiver", "Bob's provider", "mx.iroco.test"),
+  wire: z.enum(wireModes).default("pass").describe("What the wire between the providers does with the port-25 hop."),
+  message: messageSchema,
+  expect: expectationSchema.optional(),
+  matrix: matrixSchema.optional(),
+})
+  .superRefine(requireExpectOrMatrix, { when: () => true })
+  .meta({
+    title: "starttls-lab scenario",
+    description:
+      "One STARTTLS scenario of the starttls-lab test world: how both Postfix providers are configured and what must happen to Alice's message to Bob. Either expect or matrix.",
+    oneOf: [{ required: ["expect"] }, { required: ["matrix"] }],
+  });
+export type ScenarioDocument = z.output<typeof scenarioDocumentSchema>;

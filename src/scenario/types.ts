@@ -1,0 +1,75 @@
+/**
+ * The scenario contract: what one run of the test world is asked to do and
+ * what it is expected to show. Produced by the loader (from YAML, validated
+ * by the zod schema in schema.ts), consumed by the world, drive and judge.
+ */
+
+/** The two providers of the test world. */
+export type Role = "sender" | "receiver";
+
+/** Certificate the provider presents (more variants arrive with the PKI work). */
+export type CertificateVariant = "valid";
+
+/** What the wire between the providers does with the port-25 hop. */
+export type WireMode = "pass";
+
+/** Postfix main.cf overrides and the certificate for one provider. */
+export interface ProviderSettings {
+  /** main.cf parameter → value, applied with `postconf -e` on top of the role's baseline. */
+  postconf: Record<string, string>;
+  certificate: CertificateVariant;
+}
+
+/** Where Alice's client hands the message in. */
+export interface Submission {
+  /** Which provider's server the client connects to. */
+  provider: Role;
+  /** 465 = submissions (implicit TLS), 25 = plain SMTP with optional STARTTLS. */
+  port: 465 | 25;
+  /** Authenticate as Alice (only possible over TLS). */
+  auth: boolean;
+}
+
+export interface MessageSpec {
+  from: string;
+  to: string;
+  subject: string;
+  via: Submission;
+}
+
+export type Outcome = "delivered" | "deferred" | "bounced" | "rejected";
+export type Transport = "tls" | "plaintext";
+export type Trust = "verified" | "trusted" | "untrusted" | "anonymous";
+
+/** A text to find in the observed reason: a substring, or a regex written /…/flags in YAML. */
+export type TextMatcher = { kind: "substring"; text: string } | { kind: "regex"; source: string; flags: string };
+
+export interface TlsExpectation {
+  version?: string;
+  trust?: Trust;
+  peerName?: string;
+  cipher?: TextMatcher;
+}
+
+export type Expectation =
+  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher };
+
+/** Where a scenario came from, for error messages and reports. */
+export interface ScenarioSource {
+  file: string;
+  /** 1-based line of the scenario's document (or matrix cell) in the file. */
+  line: number;
+}
+
+export interface Scenario {
+  /** Unique within a run; for matrix cells the name carries the cell's parameters. */
+  name: string;
+  story?: string;
+  source: ScenarioSource;
+  sender: ProviderSettings;
+  receiver: ProviderSettings;
+  wire: WireMode;
+  message: MessageSpec;
+  expect: Expectation;
+}

@@ -1,0 +1,197 @@
+/**
+ * The test world: one private network, Alice's provider (sender) and Bob's
+ * provider (receiver), started once and reconfigured in place per scenario.
+ */
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import type { StartedTestContainer } from "testcontainers";
+import { ensurePki, type ServerCredentials } from "../pki/index.js";
+import type { Role } from "../scenario/types.js";
+import { assertDockerAvailable, dockerClient } from "./docker.js";
+import { assertBaseImage, ensureMtaImage } from "./images.js";
+import { LogBook } from "./logBook.js";
+import { IMAPS_PORT, MtaContainer, SMTP_PORT, SUBMISSIONS_PORT } from "./mtaContainer.js";
+import { certificateNames, dovecotUsers, mailboxTable, PROVIDERS, roleSettings, transportTable, type ProviderIdentity } from "./providers.js";
+import { newRunId, removeLeftovers, removeRun, runLabels } from "./runLabels.js";
+
+export interface WorldOptions {
+  /** Where certificates are cached between runs (default ~/.cache/starttls-lab). */
+  cacheDir?: string;
+  /** Called with a short text at each start-up step (for live progress). */
+  onProgress?: (step: string) => void;
+}
+
+export interface StartupTimings {
+  imageMs: number;
+  pkiMs: number;
+  containersMs: number;
+  totalMs: number;
+  imageBuilt: boolean;
+  keysGenerated: string[];
+}
+
+const APPLY_TIMEOUT_MS = 15_000;
+
+export function defaultCacheDir(): string {
+  return process.env.STARTTLS_LAB_CACHE ?? path.join(os.homedir(), ".cache", "starttls-lab");
+}
+
+/** One mail provider of a started world. */
+export class Provider {
+  constructor(
+    readonly identity: ProviderIdentity,
+    readonly container: StartedTestContainer,
+    readonly log: LogBook,
+    readonly password: string,
+    readonly credentials: ServerCredentials,
+  ) {}
+
+  get smtpPort(): number {
+    return this.container.getMappedPort(SMTP_PORT);
+  }
+  get submissionsPort(): number {
+    return this.container.getMappedPort(SUBMISSIONS_PORT);
+  }
+  get imapsPort(): number {
+    return this.container.getMappedPort(IMAPS_PORT);
+  }
+
+  /**
+   * Reset main.cf to the role's baseline plus these settings, empty the
+   * queue and reload; resolves once Postfix has logged the reload.
+   */
+  async applySettings(settings: Record<string, string>): Promise<void> {
+    const from = this.log.cursor;
+    const args = Object.entries(settings).map(([name, value]) => `${name}=${value}`);
+    const result = await this.container.exec(["lab-apply", ...args]);
+    if (result.exitCode !== 0) {
+      throw new Error(`applying settings to ${this.identity.role} failed (exit ${result.exitCode}): ${result.output.trim()}`);
+    }
+    if (/warning|fatal/i.test(result.output)) {
+      throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
+    }
+    await this.log.waitFor((line) => /postfix\/master\[\d+\]: reload -- /.test(line), {
+      from,
+      timeoutMs: APPLY_TIMEOUT_MS,
+      what: "Postfix to reload its configuration",
+    });
+  }
+
+  /** `postqueue -j`: one JSON object per queued message. */
+  async queueJson(): Promise<string> {
+    const result = await this.container.exec(["lab-queue"]);
+    if (result.exitCode !== 0) throw new Error(`postqueue -j failed on the ${this.identity.role}: ${result.output.trim()}`);
+    return result.stdout;
+  }
+}
+
+/** Worlds not yet stopped, so a signal handler can remove them. */
+export const liveWorlds = new Set<MailWorld>();
+
+export class MailWorld {
+  private stopped = false;
+
+  private constructor(
+    readonly runId: string,
+    readonly networkName: string,
+    readonly caCertPem: string,
+    readonly sender: Provider,
+    readonly receiver: Provider,
+    readonly timings: StartupTimings,
+  ) {
+    liveWorlds.add(this);
+  }
+
+  provider(role: Role): Provider {
+    return role === "sender" ? this.sender : this.receiver;
+  }
+
+  static async start(options: WorldOptions = {}): Promise<MailWorld> {
+    const progress = options.onProgress ?? (() => {});
+    const started = Date.now();
+    await assertDockerAvailable();
+    const leftovers = await removeLeftovers();
+    if (leftovers.containers.length > 0) progress(`removed ${leftovers.containers.length} container(s) left by runs that died`);
+
+    await assertBaseImage();
+    const imageStarted = Date.now();
+    const pkiPromise = (async () => {
+      const pkiStarted = Date.now();
+      const pki = await ensurePki({
+        cacheDir: path.join(options.cacheDir ?? defaultCacheDir(), "pki"),
+        servers: { sender: { names: certificateNames(PROVIDERS.sender) }, receiver: { names: certificateNames(PROVIDERS.receiver) } },
+      });
+      return { pki, ms: Date.now() - pkiStarted };
+    })();
+    const [image, { pki, ms: pkiMs }] = await Promise.all([ensureMtaImage(progress), pkiPromise]);
+    const imageMs = Date.now() - imageStarted;
+    if (pki.generated.length > 0) progress(`generated ${pki.generated.join(", ")}`);
+
+    const runId = newRunId();
+    const labels = runLabels(runId);
+    const networkName = `starttls-lab-${runId}`;
+    await dockerClient().createNetwork({ Name: networkName, Driver: "bridge", Labels: labels, CheckDuplicate: true });
+
+    const containersStarted = Date.now();
+    const startProvider = async (role: Role): Promise<Provider> => {
+      const identity = PROVIDERS[role];
+      const credentials = pki.servers[role];
+      if (!credentials) throw new Error(`no certificate for the ${role}`);
+      const password = randomBytes(12).toString("base64url");
+      const log = new LogBook(role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)");
+      progress(`starting ${role} (${identity.smtpHost})`);
+      const container = await new MtaContainer(image.tag)
+        .withRole(role, networkName, [identity.smtpHost, identity.imapHost])
+        .withName(`starttls-lab-${runId}-${role}`)
+        .withLabels(labels)
+        .withLabFiles({
+          "role.cf": roleSettings(identity).join("\n") + "\n",
+          transport: transportTable(identity),
+          mailboxes: mailboxTable(identity),
+          users: dovecotUsers(identity, password),
+          "tls/ca.pem": pki.caCertPem,
+          "tls/server.pem": credentials.certPem,
+          "tls/server.key": credentials.keyPem,
+        })
+        .withLogBook(log)
+        .start();
+      return new Provider(identity, container, log, password, credentials);
+    };
+
+    const results = await Promise.allSettled([startProvider("sender"), startProvider("receiver")]);
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failure) {
+      await removeRun(runId).catch(() => undefined);
+      throw failure.reason;
+    }
+    const [sender, receiver] = results.map((result) => (result as PromiseFulfilledResult<Provider>).value) as [Provider, Provider];
+    const now = Date.now();
+    const timings: StartupTimings = {
+      imageMs,
+      pkiMs,
+      containersMs: now - containersStarted,
+      totalMs: now - started,
+      imageBuilt: image.built,
+      keysGenerated: pki.generated,
+    };
+    progress(`world ${runId} ready`);
+    return new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, timings);
+  }
+
+  /** Stop and remove the containers and the network. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    liveWorlds.delete(this);
+    await Promise.allSettled([this.sender.container.stop({ remove: true, timeout: 2_000 }), this.receiver.container.stop({ remove: true, timeout: 2_000 })]);
+    await dockerClient()
+      .getNetwork(this.networkName)
+      .remove()
+      .catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

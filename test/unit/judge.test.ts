@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import { judge } from "../../src/judge/judge.js";
+import { describeMatcher, matchText } from "../../src/judge/matchText.js";
+import type { Observation } from "../../src/observe/types.js";
+import type { Expectation, TextMatcher } from "../../src/scenario/types.js";
+
+// Texts from test/fixtures/logs/sender-sample.log.
+const TLS_REQUIRED = "TLS is required, but was not offered by host mx.iroco.test[172.18.0.3]";
+const MUST_STARTTLS =
+  "host mx.iroco.test[172.18.0.3] said: 530 5.7.0 Must issue a STARTTLS command first (in reply to MAIL FROM command)";
+
+const substring = (text: string): TextMatcher => ({ kind: "substring", text });
+const regex = (source: string, flags = ""): TextMatcher => ({ kind: "regex", source, flags });
+
+const overTls: Observation = {
+  outcome: "delivered",
+  transport: "tls",
+  tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test" },
+  evidence: [],
+};
+const inPlaintext: Observation = { outcome: "delivered", transport: "plaintext", evidence: [] };
+const deferred: Observation = { outcome: "deferred", reason: TLS_REQUIRED, evidence: [] };
+const bounced: Observation = { outcome: "bounced", reason: MUST_STARTTLS, evidence: [] };
+const rejected: Observation = { outcome: "rejected", reason: "554 5.7.1 <bob@elsewhere.example>: Relay access denied", evidence: [] };
+
+const pass = { passed: true, differences: [] };
+
+describe("judge: the outcome must be equal", () => {
+  it("passes delivered = delivered", () => {
+    expect(judge({ outcome: "delivered", transport: "tls" }, overTls)).toEqual(pass);
+  });
+
+  it("fails a deferral expected to be delivered, reporting only the outcome, with the observed reason", () => {
+    const expectation: Expectation = { outcome: "delivered", transport: "tls", tls: { version: "TLSv1.3", trust: "trusted" } };
+    expect(judge(expectation, deferred)).toEqual({
+      passed: false,
+      differences: [{ field: "outcome", expected: "delivered", observed: `deferred: ${TLS_REQUIRED}` }],
+    });
+  });
+
+  it("fails a delivery expected to be deferred, without a reason difference piled on", () => {
+    expect(judge({ outcome: "deferred", reason: substring("TLS is required") }, overTls)).toEqual({
+      passed: false,
+      differences: [{ field: "outcome", expected: "deferred", observed: "delivered" }],
+    });
+  });
+
+  it("fails bounced vs deferred", () => {
+    expect(judge({ outcome: "bounced" }, deferred).differences).toEqual([
+      { field: "outcome", expected: "bounced", observed: `deferred: ${TLS_REQUIRED}` },
+    ]);
+  });
+});
+
+describe("judge: delivered — the transport must be equal", () => {
+  it("passes plaintext = plaintext", () => {
+    expect(judge({ outcome: "delivered", transport: "plaintext" }, inPlaintext)).toEqual(pass);
+  });
+
+  it("fails TLS expected, plaintext observed", () => {
+    expect(judge({ outcome: "delivered", transport: "tls" }, inPlaintext).differences).toEqual([
+      { field: "transport", expected: "tls", observed: "plaintext" },
+    ]);
+  });
+
+  it("fails plaintext expected, TLS observed", () => {
+    expect(judge({ outcome: "delivered", transport: "plaintext" }, overTls).differences).toEqual([
+      { field: "transport", expected: "plaintext", observed: "tls" },
+    ]);
+  });
+
+  it("fails when the transport could not be observed: observed 'none'", () => {
+    const unknown: Observation = { outcome: "delivered", evidence: [] };
+    expect(judge({ outcome: "delivered", transport: "tls" }, unknown).differences).toEqual([
+      { field: "transport", expected: "tls", observed: "none" },
+    ]);
+  });
+});
+
+describe("judge: delivered over TLS — each given tls field must hold", () => {
+  it("passes when version, trust, peerName and cipher all hold", () => {
+    const expectation: Expectation = {
+      outcome: "delivered",
+      transport: "tls",
+      tls: { version: "TLSv1.3", trust: "trusted", peerName: "mx.iroco.test", cipher: regex("AES_256_GCM") },
+    };
+    expect(judge(expectation, overTls)).toEqual(pass);
+  });
+
+  it("version must be exact: TLSv1.2 is not TLSv1.3, and 'TLSv1' is not a prefix match", () => {
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { version: "TLSv1.2" } }, overTls).differences).toEqual([
+      { field: "tls.version", expected: "TLSv1.2", observed: "TLSv1.3" },
+    ]);
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { version: "TLSv1" } }, overTls).passed).toBe(false);
+  });
+
+  it("trust must be exact: trusted is not verified", () => {
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { trust: "verified" } }, overTls).differences).toEqual([
+      { field: "tls.trust", expected: "verified", observed: "trusted" },
+    ]);
+  });
+
+  it("peerName is compared case-insensitively, but exactly", () => {
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { peerName: "MX.Iroco.Test" } }, overTls)).toEqual(pass);
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { peerName: "iroco.test" } }, overTls).differences).toEqual([
+      { field: "tls.peerName", expected: "iroco.test", observed: "mx.iroco.test" },
+    ]);
+  });
+
+  it("peerName fails with 'none' when the log did not show the certificate", () => {
+    const noCert: Observation = { ...overTls, tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted" } };
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { peerName: "mx.iroco.test" } }, noCert).differences).toEqual([
+      { field: "tls.peerName", expected: "mx.iroco.test", observed: "none" },
+    ]);
+  });
+
+  it("cipher is matched by its TextMatcher: substring passes, a wrong regex fails", () => {
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { cipher: substring("AES_256") } }, overTls)).toEqual(pass);
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { cipher: regex("CHACHA20") } }, overTls).differences).toEqual([
+      { field: "tls.cipher", expected: "matches /CHACHA20/", observed: "TLS_AES_256_GCM_SHA384" },
+    ]);
+  });
+
+  it("expected TLS fields with plaintext observed: the transport, and each field as 'none'", () => {
+    const expectation: Expectation = {
+      outcome: "delivered",
+      transport: "tls",
+      tls: { version: "TLSv1.3", trust: "trusted", peerName: "mx.iroco.test", cipher: substring("AES") },
+    };
+    expect(judge(expectation, inPlaintext).differences).toEqual([
+      { field: "transport", expected: "tls", observed: "plaintext" },
+      { field: "tls.version", expected: "TLSv1.3", observed: "none" },
+      { field: "tls.trust", expected: "trusted", observed: "none" },
+      { field: "tls.peerName", expected: "mx.iroco.test", observed: "none" },
+      { field: "tls.cipher", expected: "contains “AES”", observed: "none" },
+    ]);
+  });
+
+  it("reports every field that differs, not only the first", () => {
+    const expectation: Expectation = { outcome: "delivered", transport: "tls", tls: { version: "TLSv1.2", trust: "verified" } };
+    expect(judge(expectation, overTls).differences.map((d) => d.field)).toEqual(["tls.version", "tls.trust"]);
+  });
+});
+
+describe("judge: deferred, bounced, rejected — the reason must match", () => {
+  it("passes a deferral whose reason contains the substring", () => {
+    expect(judge({ outcome: "deferred", reason: substring("TLS is required, but was not offered") }, deferred)).toEqual(pass);
+  });
+
+  it("passes without a reason expectation, whatever the reason", () => {
+    expect(judge({ outcome: "deferred" }, deferred)).toEqual(pass);
+  });
+
+  it("fails a wrong substring, showing the observed reason", () => {
+    expect(judge({ outcome: "deferred", reason: substring("Server certificate not verified") }, deferred)).toEqual({
+      passed: false,
+      differences: [{ field: "reason", expected: "contains “Server certificate not verified”", observed: TLS_REQUIRED }],
+    });
+  });
+
+  it("the substring is case-sensitive", () => {
+    expect(judge({ outcome: "deferred", reason: substring("tls is required") }, deferred).passed).toBe(false);
+  });
+
+  it("passes a bounce whose reason matches the regex", () => {
+    expect(judge({ outcome: "bounced", reason: regex("530 5\\.7\\.0 must issue", "i") }, bounced)).toEqual(pass);
+  });
+
+  it("fails a regex that does not match", () => {
+    expect(judge({ outcome: "bounced", reason: regex("^5\\.7\\.1") }, bounced).differences).toEqual([
+      { field: "reason", expected: "matches /^5\\.7\\.1/", observed: MUST_STARTTLS },
+    ]);
+  });
+
+  it("passes and fails a rejection by its reason", () => {
+    expect(judge({ outcome: "rejected", reason: substring("Relay access denied") }, rejected)).toEqual(pass);
+    expect(judge({ outcome: "rejected", reason: regex("5\\.7\\.0") }, rejected).passed).toBe(false);
+  });
+
+  it("fails with observed 'none' when no reason was observed", () => {
+    const silent: Observation = { outcome: "deferred", evidence: [] };
+    expect(judge({ outcome: "deferred", reason: substring("TLS is required") }, silent).differences).toEqual([
+      { field: "reason", expected: "contains “TLS is required”", observed: "none" },
+    ]);
+  });
+});
+
+describe("matchText and describeMatcher", () => {
+  it("substring: case-sensitive includes", () => {
+    expect(matchText(substring("required"), TLS_REQUIRED)).toBe(true);
+    expect(matchText(substring("Required"), TLS_REQUIRED)).toBe(false);
+  });
+
+  it("regex: compiled with its flags, matched anywhere; stateful flags do not carry over", () => {
+    const m = regex("must issue", "gi");
+    expect(matchText(m, MUST_STARTTLS)).toBe(true);
+    expect(matchText(m, MUST_STARTTLS)).toBe(true);
+    expect(matchText(regex("^TLS is"), TLS_REQUIRED)).toBe(true);
+  });
+
+  it("an invalid regex is a clear error", () => {
+    expect(() => matchText(regex("("), "x")).toThrow(/invalid regex \/\(\//);
+  });
+
+  it("describes matchers for humans", () => {
+    expect(describeMatcher(substring("TLS is required"))).toBe("contains “TLS is required”");
+    expect(describeMatcher(regex("5\\.7\\.\\d", "i"))).toBe("matches /5\\.7\\.\\d/i");
+  });
+});

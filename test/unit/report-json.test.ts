@@ -1,0 +1,87 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { toJsonReport, writeJsonReport } from "../../src/report/json.js";
+import { DEFERRAL, run } from "./report-fixtures.js";
+
+describe("toJsonReport", () => {
+  const report = toJsonReport(run);
+
+  it("has exactly DESIGN.md's top-level and summary keys", () => {
+    expect(Object.keys(report)).toEqual(["scenarios", "summary"]);
+    expect(report.summary).toEqual({ passed: 1, failed: 2, durationMs: 41_300 });
+  });
+
+  it("writes a passing TLS delivery in DESIGN.md's shape", () => {
+    const entry = report.scenarios[0]!;
+    expect(Object.keys(entry)).toEqual(["file", "name", "passed", "expected", "observed", "durationMs", "differences"]);
+    expect(entry).toEqual({
+      file: "scenarios/basic.yaml",
+      name: "may to may delivers over TLS",
+      passed: true,
+      expected: { outcome: "delivered", transport: "tls", tls: { version: "TLSv1.3", trust: "trusted" } },
+      observed: {
+        outcome: "delivered",
+        transport: "tls",
+        tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test" },
+      },
+      durationMs: 412,
+      differences: [],
+    });
+    expect(Object.keys(entry.observed!.tls!)).toEqual(["version", "cipher", "trust", "peerName"]);
+  });
+
+  it("omits absent observation keys instead of writing null", () => {
+    const entry = report.scenarios[1]!;
+    expect(entry.passed).toBe(false);
+    expect(entry.observed).toEqual({ outcome: "deferred", reason: DEFERRAL });
+    expect(Object.keys(entry.observed!)).toEqual(["outcome", "reason"]);
+    expect(entry.differences).toEqual([
+      { field: "outcome", expected: "delivered", observed: "deferred" },
+      { field: "transport", expected: "tls", observed: "(none)" },
+    ]);
+    expect(JSON.stringify(entry)).not.toContain("null");
+  });
+
+  it("writes null observed, the error and the regex as written for a harness error", () => {
+    const entry = report.scenarios[2]!;
+    expect(Object.keys(entry)).toEqual([
+      "file",
+      "name",
+      "passed",
+      "expected",
+      "observed",
+      "durationMs",
+      "error",
+      "differences",
+    ]);
+    expect(entry.observed).toBeNull();
+    expect(entry.error).toContain("timed out");
+    expect(entry.expected).toEqual({ outcome: "rejected", reason: "/5\\.7\\.1/i" });
+  });
+
+  it("keeps wire observations", () => {
+    const withWire = toJsonReport({
+      durationMs: 1,
+      results: [{ ...run.results[0]!, observation: { ...run.results[0]!.observation!, wire: { plaintextBody: false } } }],
+    });
+    expect(withWire.scenarios[0]!.observed!.wire).toEqual({ plaintextBody: false });
+  });
+});
+
+describe("writeJsonReport", () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("creates parent folders and writes parseable JSON", async () => {
+    dir = await mkdtemp(join(tmpdir(), "report-json-"));
+    const file = join(dir, "nested", "deeper", "report.json");
+    await writeJsonReport(run, file);
+    const text = await readFile(file, "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(JSON.parse(text)).toEqual(toJsonReport(run));
+  });
+});
