@@ -57,7 +57,9 @@ export function describeObservation(o: Observation): string {
   if (o.outcome === "delivered") {
     if (o.transport === "plaintext") return "delivered in plaintext";
     if (o.transport === "tls" || o.tls) {
-      return o.tls ? `delivered over TLS (${o.tls.version}, ${o.tls.trust})` : "delivered over TLS";
+      if (!o.tls) return "delivered over TLS";
+      const parts = [o.tls.version, o.tls.trust, ...(o.tls.peerName ? [`certificate ${o.tls.peerName}`] : [])];
+      return `delivered over TLS (${parts.join(", ")})`;
     }
     return "delivered";
   }

@@ -38,7 +38,7 @@ describe("describeExpectation", () => {
 
 describe("describeObservation", () => {
   it("describes what happened", () => {
-    expect(describeObservation(passing.observation!)).toBe("delivered over TLS (TLSv1.3, trusted)");
+    expect(describeObservation(passing.observation!)).toBe("delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test)");
     expect(describeObservation({ outcome: "delivered", transport: "plaintext", evidence: [] })).toBe("delivered in plaintext");
     expect(describeObservation(failing.observation!)).toBe(`deferred: ${DEFERRAL}`);
     expect(describeObservation({ outcome: "bounced", evidence: [] })).toBe("bounced");

@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+/**
+ * The starttls-lab command line: run, validate, explain, clean.
+ * Exit codes (a contract): 0 every expectation held, 1 some did not,
+ * 2 bad usage, an invalid scenario file or no Docker engine (then nothing
+ * was started), 130/143 interrupted.
+ */
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
+import type { RunResult, ScenarioResult } from "./report/types.js";
+import { explainResult } from "./explain.js";
+import { runScenarios } from "./runner.js";
+import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
+import type { Scenario } from "./scenario/types.js";
+import { DockerUnavailableError } from "./world/docker.js";
+import { ImageBuildError } from "./world/images.js";
+import { removeLeftovers } from "./world/runLabels.js";
+import { liveWorlds } from "./world/world.js";
+
+const EXIT = { passed: 0, failed: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+const HELP: Record<string, string> = {
+  main: `starttls-lab — real Postfix servers in containers, scenario by scenario
+
+Usage: starttls-lab <command> [options]
+
+Commands:
+  run [paths…]       run scenario files (default: scenarios/)
+  validate [paths…]  check scenario files without Docker
+  explain FILE       run one scenario and print what happened, step by step
+  clean              remove containers and networks left by runs that died
+
+Run "starttls-lab <command> --help" for a command's options.
+Exit codes: 0 all expectations held, 1 some did not, 2 bad usage or invalid scenario file.`,
+  run: `Usage: starttls-lab run [paths…] [options]
+
+Runs every scenario in the given files or folders (default: scenarios/)
+against one world of real Postfix containers, and compares what happened
+with each scenario's expectation.
+
+Options:
+  --only NAME          run only scenarios whose name contains NAME (repeatable)
+  --report KIND=FILE   also write a report: json=FILE or junit=FILE (repeatable)
+  --no-color           plain output (also when NO_COLOR is set or output is not a terminal)
+  -h, --help           this help
+
+Exit: 0 every expectation held, 1 some did not, 2 invalid input (nothing started).`,
+  validate: `Usage: starttls-lab validate [paths…]
+
+Checks scenario files (default: scenarios/) without starting anything.
+Prints each problem as file:line:column: field: message.
+Exit: 0 valid, 2 invalid.`,
+  explain: `Usage: starttls-lab explain FILE [--only NAME]
+
+Runs one scenario (the file's only one, or the one --only selects) and prints
+its story, the settings applied on each side, what Alice's client was told,
+every log line that decided the outcome, and the verdict.`,
+  clean: `Usage: starttls-lab clean [--all]
+
+Removes the containers and networks of starttls-lab runs whose process is
+gone (a run killed with SIGKILL, a crashed CI job). With --all, also those of
+runs still going.`,
+};
+
+const common = { help: { type: "boolean", short: "h" } } as const;
+const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
+  run: { ...common, only: { type: "string", multiple: true }, report: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
+  validate: { ...common },
+  explain: { ...common, only: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
+  clean: { ...common, all: { type: "boolean" } },
+};
+
+interface ParsedArgs {
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  positionals: string[];
+}
+
+function parse(command: string, args: string[]): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({ args, options: OPTIONS[command], allowPositionals: true, strict: true });
+    return { values, positionals };
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${HELP[command]}`);
+  }
+}
+
+async function loadSelected(paths: string[], only: string[] | undefined): Promise<Scenario[]> {
+  const scenarios = await loadScenarioFiles(paths.length > 0 ? paths : ["scenarios"]);
+  if (!only || only.length === 0) return scenarios;
+  const wanted = only.map((name) => name.toLowerCase());
+  const selected = scenarios.filter((scenario) => wanted.some((name) => scenario.name.toLowerCase().includes(name)));
+  if (selected.length === 0) throw new UsageError(`no scenario name contains ${only.map((name) => `"${name}"`).join(" or ")}`);
+  return selected;
+}
+
+function useColor(flag: unknown): boolean {
+  return flag !== true && !process.env.NO_COLOR && process.stdout.isTTY === true;
+}
+
+/** On SIGINT/SIGTERM: remove this run's containers, write what is known, and leave. */
+function onInterrupt(partial: () => RunResult, reports: ReportRequest[]): void {
+  const handler = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: removing this run's containers…\n`);
+    void Promise.allSettled([...liveWorlds].map((world) => world.stop()))
+      .then(() => (reports.length > 0 ? writeReports(partial(), reports).catch(() => undefined) : undefined))
+      .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", handler);
+  process.once("SIGTERM", handler);
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parse("run", args);
+  if (values.help) return printHelp("run");
+  const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
+  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  const reporter = createConsoleReporter(process.stdout, { color: useColor(values["no-color"]) });
+  const finished: ScenarioResult[] = [];
+  const started = Date.now();
+  onInterrupt(() => ({ results: finished, durationMs: Date.now() - started }), reports);
+
+  const result = await runScenarios(scenarios, {
+    listener: {
+      worldStarting: (step) => reporter.worldStarting(step),
+      worldReady: (ms) => reporter.worldReady(ms),
+      scenarioStarted: (index, total, scenario) => reporter.scenarioStarted(index, total, scenario),
+      scenarioFinished: (index, total, outcome) => {
+        finished.push(outcome);
+        reporter.scenarioFinished(index, total, outcome);
+      },
+    },
+  });
+  await writeReports(result, reports);
+  reporter.summary(result);
+  const allPassed = result.results.every((entry) => entry.verdict.passed && !entry.error);
+  return allPassed ? EXIT.passed : EXIT.failed;
+}
+
+async function validate(args: string[]): Promise<number> {
+  const { values, positionals } = parse("validate", args);
+  if (values.help) return printHelp("validate");
+  const scenarios = await loadScenarioFiles(positionals.length > 0 ? positionals : ["scenarios"]);
+  const files = new Set(scenarios.map((scenario) => scenario.source.file));
+  process.stdout.write(`${scenarios.length} scenario(s) in ${files.size} file(s): valid\n`);
+  return EXIT.passed;
+}
+
+async function explain(args: string[]): Promise<number> {
+  const { values, positionals } = parse("explain", args);
+  if (values.help) return printHelp("explain");
+  if (positionals.length !== 1) throw new UsageError(`explain takes exactly one FILE\n\n${HELP.explain}`);
+  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  if (scenarios.length !== 1) {
+    throw new UsageError(
+      `${positionals[0]} holds ${scenarios.length} scenarios; pick one with --only NAME:\n` + scenarios.map((scenario) => `  ${scenario.name}`).join("\n"),
+    );
+  }
+  const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
+  onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  const result = await runScenarios(scenarios, { listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms) => reporter.worldReady(ms) } });
+  const only = result.results[0]!;
+  process.stdout.write(explainResult(only));
+  return only.verdict.passed && !only.error ? EXIT.passed : EXIT.failed;
+}
+
+async function clean(args: string[]): Promise<number> {
+  const { values } = parse("clean", args);
+  if (values.help) return printHelp("clean");
+  const removed = await removeLeftovers({ all: values.all === true });
+  process.stdout.write(
+    removed.containers.length + removed.networks.length === 0
+      ? "nothing to clean\n"
+      : `removed ${removed.containers.length} container(s): ${removed.containers.join(", ") || "-"}\n` +
+          `removed ${removed.networks.length} network(s): ${removed.networks.join(", ") || "-"}\n`,
+  );
+  return EXIT.passed;
+}
+
+function printHelp(command: string): number {
+  process.stdout.write(HELP[command] + "\n");
+  return EXIT.passed;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, clean };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") return printHelp("main");
+    const handler = COMMANDS[command];
+    if (!handler) throw new UsageError(`unknown command "${command}"\n\n${HELP.main}`);
+    return await handler(args);
+  } catch (error) {
+    if (error instanceof ScenarioError || error instanceof UsageError || error instanceof ReportFlagError) {
+      process.stderr.write(`starttls-lab: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof DockerUnavailableError || error instanceof ImageBuildError) {
+      process.stderr.write(`starttls-lab: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`starttls-lab: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(EXIT.failed);
+  },
+);
