@@ -1,0 +1,17 @@
+/**
+ * starttls-lab as a library: start a world of real Postfix containers, run
+ * scenarios (objects or files) through it, and get Observations and Verdicts.
+ * For vitest, see "starttls-lab/vitest" (a shared-world fixture).
+ */
+export { MailWorld, Provider, defaultCacheDir, type WorldOptions, type StartupTimings } from "./world/world.js";
+export { removeLeftovers } from "./world/runLabels.js";
+export { applyScenario, runScenario, runScenarios, type RunListener, type RunOptions } from "./runner.js";
+export { loadScenarioFiles, loadScenarioText, ScenarioError } from "./scenario/load.js";
+export { scenarioFromYaml } from "./scenario/inline.js";
+export { judge } from "./judge/judge.js";
+export { explainResult } from "./explain.js";
+export { toJsonReport, toJunitXml, writeReports } from "./report/index.js";
+export type { Scenario, Expectation, Outcome, Transport, Trust, ProviderSettings, MessageSpec } from "./scenario/types.js";
+export type { Observation, TlsObservation } from "./observe/types.js";
+export type { Verdict, Difference } from "./judge/types.js";
+export type { RunResult, ScenarioResult } from "./report/types.js";
