@@ -18,7 +18,7 @@ import type { Scenario } from "./scenario/types.js";
 import { DockerUnavailableError } from "./world/docker.js";
 import { ImageBuildError } from "./world/images.js";
 import { removeLeftovers } from "./world/runLabels.js";
-import { liveWorlds } from "./world/world.js";
+import { removeLiveRuns } from "./world/world.js";
 
 const EXIT = { passed: 0, failed: 1, usage: 2 } as const;
 
@@ -102,16 +102,30 @@ function useColor(flag: unknown): boolean {
   return flag !== true && !process.env.NO_COLOR && process.stdout.isTTY === true;
 }
 
-/** On SIGINT/SIGTERM: remove this run's containers, write what is known, and leave. */
-function onInterrupt(partial: () => RunResult, reports: ReportRequest[]): void {
+/**
+ * On SIGINT/SIGTERM: stop between scenarios, remove this run's containers,
+ * write the reports for the scenarios finished so far, and exit 130/143.
+ * Returns the signal to hand to the runner.
+ */
+function onInterrupt(partial: () => RunResult, reports: ReportRequest[]): AbortSignal {
+  const controller = new AbortController();
   const handler = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\n${signal}: removing this run's containers…\n`);
-    void Promise.allSettled([...liveWorlds].map((world) => world.stop()))
-      .then(() => (reports.length > 0 ? writeReports(partial(), reports).catch(() => undefined) : undefined))
+    if (controller.signal.aborted) return;
+    controller.abort();
+    process.stderr.write(`\n${signal}: stopping; removing this run's containers…\n`);
+    void removeLiveRuns()
+      .then(() => (reports.length > 0 ? writeReports(partial(), reports) : undefined))
+      .catch((error: unknown) => process.stderr.write(`starttls-lab: ${String(error)}\n`))
       .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.once("SIGINT", handler);
   process.once("SIGTERM", handler);
+  return controller.signal;
+}
+
+/** After an interruption the handler exits the process; never return a verdict in the meantime. */
+function untilExit(): Promise<never> {
+  return new Promise(() => {});
 }
 
 async function run(args: string[]): Promise<number> {
@@ -122,19 +136,22 @@ async function run(args: string[]): Promise<number> {
   const reporter = createConsoleReporter(process.stdout, { color: useColor(values["no-color"]) });
   const finished: ScenarioResult[] = [];
   const started = Date.now();
-  onInterrupt(() => ({ results: finished, durationMs: Date.now() - started }), reports);
+  const signal = onInterrupt(() => ({ results: finished, durationMs: Date.now() - started }), reports);
 
   const result = await runScenarios(scenarios, {
+    signal,
     listener: {
       worldStarting: (step) => reporter.worldStarting(step),
       worldReady: (ms) => reporter.worldReady(ms),
       scenarioStarted: (index, total, scenario) => reporter.scenarioStarted(index, total, scenario),
       scenarioFinished: (index, total, outcome) => {
+        if (signal.aborted) return;
         finished.push(outcome);
         reporter.scenarioFinished(index, total, outcome);
       },
     },
   });
+  if (signal.aborted) return untilExit();
   await writeReports(result, reports);
   reporter.summary(result);
   const allPassed = result.results.every((entry) => entry.verdict.passed && !entry.error);
@@ -161,8 +178,9 @@ async function explain(args: string[]): Promise<number> {
     );
   }
   const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
-  onInterrupt(() => ({ results: [], durationMs: 0 }), []);
-  const result = await runScenarios(scenarios, { listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms) => reporter.worldReady(ms) } });
+  const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  const result = await runScenarios(scenarios, { signal, listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms) => reporter.worldReady(ms) } });
+  if (signal.aborted) return untilExit();
   const only = result.results[0]!;
   process.stdout.write(explainResult(only));
   return only.verdict.passed && !only.error ? EXIT.passed : EXIT.failed;

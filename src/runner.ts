@@ -24,6 +24,8 @@ export interface RunOptions extends WorldOptions {
   listener?: RunListener;
   /** Use this already started world (not stopped at the end) instead of starting one. */
   world?: MailWorld;
+  /** Stop between scenarios when aborted (Ctrl-C); the results so far are returned. */
+  signal?: AbortSignal;
 }
 
 /** Put both providers into the scenario's state (in parallel: they are independent). */
@@ -59,8 +61,10 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
   const results: ScenarioResult[] = [];
   try {
     for (const [index, scenario] of scenarios.entries()) {
+      if (options.signal?.aborted) break;
       listener.scenarioStarted?.(index, scenarios.length, scenario);
       const result = await runScenario(world, scenario);
+      if (options.signal?.aborted) break; // its failure is the interruption's, not Postfix's
       results.push(result);
       listener.scenarioFinished?.(index, scenarios.length, result);
     }

@@ -25,7 +25,12 @@ fi
 # The role's configuration is the baseline every scenario resets to.
 cp /etc/postfix/main.cf /etc/postfix/main.cf.lab-role
 cp /etc/postfix/master.cf /etc/postfix/master.cf.lab-role
+mkdir -p "$LAB/running"
+cp /etc/postfix/main.cf /etc/postfix/master.cf "$LAB/running/"
 chmod 0600 "$LAB"/tls/*.key 2>/dev/null || true
+# Postfix waits until a configuration file or table is about two seconds old
+# before reading it; these were all written just now.
+find /etc/postfix "$LAB" -type f -exec touch -d '10 seconds ago' {} +
 
 dovecot
 exec postfix start-fg

@@ -42,6 +42,15 @@ async function settle(provider: Provider, queueId: string, from: number): Promis
   const final =
     trail.final ?? events.filter((event): event is DeliveryEvent => event.kind === "delivery" && event.queueId === queueId).at(-1);
   if (!final) throw new Error(`no status line for queue ID ${queueId} in the ${provider.identity.role}'s log`);
+  if (final.status !== "deferred") {
+    // A settled message leaves the queue right after its status line; waiting
+    // for that keeps the next scenario from finding it there.
+    await provider.log.waitFor((line) => line.includes(`: ${queueId}: removed`), {
+      from,
+      timeoutMs: STATUS_TIMEOUT_MS,
+      what: `queue ID ${queueId} to leave the queue`,
+    });
+  }
   return { final, trail };
 }
 

@@ -31,8 +31,6 @@ export interface StartupTimings {
   keysGenerated: string[];
 }
 
-const APPLY_TIMEOUT_MS = 15_000;
-
 export function defaultCacheDir(): string {
   return process.env.STARTTLS_LAB_CACHE ?? path.join(os.homedir(), ".cache", "starttls-lab");
 }
@@ -59,23 +57,19 @@ export class Provider {
 
   /**
    * Reset main.cf to the role's baseline plus these settings, empty the
-   * queue and reload; resolves once Postfix has logged the reload.
+   * queue; lab-apply reloads Postfix only when a long-lived daemon would
+   * otherwise keep old state (see docker/mta/lab-apply).
    */
-  async applySettings(settings: Record<string, string>): Promise<void> {
-    const from = this.log.cursor;
+  async applySettings(settings: Record<string, string>): Promise<{ reloaded: boolean }> {
     const args = Object.entries(settings).map(([name, value]) => `${name}=${value}`);
     const result = await this.container.exec(["lab-apply", ...args]);
     if (result.exitCode !== 0) {
-      throw new Error(`applying settings to ${this.identity.role} failed (exit ${result.exitCode}): ${result.output.trim()}`);
+      throw new Error(`applying settings to the ${this.identity.role} failed (exit ${result.exitCode}): ${result.output.trim()}`);
     }
     if (/warning|fatal/i.test(result.output)) {
       throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
     }
-    await this.log.waitFor((line) => /postfix\/master\[\d+\]: reload -- /.test(line), {
-      from,
-      timeoutMs: APPLY_TIMEOUT_MS,
-      what: "Postfix to reload its configuration",
-    });
+    return { reloaded: result.output.includes("reloaded") };
   }
 
   /** `postqueue -j`: one JSON object per queued message. */
@@ -86,11 +80,17 @@ export class Provider {
   }
 }
 
-/** Worlds not yet stopped, so a signal handler can remove them. */
-export const liveWorlds = new Set<MailWorld>();
+/** Runs whose containers may exist (from network creation until stopped), so a signal handler can remove them. */
+export const liveRuns = new Set<string>();
+
+/** Remove every container and network of the runs this process still has (SIGINT, SIGTERM). */
+export async function removeLiveRuns(): Promise<void> {
+  await Promise.allSettled([...liveRuns].map((runId) => removeRun(runId)));
+  liveRuns.clear();
+}
 
 export class MailWorld {
-  private stopped = false;
+  private stopping?: Promise<void>;
 
   private constructor(
     readonly runId: string,
@@ -100,7 +100,6 @@ export class MailWorld {
     readonly receiver: Provider,
     readonly timings: StartupTimings,
   ) {
-    liveWorlds.add(this);
   }
 
   provider(role: Role): Provider {
@@ -131,6 +130,7 @@ export class MailWorld {
     const runId = newRunId();
     const labels = runLabels(runId);
     const networkName = `starttls-lab-${runId}`;
+    liveRuns.add(runId);
     await dockerClient().createNetwork({ Name: networkName, Driver: "bridge", Labels: labels, CheckDuplicate: true });
 
     const containersStarted = Date.now();
@@ -163,6 +163,7 @@ export class MailWorld {
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) {
       await removeRun(runId).catch(() => undefined);
+      liveRuns.delete(runId);
       throw failure.reason;
     }
     const [sender, receiver] = results.map((result) => (result as PromiseFulfilledResult<Provider>).value) as [Provider, Provider];
@@ -179,16 +180,17 @@ export class MailWorld {
     return new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, timings);
   }
 
-  /** Stop and remove the containers and the network. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    liveWorlds.delete(this);
-    await Promise.allSettled([this.sender.container.stop({ remove: true, timeout: 2_000 }), this.receiver.container.stop({ remove: true, timeout: 2_000 })]);
-    await dockerClient()
-      .getNetwork(this.networkName)
-      .remove()
-      .catch(() => undefined);
+  /** Stop and remove the containers and the network. Every call waits for the same removal. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.allSettled([
+        this.sender.container.stop({ remove: true, timeout: 2_000 }),
+        this.receiver.container.stop({ remove: true, timeout: 2_000 }),
+      ]);
+      await removeRun(this.runId).catch(() => undefined);
+      liveRuns.delete(this.runId);
+    })();
+    return this.stopping;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

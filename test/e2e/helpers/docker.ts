@@ -41,10 +41,11 @@ export async function removeOwnedBy(pid: number): Promise<void> {
  */
 export async function containersCreatedBy(pid: number, sinceMs: number, untilMs: number): Promise<string[]> {
   const stream = (await docker.getEvents({
-    since: Math.floor(sinceMs / 1000) - 1,
-    until: Math.ceil(untilMs / 1000) + 1,
+    // Fractional seconds: Docker accepts them, and an `until` already past returns at once.
+    since: (sinceMs - 1000) / 1000,
+    until: (untilMs + 50) / 1000,
     filters: { type: ["container"], event: ["create"], label: [`${LABEL_PID}=${pid}`] },
-  })) as NodeJS.ReadableStream;
+  })) as unknown as NodeJS.ReadableStream;
   let text = "";
   for await (const chunk of stream) text += chunk.toString();
   return text

@@ -1,0 +1,190 @@
+/**
+ * The command line as users and CI jobs meet it: `node dist/cli.js …` in a
+ * child process, against real Postfix containers. Exit codes, the last line
+ * of stdout and the report files are contracts (DESIGN.md, "Contracts other
+ * tools rely on").
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { XMLParser } from "fast-xml-parser";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { loadScenarioFiles } from "../../src/scenario/load.js";
+import { buildCli, CliProcess, runCli, type CliResult } from "./helpers/cli.js";
+import { containersCreatedBy, ownedBy, removeOwnedBy } from "./helpers/docker.js";
+
+const BROKEN = "test/fixtures/scenarios/broken";
+const CLI_FIXTURES = "test/fixtures/scenarios/cli";
+
+beforeAll(async () => {
+  await buildCli();
+});
+
+function lastLine(stdout: string): string | undefined {
+  return stdout.replace(/\n$/, "").split("\n").at(-1);
+}
+
+function parseJunit(xml: string): { testsuites: Record<string, unknown> & { tests: string; failures: string; errors: string } } {
+  return new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(xml);
+}
+
+/** Runs the CLI and records what it created in Docker while it ran. */
+async function runAndWatchDocker(args: string[]): Promise<CliResult & { containersCreated: string[]; leftOver: Awaited<ReturnType<typeof ownedBy>> }> {
+  const started = Date.now();
+  const result = await runCli(args);
+  const containersCreated = await containersCreatedBy(result.pid, started, Date.now());
+  const leftOver = await ownedBy(result.pid);
+  console.log(`starttls-lab ${args.join(" ")} → exit ${result.code} in ${result.durationMs} ms`);
+  return { ...result, containersCreated, leftOver };
+}
+
+describe("bad input: exit 2, a clear message, and nothing started", () => {
+  test("a scenario file with an unknown key names the file, the line and the field", async ({ expect }) => {
+    const result = await runAndWatchDocker(["run", `${BROKEN}/unknown-key.yaml`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${BROKEN}/unknown-key.yaml:2:`);
+    expect(result.stderr).toMatch(/recever: unknown key/);
+    expect(result.stdout).toBe("");
+    expect(result.containersCreated).toEqual([]);
+    expect(result.leftOver).toEqual({ containers: [], networks: [] });
+  });
+
+  test("a scenario file with a YAML syntax error names the file, the line and says it is YAML", async ({ expect }) => {
+    const result = await runAndWatchDocker(["run", `${BROKEN}/yaml-syntax.yaml`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`${BROKEN}/yaml-syntax\\.yaml:[34]:\\d+: YAML: `));
+    expect(result.containersCreated).toEqual([]);
+    expect(result.leftOver).toEqual({ containers: [], networks: [] });
+  });
+
+  test.for([
+    { what: "an unknown option", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--bogus"], stderr: /Unknown option '--bogus'/ },
+    { what: "an unknown command", args: ["frobnicate"], stderr: /unknown command "frobnicate"/ },
+    { what: "an html report (not available yet)", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "html=x.html"], stderr: /unknown report kind "html".*not available yet/ },
+    { what: "an unknown report kind", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "bogus=x"], stderr: /unknown report kind "bogus".*supported kinds: json, junit/ },
+    { what: "--only matching no scenario", args: ["run", CLI_FIXTURES, "--only", "no such scenario"], stderr: /no scenario name contains "no such scenario"/ },
+    { what: "a path that does not exist", args: ["run", "test/fixtures/scenarios/does-not-exist.yaml"], stderr: /does-not-exist\.yaml: no such file or directory/ },
+  ])("$what", async ({ args, stderr }, { expect }) => {
+    const result = await runAndWatchDocker(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(stderr);
+    expect(result.containersCreated).toEqual([]);
+    expect(result.leftOver).toEqual({ containers: [], networks: [] });
+  });
+});
+
+describe("validate", () => {
+  test("exits 0 on scenarios/ and prints how many scenarios it checked", async () => {
+    const result = await runAndWatchDocker(["validate", "scenarios"]);
+    const expected = await loadScenarioFiles(["scenarios"]);
+    const files = new Set(expected.map((scenario) => scenario.source.file));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${expected.length} scenario(s) in ${files.size} file(s): valid\n`);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(result.containersCreated).toEqual([]);
+  });
+});
+
+describe("runs against real Postfix containers", () => {
+  let tmp: string;
+  // Each invocation starts its own world; they run side by side to keep the file short.
+  let passing: CliProcess;
+  let wrong: CliProcess;
+  let explained: CliProcess;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), "starttls-lab-cli-"));
+    passing = new CliProcess(["run", `${CLI_FIXTURES}/passes.yaml`, "--report", `json=${tmp}/pass/r.json`, "--report", `junit=${tmp}/pass/r.xml`]);
+    wrong = new CliProcess(["run", `${CLI_FIXTURES}/wrong.yaml`, "--report", `junit=${tmp}/wrong/r.xml`]);
+    explained = new CliProcess(["explain", "scenarios/founding-story.yaml", "--only", "fixed"]);
+  });
+
+  afterAll(async () => {
+    for (const run of [passing, wrong, explained]) {
+      if (!run) continue;
+      run.kill("SIGKILL");
+      await run.finished().catch(() => undefined);
+      await removeOwnedBy(run.pid);
+    }
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  test("one passing scenario: exit 0, a JSON report of exactly the documented shape, and JUnit with no failure", async () => {
+    const result = await passing.finished();
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(lastLine(result.stdout)).toBe("1 passed, 0 failed");
+
+    const report = JSON.parse(await readFile(`${tmp}/pass/r.json`, "utf8")) as Record<string, any>;
+    expect(Object.keys(report)).toEqual(["scenarios", "summary"]);
+    expect(report.scenarios).toHaveLength(1);
+    const [scenario] = report.scenarios;
+    // DESIGN.md's keys, plus only the documented extras (differences, error).
+    expect(Object.keys(scenario)).toEqual(expect.arrayContaining(["file", "name", "passed", "expected", "observed", "durationMs"]));
+    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["differences"]);
+    expect(scenario).toMatchObject({
+      file: `${CLI_FIXTURES}/passes.yaml`,
+      name: "Both providers at may deliver over TLS",
+      passed: true,
+      expected: { outcome: "delivered", transport: "tls" },
+      differences: [],
+    });
+    expect(Object.keys(scenario.observed).sort()).toEqual(["outcome", "tls", "transport"]);
+    expect(scenario.observed).toEqual({
+      outcome: "delivered",
+      transport: "tls",
+      tls: { version: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), trust: "trusted", peerName: "mx.iroco.test" },
+    });
+    expect(Number.isInteger(scenario.durationMs) && scenario.durationMs > 0).toBe(true);
+    expect(Object.keys(report.summary)).toEqual(["passed", "failed", "durationMs"]);
+    expect(report.summary).toEqual({ passed: 1, failed: 0, durationMs: expect.any(Number) });
+    expect(report.summary.durationMs).toBeGreaterThanOrEqual(scenario.durationMs);
+
+    const junit = parseJunit(await readFile(`${tmp}/pass/r.xml`, "utf8"));
+    expect(junit.testsuites).toMatchObject({ tests: "1", failures: "0", errors: "0" });
+
+    expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+  });
+
+  test("a wrong expectation: exit 1, the FAIL row and the difference, last line `0 passed, 1 failed`, JUnit failures=1", async () => {
+    const result = await wrong.finished();
+    expect(result.code).toBe(1);
+    const lines = result.stdout.split("\n");
+    expect(lines).toContainEqual(expect.stringMatching(/^✗ \[1\/1\] Wrongly expects TLS delivery to a receiver without STARTTLS: deferred: /));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\s+outcome: expected delivered, observed deferred: TLS is required, but was not offered by host mx\.iroco\.test/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^\| FAIL +\| Wrongly expects TLS delivery .*\| delivered over TLS +\| deferred: TLS is required/));
+    expect(lastLine(result.stdout)).toBe("0 passed, 1 failed");
+
+    const junit = parseJunit(await readFile(`${tmp}/wrong/r.xml`, "utf8"));
+    expect(junit.testsuites).toMatchObject({ tests: "1", failures: "1", errors: "0" });
+
+    expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+  });
+
+  test("explain --only fixed: exit 0, the story, the settings, and the TLS line with its gloss", async () => {
+    const result = await explained.finished();
+    expect(result.code).toBe(0);
+    const out = result.stdout;
+    expect(out).toMatch(/^Scenario: Founding story, fixed: Bob's provider offers STARTTLS\n/);
+    expect(out).toContain("The fix on Bob's side: offer STARTTLS");
+    expect(out).toMatch(/Alice's provider \(sender\), certificate valid:\n\s+smtp_tls_security_level = encrypt\n/);
+    expect(out).toMatch(/Bob's provider \(receiver\), certificate valid:\n\s+smtpd_tls_security_level = may\n/);
+    expect(out).toMatch(
+      /Trusted TLS connection established to mx\.iroco\.test\[[\d.]+\]:25: TLSv1\.3 with cipher \S+.*\n\s+↳ STARTTLS taken: TLSv1\.3 with \S+\. Trusted = the certificate chains to a trusted CA/,
+    );
+    expect(out).toContain("PASS: real Postfix did what the scenario expects.");
+
+    expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+  });
+
+  test("explain on a file with several scenarios and no --only: exit 2, listing them", async () => {
+    const result = await runAndWatchDocker(["explain", "scenarios/founding-story.yaml"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("scenarios/founding-story.yaml holds 2 scenarios; pick one with --only NAME:");
+    expect(result.stderr).toContain("\n  Founding story: Alice's provider requires TLS, Bob's provider offers none\n");
+    expect(result.stderr).toContain("\n  Founding story, fixed: Bob's provider offers STARTTLS\n");
+    expect(result.containersCreated).toEqual([]);
+  });
+});
