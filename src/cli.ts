@@ -14,6 +14,7 @@ import type { RunResult, ScenarioResult } from "./report/types.js";
 import { explainResult } from "./explain.js";
 import { runScenarios } from "./runner.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
+import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";
 import { DockerUnavailableError } from "./world/docker.js";
 import { ImageBuildError } from "./world/images.js";
@@ -46,6 +47,10 @@ with each scenario's expectation.
 Options:
   --only NAME          run only scenarios whose name contains NAME (repeatable)
   --report KIND=FILE   also write a report: json=FILE or junit=FILE (repeatable)
+  --workers N          worlds side by side (default 1: on 2 cores one world is
+                       fastest, see README "Speed")
+  --shuffle SEED       run in a random order fixed by SEED (an integer), to
+                       show that verdicts do not depend on order
   --no-color           plain output (also when NO_COLOR is set or output is not a terminal)
   -h, --help           this help
 
@@ -69,7 +74,14 @@ runs still going.`,
 
 const common = { help: { type: "boolean", short: "h" } } as const;
 const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
-  run: { ...common, only: { type: "string", multiple: true }, report: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
+  run: {
+    ...common,
+    only: { type: "string", multiple: true },
+    report: { type: "string", multiple: true },
+    workers: { type: "string" },
+    shuffle: { type: "string" },
+    "no-color": { type: "boolean" },
+  },
   validate: { ...common },
   explain: { ...common, only: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
@@ -96,6 +108,15 @@ async function loadSelected(paths: string[], only: string[] | undefined): Promis
   const selected = scenarios.filter((scenario) => wanted.some((name) => scenario.name.toLowerCase().includes(name)));
   if (selected.length === 0) throw new UsageError(`no scenario name contains ${only.map((name) => `"${name}"`).join(" or ")}`);
   return selected;
+}
+
+function integerOption(flag: string, value: unknown, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || number < min || number > max) {
+    throw new UsageError(`${flag} takes an integer from ${min} to ${max}, not "${String(value)}"`);
+  }
+  return number;
 }
 
 function useColor(flag: unknown): boolean {
@@ -132,7 +153,11 @@ async function run(args: string[]): Promise<number> {
   const { values, positionals } = parse("run", args);
   if (values.help) return printHelp("run");
   const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
-  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  const workers = integerOption("--workers", values.workers, 1, 8) ?? 1;
+  const seed = integerOption("--shuffle", values.shuffle, 0, 2 ** 32 - 1);
+  const selected = await loadSelected(positionals, values.only as string[] | undefined);
+  const scenarios = seed === undefined ? selected : shuffled(selected, seed);
+  if (seed !== undefined) process.stdout.write(`order shuffled with seed ${seed}\n`);
   const reporter = createConsoleReporter(process.stdout, { color: useColor(values["no-color"]) });
   const finished: ScenarioResult[] = [];
   const started = Date.now();
@@ -140,6 +165,7 @@ async function run(args: string[]): Promise<number> {
 
   const result = await runScenarios(scenarios, {
     signal,
+    workers,
     listener: {
       worldStarting: (step) => reporter.worldStarting(step),
       worldReady: (ms) => reporter.worldReady(ms),

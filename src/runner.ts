@@ -1,11 +1,11 @@
 /**
- * Runs scenarios through one world: for each, put both providers into the
+ * Runs scenarios through worlds: for each, put both providers into the
  * scenario's state, let Alice submit, follow the message until it settles,
  * and judge what was observed. The data flows one way:
  * scenario → world → observation → verdict → result.
  */
-import { followMessage } from "./drive/follow.js";
 import { submitAsAlice } from "./drive/alice.js";
+import { followMessage, type FollowTimeline } from "./drive/follow.js";
 import { markMessage } from "./drive/message.js";
 import { judge } from "./judge/judge.js";
 import type { RunResult, ScenarioResult } from "./report/types.js";
@@ -24,6 +24,8 @@ export interface RunOptions extends WorldOptions {
   listener?: RunListener;
   /** Use this already started world (not stopped at the end) instead of starting one. */
   world?: MailWorld;
+  /** Worlds side by side, each taking the next scenario when free (default 1). */
+  workers?: number;
   /** Stop between scenarios when aborted (Ctrl-C); the results so far are returned. */
   signal?: AbortSignal;
 }
@@ -34,20 +36,32 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
 }
 
 export async function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
-  const started = Date.now();
+  const started = performance.now();
   try {
     await applyScenario(world, scenario);
+    const applied = performance.now();
     const message = markMessage(scenario.message, scenario.name);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const submission = await submitAsAlice(world, message);
-    const observation = await followMessage(world, message, submission, cursors);
-    return { scenario, observation, verdict: judge(scenario.expect, observation), durationMs: Date.now() - started };
+    const submitted = performance.now();
+    const timeline: FollowTimeline = {};
+    const observation = await followMessage(world, message, submission, cursors, timeline);
+    const verdict = judge(scenario.expect, observation);
+    const ended = performance.now();
+    const settled = timeline.settledAt ?? ended;
+    return {
+      scenario,
+      observation,
+      verdict,
+      durationMs: ended - started,
+      phases: { applyMs: applied - started, submitMs: submitted - applied, relayMs: settled - submitted, observeMs: ended - settled },
+    };
   } catch (error) {
     return {
       scenario,
       verdict: { passed: false, differences: [] },
       error: error instanceof Error ? error.message : String(error),
-      durationMs: Date.now() - started,
+      durationMs: performance.now() - started,
     };
   }
 }
@@ -55,21 +69,38 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
 export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const listener = options.listener ?? {};
-  const world =
-    options.world ?? (await MailWorld.start({ ...options, onProgress: (step) => listener.worldStarting?.(step) }));
-  if (!options.world) listener.worldReady?.(world.timings.totalMs);
-  const results: ScenarioResult[] = [];
+  const workers = options.world ? 1 : Math.max(1, Math.min(options.workers ?? 1, scenarios.length));
+  const worlds: MailWorld[] = [];
+  const results: Array<ScenarioResult | undefined> = new Array(scenarios.length);
   try {
-    for (const [index, scenario] of scenarios.entries()) {
-      if (options.signal?.aborted) break;
-      listener.scenarioStarted?.(index, scenarios.length, scenario);
-      const result = await runScenario(world, scenario);
-      if (options.signal?.aborted) break; // its failure is the interruption's, not Postfix's
-      results.push(result);
-      listener.scenarioFinished?.(index, scenarios.length, result);
+    if (options.world) {
+      worlds.push(options.world);
+    } else {
+      const worldStarted = Date.now();
+      const starts = await Promise.allSettled(
+        Array.from({ length: workers }, () => MailWorld.start({ ...options, onProgress: (step) => listener.worldStarting?.(step) })),
+      );
+      for (const start of starts) if (start.status === "fulfilled") worlds.push(start.value);
+      const failed = starts.find((start): start is PromiseRejectedResult => start.status === "rejected");
+      if (failed) throw failed.reason;
+      listener.worldReady?.(Date.now() - worldStarted);
     }
+
+    let next = 0;
+    const work = async (world: MailWorld) => {
+      while (next < scenarios.length && !options.signal?.aborted) {
+        const index = next++;
+        const scenario = scenarios[index]!;
+        listener.scenarioStarted?.(index, scenarios.length, scenario);
+        const result = await runScenario(world, scenario);
+        if (options.signal?.aborted) return; // its failure is the interruption's, not Postfix's
+        results[index] = result;
+        listener.scenarioFinished?.(index, scenarios.length, result);
+      }
+    };
+    await Promise.all(worlds.map(work));
   } finally {
-    if (!options.world) await world.stop();
+    if (!options.world) await Promise.allSettled(worlds.map((world) => world.stop()));
   }
-  return { results, durationMs: Date.now() - started };
+  return { results: results.filter((result): result is ScenarioResult => result !== undefined), durationMs: Date.now() - started };
 }

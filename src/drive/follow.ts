@@ -143,8 +143,20 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   return { outcome: "bounced", reason: hop.final.detail, evidence };
 }
 
-export async function followMessage(world: MailWorld, message: MarkedMessage, submission: SubmissionResult, cursors: LogCursors): Promise<Observation> {
+/** When the message settled (status lines seen), for the time split of a scenario. */
+export interface FollowTimeline {
+  settledAt?: number;
+}
+
+export async function followMessage(
+  world: MailWorld,
+  message: MarkedMessage,
+  submission: SubmissionResult,
+  cursors: LogCursors,
+  timeline: FollowTimeline = {},
+): Promise<Observation> {
   if (!submission.accepted) {
+    timeline.settledAt = performance.now();
     return {
       outcome: "rejected",
       reason: submission.response,
@@ -152,6 +164,7 @@ export async function followMessage(world: MailWorld, message: MarkedMessage, su
     };
   }
   const hops = await followHops(world, message.spec.via.provider, submission.queueId, cursors);
+  timeline.settledAt = performance.now();
   const evidence = hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]);
   const last = hops.at(-1)!;
   switch (last.final.status) {

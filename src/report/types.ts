@@ -11,6 +11,20 @@ export interface ScenarioResult {
   /** A harness failure (timeout, container died…): the scenario fails with this text. */
   error?: string;
   durationMs: number;
+  /** Where the scenario's time went (absent when it failed before submitting). */
+  phases?: ScenarioPhases;
+}
+
+/**
+ * apply: both providers put into the scenario's state; submit: Alice's
+ * client until the server's answer; relay: until the message settled
+ * (status lines); observe: reading the queue and mailboxes, judging.
+ */
+export interface ScenarioPhases {
+  applyMs: number;
+  submitMs: number;
+  relayMs: number;
+  observeMs: number;
 }
 
 export interface RunResult {

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { withLock } from "./buildLock.js";
 import { dockerClient } from "./docker.js";
 
 export const BASE_IMAGE = "starttls-lab/bookworm:base";
@@ -63,8 +64,11 @@ export interface EnsuredImage {
   durationMs: number;
 }
 
-/** Build docker/<name> as starttls-lab/<name>:<hash> unless that tag already exists. */
-export async function ensureMtaImage(onProgress: (line: string) => void = () => {}): Promise<EnsuredImage> {
+/**
+ * Build docker/mta as starttls-lab/mta:<hash> unless that tag already exists.
+ * `lockDir` serialises builds across processes (parallel test files).
+ */
+export async function ensureMtaImage(lockDir: string, onProgress: (line: string) => void = () => {}): Promise<EnsuredImage> {
   const started = Date.now();
   const context = path.join(dockerDir(), "mta");
   const baseId = (await dockerClient().getImage(BASE_IMAGE).inspect()).Id.replace("sha256:", "").slice(0, 12);
@@ -72,9 +76,18 @@ export async function ensureMtaImage(onProgress: (line: string) => void = () => 
   const tag = `${MTA_REPOSITORY}:${await contextHash(context)}-${baseId}`;
   if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
 
-  onProgress(`building image ${tag} (first run after a change in docker/mta; about a minute)`);
-  await buildImage(context, tag, onProgress);
-  return { tag, built: true, durationMs: Date.now() - started };
+  return withLock(
+    lockDir,
+    tag,
+    async () => {
+      // Another process may have built it while this one waited for the lock.
+      if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
+      onProgress(`building image ${tag} (first run after a change in docker/mta; about a minute)`);
+      await buildImage(context, tag, onProgress);
+      return { tag, built: true, durationMs: Date.now() - started };
+    },
+    () => onProgress(`waiting for another process building ${tag}`),
+  );
 }
 
 async function buildImage(context: string, tag: string, onProgress: (line: string) => void): Promise<void> {

@@ -123,7 +123,7 @@ export class MailWorld {
       });
       return { pki, ms: Date.now() - pkiStarted };
     })();
-    const [image, { pki, ms: pkiMs }] = await Promise.all([ensureMtaImage(progress), pkiPromise]);
+    const [image, { pki, ms: pkiMs }] = await Promise.all([ensureMtaImage(path.join(options.cacheDir ?? defaultCacheDir(), "locks"), progress), pkiPromise]);
     const imageMs = Date.now() - imageStarted;
     if (pki.generated.length > 0) progress(`generated ${pki.generated.join(", ")}`);
 

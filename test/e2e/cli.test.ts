@@ -63,6 +63,8 @@ describe("bad input: exit 2, a clear message, and nothing started", () => {
     { what: "an html report (not available yet)", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "html=x.html"], stderr: /unknown report kind "html".*not available yet/ },
     { what: "an unknown report kind", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "bogus=x"], stderr: /unknown report kind "bogus".*supported kinds: json, junit/ },
     { what: "--only matching no scenario", args: ["run", CLI_FIXTURES, "--only", "no such scenario"], stderr: /no scenario name contains "no such scenario"/ },
+    { what: "a shuffle seed that is not a number", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--shuffle", "abc"], stderr: /--shuffle takes an integer from 0 to \d+, not "abc"/ },
+    { what: "zero workers", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--workers", "0"], stderr: /--workers takes an integer from 1 to 8, not "0"/ },
     { what: "a path that does not exist", args: ["run", "test/fixtures/scenarios/does-not-exist.yaml"], stderr: /does-not-exist\.yaml: no such file or directory/ },
   ])("$what", async ({ args, stderr }, { expect }) => {
     const result = await runAndWatchDocker(args);

@@ -1,0 +1,40 @@
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { withLock } from "../../src/world/buildLock.js";
+
+describe("the image build lock", () => {
+  it("lets one holder work at a time; the other waits and is told so", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "lock-"));
+    const events: string[] = [];
+    let releaseFirst!: () => void;
+    const firstMayFinish = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = withLock(dir, "mta:abc", async () => {
+      events.push("first in");
+      await firstMayFinish;
+      events.push("first out");
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = withLock(
+      dir,
+      "mta:abc",
+      async () => {
+        events.push("second in");
+      },
+      () => events.push("second waits"),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(events).toEqual(["first in", "second waits", "first out", "second in"]);
+  });
+
+  it("takes over a lock whose owner process is gone", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "lock-"));
+    const stale = path.join(dir, "mta_abc.lock");
+    await mkdir(stale);
+    await writeFile(path.join(stale, "pid"), "999999999");
+    await expect(withLock(dir, "mta:abc", async () => "built")).resolves.toBe("built");
+  });
+});
