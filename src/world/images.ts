@@ -14,9 +14,13 @@ import { dockerClient } from "./docker.js";
 export const BASE_IMAGE = "starttls-lab/bookworm:base";
 const MTA_REPOSITORY = "starttls-lab/mta";
 
-/** The repository's docker/ folder, wherever the harness runs from (src/ or dist/). */
+/**
+ * The docker/ folder with the image definitions: the repository's, wherever
+ * the harness runs from (src/ or dist/), unless STARTTLS_LAB_DOCKER_DIR
+ * names another (a fork's images, or a deliberately broken one in tests).
+ */
 export function dockerDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "docker");
+  return process.env.STARTTLS_LAB_DOCKER_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "docker");
 }
 
 export class ImageBuildError extends Error {
