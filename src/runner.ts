@@ -4,6 +4,7 @@
  * and judge what was observed. The data flows one way:
  * scenario → world → observation → verdict → result.
  */
+import { accountForMessage } from "./drive/accounting.js";
 import { submitAsAlice } from "./drive/alice.js";
 import { followMessage, type FollowTimeline } from "./drive/follow.js";
 import { markMessage } from "./drive/message.js";
@@ -46,6 +47,7 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
     const submitted = performance.now();
     const timeline: FollowTimeline = {};
     const observation = await followMessage(world, message, submission, cursors, timeline);
+    observation.evidence.push(...(await accountForMessage(world, message, observation)));
     const verdict = judge(scenario.expect, observation);
     const ended = performance.now();
     const settled = timeline.settledAt ?? ended;
@@ -57,13 +59,22 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
       phases: { applyMs: applied - started, submitMs: submitted - applied, relayMs: settled - submitted, observeMs: ended - settled },
     };
   } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    // A dead container explains the failure better than its symptom (a refused connection, a timeout).
+    const death = await world.deathNotice();
     return {
       scenario,
       verdict: { passed: false, differences: [] },
-      error: error instanceof Error ? error.message : String(error),
+      error: death ? `${death}\n  (the scenario was at: ${cause})` : cause,
       durationMs: performance.now() - started,
+      ...(death ? { worldDied: true } : {}),
     };
   }
+}
+
+/** The result for a scenario that a dead world could not run. */
+function notRun(scenario: Scenario, why: string): ScenarioResult {
+  return { scenario, verdict: { passed: false, differences: [] }, error: `not run: ${why}`, durationMs: 0 };
 }
 
 export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<RunResult> {
@@ -86,9 +97,13 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       listener.worldReady?.(Date.now() - worldStarted);
     }
 
+    // A container that dies stops the run cleanly: the scenario it broke
+    // fails with the container's last log lines, the ones after it are
+    // reported as not run, so every scenario is still accounted for.
     let next = 0;
+    let deadWorld: string | undefined;
     const work = async (world: MailWorld) => {
-      while (next < scenarios.length && !options.signal?.aborted) {
+      while (next < scenarios.length && !options.signal?.aborted && !deadWorld) {
         const index = next++;
         const scenario = scenarios[index]!;
         listener.scenarioStarted?.(index, scenarios.length, scenario);
@@ -96,9 +111,17 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
         if (options.signal?.aborted) return; // its failure is the interruption's, not Postfix's
         results[index] = result;
         listener.scenarioFinished?.(index, scenarios.length, result);
+        if (result.worldDied) deadWorld = `a container of the world died during "${scenario.name}"`;
       }
     };
     await Promise.all(worlds.map(work));
+    if (deadWorld && !options.signal?.aborted) {
+      for (const [index, scenario] of scenarios.entries()) {
+        if (results[index]) continue;
+        results[index] = notRun(scenario, deadWorld);
+        listener.scenarioFinished?.(index, scenarios.length, results[index]);
+      }
+    }
   } finally {
     if (!options.world) await Promise.allSettled(worlds.map((world) => world.stop()));
   }

@@ -137,8 +137,10 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   const senderRole = mailboxHost(message.spec.from);
   if (!ndrMessageId || senderRole !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
   const inbox = await findInInbox(world.provider(senderRole), world.caCertPem, { name: "Message-ID", value: `<${ndrMessageId}>` });
-  const report = inbox.find((found) => found.source.includes(message.messageId));
-  if (!report) throw new Error(`no non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox`);
+  const reports = inbox.filter((found) => found.source.includes(message.messageId));
+  if (reports.length !== 1) {
+    throw new Error(`expected one non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox, found ${reports.length}`);
+  }
   evidence.push(`${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`);
   return { outcome: "bounced", reason: hop.final.detail, evidence };
 }

@@ -11,6 +11,8 @@ export interface ScenarioResult {
   /** A harness failure (timeout, container died…): the scenario fails with this text. */
   error?: string;
   durationMs: number;
+  /** Set when a container of the world had stopped: the run cannot go on in that world. */
+  worldDied?: boolean;
   /** Where the scenario's time went (absent when it failed before submitting). */
   phases?: ScenarioPhases;
 }

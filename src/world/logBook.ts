@@ -10,6 +10,15 @@ interface Waiter {
   from: number;
   test: (line: string) => boolean;
   resolve: (found: { line: string; index: number }) => void;
+  reject: (error: Error) => void;
+}
+
+/** The log stream ended: the container stopped, so nothing awaited can still come. */
+export class LogEndedError extends Error {
+  constructor(name: string, what: string) {
+    super(`the ${name} log ended (its container stopped) while waiting for ${what}`);
+    this.name = "LogEndedError";
+  }
 }
 
 export class WaitTimeoutError extends Error {
@@ -26,12 +35,28 @@ export class LogBook {
   private readonly lines: string[] = [];
   private waiters: Waiter[] = [];
   private partial = "";
+  private ended = false;
 
   constructor(readonly name: string) {}
 
   /** Feed a log stream (testcontainers' log consumer). */
   attach(stream: Readable): void {
     stream.on("data", (chunk: Buffer | string) => this.append(chunk.toString()));
+    stream.on("end", () => this.end());
+    stream.on("close", () => this.end());
+  }
+
+  /** No more lines will come: fail every waiter now instead of at its timeout. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(new LogEndedError(this.name, "its next lines"));
+  }
+
+  get hasEnded(): boolean {
+    return this.ended;
   }
 
   append(text: string): void {
@@ -63,6 +88,7 @@ export class LogBook {
       const line = this.lines[index]!;
       if (test(line)) return Promise.resolve({ line, index });
     }
+    if (this.ended) return Promise.reject(new LogEndedError(this.name, options.what));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         from: options.from,
@@ -70,6 +96,10 @@ export class LogBook {
         resolve: (found) => {
           clearTimeout(timer);
           resolve(found);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
         },
       };
       const timer = setTimeout(() => {

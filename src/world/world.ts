@@ -72,6 +72,18 @@ export class Provider {
     return { reloaded: result.output.includes("reloaded") };
   }
 
+  /** Undefined while the container runs; otherwise what stopped it, with its last log lines. */
+  async deathNotice(): Promise<string | undefined> {
+    const state = await dockerClient()
+      .getContainer(this.container.getId())
+      .inspect()
+      .then((info) => info.State)
+      .catch(() => undefined);
+    if (state?.Running) return undefined;
+    const how = state ? `exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""}` : "removed";
+    return `the ${this.identity.role} container (${this.identity.smtpHost}) stopped (${how}); its last log lines:\n    ${this.log.tail(12).join("\n    ")}`;
+  }
+
   /** `postqueue -j`: one JSON object per queued message. */
   async queueJson(): Promise<string> {
     const result = await this.container.exec(["lab-queue"]);
@@ -104,6 +116,13 @@ export class MailWorld {
 
   provider(role: Role): Provider {
     return role === "sender" ? this.sender : this.receiver;
+  }
+
+  /** Undefined while both containers run; otherwise which stopped and its last log lines. */
+  async deathNotice(): Promise<string | undefined> {
+    const notices = await Promise.all([this.sender.deathNotice(), this.receiver.deathNotice()]);
+    const dead = notices.filter((notice): notice is string => notice !== undefined);
+    return dead.length > 0 ? dead.join("\n") : undefined;
   }
 
   static async start(options: WorldOptions = {}): Promise<MailWorld> {

@@ -3,10 +3,10 @@
  * the way a user or a CI job does.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { withLock } from "../../../src/world/buildLock.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -23,28 +23,15 @@ export function childEnv(): NodeJS.ProcessEnv {
 
 /**
  * Compiles src/ into dist/ (incremental: quick when nothing changed). Test
- * files run in parallel workers, so builds are serialised with a lock folder.
+ * files run in parallel workers, so builds are serialised with the same
+ * cross-process lock the harness uses for image builds.
  */
 export async function buildCli(): Promise<void> {
-  const lock = path.join(os.tmpdir(), "starttls-lab-e2e-build.lock");
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true }); // a crashed builder's lock
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  try {
+  await withLock(path.join(os.tmpdir(), "starttls-lab-e2e"), "build-dist", async () => {
     const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
     const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, encoding: "utf8" });
     if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${result.stdout}${result.stderr}`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface CliResult {
@@ -66,8 +53,8 @@ export class CliProcess {
   private readonly exited: Promise<CliResult>;
   private readonly watchers = new Set<() => void>();
 
-  constructor(args: string[], script = CLI) {
-    this.child = spawn(process.execPath, [script, ...args], { cwd: REPO_ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  constructor(args: string[], script = CLI, env: NodeJS.ProcessEnv = childEnv()) {
+    this.child = spawn(process.execPath, [script, ...args], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     if (this.child.pid === undefined) throw new Error(`could not spawn ${script}`);
     this.pid = this.child.pid;
     this.child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -131,8 +118,8 @@ export class CliProcess {
 }
 
 /** Runs `node dist/cli.js …args` to the end. */
-export function runCli(args: string[]): Promise<CliResult> {
-  return new CliProcess(args).finished();
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new CliProcess(args, CLI, options.env).finished();
 }
 
 /** The lines a run prints when a scenario finishes: "✓ [1/3] name: …" or "✗ [2/3] name: …". */

@@ -1,0 +1,125 @@
+/**
+ * Faults provoked for real: no engine, a broken image, a container that
+ * dies mid-run, a stray copy of a message, and a corpus of broken scenario
+ * files. Each must end in a clear message, the right exit code, and nothing
+ * left behind. (SIGINT and SIGKILL are in cleanup.test.ts.)
+ */
+import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { runScenario, runScenarios } from "../../src/runner.js";
+import { scenarioFromYaml } from "../../src/scenario/inline.js";
+import { MailWorld } from "../../src/world/world.js";
+import { buildCli, childEnv, runCli } from "./helpers/cli.js";
+import { containersCreatedBy, ownedBy } from "./helpers/docker.js";
+
+beforeAll(buildCli, 120_000);
+
+describe("the command line when the environment is broken", () => {
+  test("no Docker engine: exit 2, and the message says how to start one", async () => {
+    const result = await runCli(["run", "test/fixtures/scenarios/cli/passes.yaml"], {
+      env: { ...childEnv(), DOCKER_HOST: "unix:///nonexistent/docker.sock" },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("No Docker engine answers");
+    expect(result.stderr).toContain("Fix: run `sudo bash docker/setup.sh`");
+  });
+
+  test("an image that fails to build: exit 2 with the tail of the build log", async () => {
+    const dockerDir = await mkdtemp(path.join(os.tmpdir(), "broken-docker-"));
+    await mkdir(path.join(dockerDir, "mta"));
+    await writeFile(
+      path.join(dockerDir, "mta", "Dockerfile"),
+      `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN echo "E: Unable to locate package postfixx (${path.basename(dockerDir)})" && exit 100\n`,
+    );
+    const result = await runCli(["run", "test/fixtures/scenarios/cli/passes.yaml"], { env: { ...childEnv(), STARTTLS_LAB_DOCKER_DIR: dockerDir } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Building image starttls-lab\/mta:\S+ failed/);
+    expect(result.stderr).toContain("last lines of the build log");
+    expect(result.stderr).toContain("E: Unable to locate package postfixx");
+    expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+  }, 120_000);
+
+  test("the whole corpus of broken scenario files: exit 2, every file named with its line, nothing started", async () => {
+    const huge = path.join(await mkdtemp(path.join(os.tmpdir(), "huge-")), "huge.yaml");
+    await writeFile(huge, `name: huge\nstory: "${"x".repeat(1_100_000)}"\nexpect: { outcome: delivered, transport: tls }\n`);
+    const started = Date.now();
+    const result = await runCli(["run", "test/fixtures/scenarios/broken", huge]);
+    expect(result.code).toBe(2);
+    for (const file of ["auth-on-port-25", "bad-enum", "bad-regex", "binary", "delivered-with-reason", "duplicate-names", "empty",
+      "matrix-bad-axis-value", "matrix-missing-cell", "matrix-overlap", "matrix-unknown-value", "plaintext-with-tls", "unknown-key",
+      "wrong-type", "yaml-syntax"]) {
+      expect(result.stderr).toMatch(new RegExp(`broken/${file}\\.yaml:\\d+`));
+    }
+    expect(result.stderr).toMatch(/huge\.yaml: .*(large|big|MiB)/i);
+    expect(await containersCreatedBy(result.pid, started, Date.now())).toEqual([]);
+  });
+});
+
+describe("a container that dies mid-run", () => {
+  let world: MailWorld;
+  beforeAll(async () => {
+    world = await MailWorld.start();
+  }, 300_000);
+  afterAll(() => world?.stop());
+
+  test("fails the scenario with the container's last log lines, reports the rest as not run, and stops cleanly", async () => {
+    const passing = scenarioFromYaml(`
+      name: before the crash
+      expect: { outcome: delivered, transport: tls }
+    `);
+    const first = await runScenario(world, passing);
+    expect(first.verdict.passed).toBe(true);
+
+    await new Docker().getContainer(world.receiver.container.getId()).kill();
+    const after = [1, 2].map((n) =>
+      scenarioFromYaml(`
+        name: after the crash ${n}
+        expect: { outcome: delivered, transport: tls }
+      `),
+    );
+    const run = await runScenarios(after, { world });
+
+    expect(run.results).toHaveLength(2);
+    const [broken, skipped] = run.results;
+    expect(broken!.error).toMatch(/the receiver container \(mx\.iroco\.test\) stopped \(exit code 137\); its last log lines:/);
+    expect(broken!.error).toMatch(/postfix\/\w+\[\d+\]/);
+    expect(skipped!.error).toBe('not run: a container of the world died during "after the crash 1"');
+  }, 120_000);
+});
+
+describe("accounting", () => {
+  let world: MailWorld;
+  beforeAll(async () => {
+    world = await MailWorld.start();
+  }, 300_000);
+  afterAll(() => world?.stop());
+
+  test("a stray copy in another mailbox fails the scenario even though Bob got his", async () => {
+    // always_bcc makes Alice's provider keep a copy for Alice: a real stray delivery.
+    const result = await runScenario(
+      world,
+      scenarioFromYaml(`
+        name: stray copy
+        sender: { postconf: { always_bcc: alice@infomaniak.test } }
+        expect: { outcome: delivered, transport: tls }
+      `),
+    );
+    expect(result.verdict.passed).toBe(false);
+    expect(result.error).toMatch(/is not accounted for exactly once: alice@infomaniak\.test's inbox holds 1 copies, expected 0/);
+  });
+
+  test("without the stray copy, the same message is accounted for", async () => {
+    const result = await runScenario(
+      world,
+      scenarioFromYaml(`
+        name: no stray copy
+        expect: { outcome: delivered, transport: tls }
+      `),
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.observation!.evidence.at(-1)).toBe("accounted for: alice@infomaniak.test holds 0, bob@iroco.test holds 1");
+  });
+});
