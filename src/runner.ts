@@ -31,9 +31,35 @@ export interface RunOptions extends WorldOptions {
   signal?: AbortSignal;
 }
 
-/** Put both providers into the scenario's state (in parallel: they are independent). */
+/**
+ * Put both providers into the scenario's state: first the certificates each
+ * presents, then the main.cf settings, in which `{receiver.certificate.sha256}`
+ * (and `.pkey_sha256`, and the sender's) stand for the presented
+ * certificate's fingerprints, so a scenario can pin them.
+ */
 export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<void> {
-  await Promise.all([world.sender.applySettings(scenario.sender.postconf), world.receiver.applySettings(scenario.receiver.postconf)]);
+  const [senderCertificate, receiverCertificate] = await Promise.all([
+    world.sender.presentCertificate(scenario.sender.certificate, scenario.sender.certificateKey),
+    world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey),
+  ]);
+  const fingerprints: Record<string, string> = {
+    "sender.certificate.sha256": senderCertificate.certSha256,
+    "sender.certificate.pkey_sha256": senderCertificate.pkeySha256,
+    "receiver.certificate.sha256": receiverCertificate.certSha256,
+    "receiver.certificate.pkey_sha256": receiverCertificate.pkeySha256,
+  };
+  const resolve = (settings: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(settings).map(([name, value]) => [
+        name,
+        value.replace(/\{([a-z0-9_.]+)\}/g, (placeholder, key: string) => {
+          const fingerprint = fingerprints[key];
+          if (fingerprint === undefined) throw new Error(`${name}: unknown placeholder ${placeholder}; known: ${Object.keys(fingerprints).map((k) => `{${k}}`).join(", ")}`);
+          return fingerprint;
+        }),
+      ]),
+    );
+  await Promise.all([world.sender.applySettings(resolve(scenario.sender.postconf)), world.receiver.applySettings(resolve(scenario.receiver.postconf))]);
 }
 
 export async function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {

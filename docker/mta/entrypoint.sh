@@ -28,6 +28,13 @@ cp /etc/postfix/master.cf /etc/postfix/master.cf.lab-role
 mkdir -p "$LAB/running"
 cp /etc/postfix/main.cf /etc/postfix/master.cf "$LAB/running/"
 chmod 0600 "$LAB"/tls/*.key 2>/dev/null || true
+# SNI tables as indexed maps too: built right (postmap -F stores the files'
+# contents) and built the wrong way (plain postmap stores their names), the
+# classic mistake a scenario can reproduce with tls_server_sni_maps.
+if [ -s "$LAB/sni" ]; then
+  cp "$LAB/sni" "$LAB/sni-indexed" && postmap -F "hash:$LAB/sni-indexed"
+  cp "$LAB/sni" "$LAB/sni-without-F" && postmap "hash:$LAB/sni-without-F"
+fi
 # Postfix waits until a configuration file or table is about two seconds old
 # before reading it; these were all written just now.
 find /etc/postfix "$LAB" -type f -exec touch -d '10 seconds ago' {} +

@@ -6,7 +6,7 @@
  * should not be fails the scenario.
  */
 import type { Observation } from "../observe/types.js";
-import type { Role } from "../scenario/types.js";
+import { allMailboxes } from "../world/providers.js";
 import type { MailWorld } from "../world/world.js";
 import { findInInbox } from "./mailbox.js";
 import type { MarkedMessage } from "./message.js";
@@ -18,29 +18,18 @@ export class UnaccountedMessageError extends Error {
   }
 }
 
-/** How many copies of the message each mailbox should hold for this outcome. */
-function expectedCopies(world: MailWorld, message: MarkedMessage, observation: Observation): Record<Role, number> {
-  const copies: Record<Role, number> = { sender: 0, receiver: 0 };
-  if (observation.outcome === "delivered") {
-    for (const role of ["sender", "receiver"] as Role[]) {
-      if (world.provider(role).identity.mailbox === message.spec.to.toLowerCase()) copies[role] = 1;
-    }
-  }
-  return copies;
-}
-
 /** Throws UnaccountedMessageError when a copy is missing, doubled or astray; returns the evidence otherwise. */
 export async function accountForMessage(world: MailWorld, message: MarkedMessage, observation: Observation): Promise<string[]> {
-  const expected = expectedCopies(world, message, observation);
+  const recipient = message.spec.to.toLowerCase();
+  const mailboxes = allMailboxes().map((mailbox) => ({
+    ...mailbox,
+    expected: observation.outcome === "delivered" && mailbox.hosted.mailbox === recipient ? 1 : 0,
+  }));
   const problems: string[] = [];
-  const evidence: string[] = [];
   await Promise.all(
-    (["sender", "receiver"] as Role[]).map(async (role) => {
-      const provider = world.provider(role);
-      const found = await findInInbox(provider, world.caCertPem, { name: "Message-ID", value: message.messageId });
-      if (found.length !== expected[role]) {
-        problems.push(`${provider.identity.mailbox}'s inbox holds ${found.length} copies, expected ${expected[role]}`);
-      }
+    mailboxes.map(async ({ role, hosted, expected }) => {
+      const found = await findInInbox(world.provider(role), world.caCertPem, { name: "Message-ID", value: message.messageId }, hosted);
+      if (found.length !== expected) problems.push(`${hosted.mailbox}'s inbox holds ${found.length} copies, expected ${expected}`);
     }),
   );
   if (observation.outcome === "rejected") {
@@ -48,10 +37,8 @@ export async function accountForMessage(world: MailWorld, message: MarkedMessage
     if (queued.trim() !== "") problems.push(`the ${message.spec.via.provider} refused it but has something queued: ${queued.trim()}`);
   }
   if (problems.length > 0) throw new UnaccountedMessageError(message, problems);
-  evidence.push(
-    `accounted for: ${Object.entries(expected)
-      .map(([role, count]) => `${world.provider(role as Role).identity.mailbox} holds ${count}`)
-      .join(", ")}` + (observation.outcome === "rejected" ? `, nothing queued` : ""),
-  );
-  return evidence;
+  return [
+    `accounted for: ${mailboxes.map(({ hosted, expected }) => `${hosted.mailbox} holds ${expected}`).join(", ")}` +
+      (observation.outcome === "rejected" ? ", nothing queued" : ""),
+  ];
 }

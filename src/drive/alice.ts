@@ -15,8 +15,12 @@ interface SmtpError {
   response?: string;
   responseCode?: number;
   command?: string;
+  code?: string;
   message: string;
 }
+
+/** Alice's client itself refusing the server's TLS (a bad certificate on the submission port). */
+const TLS_REFUSAL = /certificate|self[- ]signed|unable to (get|verify)|does not match|handshake|ssl|tls/i;
 
 const SUBMISSION_TIMEOUT_MS = 20_000;
 
@@ -51,6 +55,9 @@ export async function submitAsAlice(world: MailWorld, message: MarkedMessage): P
     const smtp = error as SmtpError;
     if (smtp.responseCode !== undefined && smtp.responseCode >= 400) {
       return { accepted: false, response: smtp.response ?? smtp.message, responseCode: smtp.responseCode, command: smtp.command };
+    }
+    if (smtp.responseCode === undefined && TLS_REFUSAL.test(smtp.message)) {
+      return { accepted: false, response: `Alice's client refused the server's TLS: ${smtp.message}`, command: "TLS handshake" };
     }
     throw error;
   } finally {

@@ -10,7 +10,7 @@ import { parsePostqueueJson } from "../observe/queue.js";
 import { findSmtpReceived, transportFromReceived } from "../observe/receivedHeader.js";
 import { relayTrail, type RelayTrail } from "../observe/relayTrail.js";
 import type { Role } from "../scenario/types.js";
-import { otherRole, PROVIDERS } from "../world/providers.js";
+import { findMailbox, otherRole } from "../world/providers.js";
 import type { MailWorld, Provider } from "../world/world.js";
 import type { SubmissionResult } from "./alice.js";
 import { headerValues } from "./headers.js";
@@ -22,11 +22,6 @@ export type LogCursors = Record<Role, number>;
 const STATUS_TIMEOUT_MS = 30_000;
 const MAX_HOPS = 3;
 
-/** Which provider hosts an address's mailbox (undefined outside the world). */
-function mailboxHost(address: string): Role | undefined {
-  const domain = address.split("@")[1]?.toLowerCase();
-  return (Object.keys(PROVIDERS) as Role[]).find((role) => PROVIDERS[role].domain === domain);
-}
 
 /** Wait for the status line of `queueId` in one provider's log, then read that message's trail. */
 async function settle(provider: Provider, queueId: string, from: number): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
@@ -88,14 +83,16 @@ function tlsOf(trail: RelayTrail): TlsObservation | undefined {
 async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: Hop[], evidence: string[]): Promise<Observation> {
   const last = hops.at(-1)!;
   const holder = world.provider(last.role);
-  const found = await findInInbox(holder, world.caCertPem, { name: "Message-ID", value: message.messageId });
+  const mailbox = findMailbox(message.spec.to);
+  if (!mailbox || mailbox.role !== last.role) throw new Error(`${message.spec.to} has no mailbox on the ${last.role}, which stored the message`);
+  const found = await findInInbox(holder, world.caCertPem, { name: "Message-ID", value: message.messageId }, mailbox.hosted);
   if (found.length !== 1) {
-    throw new Error(`expected exactly one copy of ${message.messageId} in ${holder.identity.mailbox}'s inbox, found ${found.length}`);
+    throw new Error(`expected exactly one copy of ${message.messageId} in ${mailbox.hosted.mailbox}'s inbox, found ${found.length}`);
   }
   const received = findSmtpReceived(headerValues(found[0]!.source, "Received"), holder.identity.smtpHost);
   if (!received) throw new Error(`no Received header by ${holder.identity.smtpHost} on the delivered message`);
   const transport = transportFromReceived(received);
-  evidence.push(`${holder.identity.mailbox}'s inbox: Received: from ${received.from} by ${received.by} with ${received.with}`);
+  evidence.push(`${mailbox.hosted.mailbox}'s inbox: Received: from ${received.from} by ${received.by} with ${received.with}`);
 
   // The relay hop's TLS facts come from the sending Postfix's log; a
   // message submitted straight to the receiver's port 25 has no relay hop.
@@ -134,9 +131,9 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   const ndrLast = ndrHops.at(-1)!;
   if (ndrLast.final.status !== "sent") throw new Error(`the bounce for ${message.messageId} was not delivered: ${ndrLast.final.line}`);
   const ndrMessageId = ndrHops[0]!.trail.messageId;
-  const senderRole = mailboxHost(message.spec.from);
-  if (!ndrMessageId || senderRole !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
-  const inbox = await findInInbox(world.provider(senderRole), world.caCertPem, { name: "Message-ID", value: `<${ndrMessageId}>` });
+  const senderMailbox = findMailbox(message.spec.from);
+  if (!ndrMessageId || senderMailbox?.role !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
+  const inbox = await findInInbox(world.provider(senderMailbox.role), world.caCertPem, { name: "Message-ID", value: `<${ndrMessageId}>` }, senderMailbox.hosted);
   const reports = inbox.filter((found) => found.source.includes(message.messageId));
   if (reports.length !== 1) {
     throw new Error(`expected one non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox, found ${reports.length}`);
@@ -148,6 +145,16 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
 /** When the message settled (status lines seen), for the time split of a scenario. */
 export interface FollowTimeline {
   settledAt?: number;
+}
+
+/** Lines where a server complained (TLS problems, map errors) since the scenario began: the other side of a failure. */
+function serverTrouble(world: MailWorld, cursors: LogCursors): string[] {
+  return (["sender", "receiver"] as Role[]).flatMap((role) =>
+    world
+      .provider(role)
+      .log.since(cursors[role])
+      .filter((line) => /postfix\/[\w/-]+\[\d+\]: (warning:|fatal:|SSL_accept error|lost connection after STARTTLS)/.test(line)),
+  );
 }
 
 export async function followMessage(
@@ -167,7 +174,10 @@ export async function followMessage(
   }
   const hops = await followHops(world, message.spec.via.provider, submission.queueId, cursors);
   timeline.settledAt = performance.now();
-  const evidence = hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]);
+  const evidence = [
+    ...hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]),
+    ...serverTrouble(world, cursors),
+  ];
   const last = hops.at(-1)!;
   switch (last.final.status) {
     case "sent":

@@ -4,6 +4,7 @@
  * and for the bounces in Alice's.
  */
 import { ImapFlow } from "imapflow";
+import type { HostedDomain } from "../world/providers.js";
 import type { Provider } from "../world/world.js";
 
 export interface FoundMessage {
@@ -12,14 +13,23 @@ export interface FoundMessage {
   source: string;
 }
 
-/** The messages in the owner's INBOX whose header `name` contains `value`. */
-export async function findInInbox(provider: Provider, caCertPem: string, header: { name: string; value: string }): Promise<FoundMessage[]> {
+/**
+ * The messages in a mailbox's INBOX whose header `name` contains `value`
+ * (by default the provider's primary mailbox). The client checks that the
+ * server presents the certificate of that mailbox's domain (SNI).
+ */
+export async function findInInbox(
+  provider: Provider,
+  caCertPem: string,
+  header: { name: string; value: string },
+  hosted: HostedDomain = provider.identity,
+): Promise<FoundMessage[]> {
   const client = new ImapFlow({
     host: "127.0.0.1",
     port: provider.imapsPort,
     secure: true,
-    auth: { user: provider.identity.mailbox, pass: provider.password },
-    tls: { ca: [caCertPem], servername: provider.identity.imapHost, minVersion: "TLSv1.2" },
+    auth: { user: hosted.mailbox, pass: provider.password },
+    tls: { ca: [caCertPem], servername: hosted.imapHost, minVersion: "TLSv1.2" },
     logger: false,
   });
   await client.connect();

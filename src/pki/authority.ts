@@ -19,14 +19,15 @@ export interface Authority {
   fingerprint: string;
 }
 
-export function createAuthority(now: Date): AuthorityPem {
+/** A self-signed RSA root; `commonName` names a second, untrusted root for the unknown-ca variant. */
+export function createAuthority(now: Date, commonName: string = CA_COMMON_NAME): AuthorityPem {
   const { keyPem, privateKey, publicKey } = generateRsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerialHex();
   cert.validity.notBefore = addDays(now, -BACKDATE_DAYS);
   cert.validity.notAfter = addYears(cert.validity.notBefore, CA_VALIDITY_YEARS);
-  const name = [{ name: "commonName", value: CA_COMMON_NAME }];
+  const name = [{ name: "commonName", value: commonName }];
   cert.setSubject(name);
   cert.setIssuer(name);
   cert.setExtensions([

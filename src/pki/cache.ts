@@ -37,7 +37,8 @@ function canonicalJson(value: unknown): string {
 export interface ObtainOptions<K extends string> {
   /** Returns why cached contents cannot be used (expired, damaged…), or undefined if they can. */
   problem: (contents: EntryContents<K>) => string | undefined;
-  create: () => EntryContents<K>;
+  /** May be async: WebCrypto signing (ECDSA and variant certificates) is. */
+  create: () => EntryContents<K> | Promise<EntryContents<K>>;
 }
 
 /** Returns the entry at `dir`, creating (or replacing an unusable) one when needed. */
@@ -56,7 +57,7 @@ export async function obtainEntry<K extends string>(
     return { contents: cached, created: false };
   }
 
-  const contents = options.create();
+  const contents = await options.create();
   if (await installEntry(dir, layout, contents)) return { contents, created: true };
   const winner = await readEntry(dir, layout);
   if (typeof winner === "string") {

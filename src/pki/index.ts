@@ -1,20 +1,31 @@
 import { X509Certificate } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { createAuthority, loadAuthority } from "./authority.js";
-import { obtainEntry, specHash, type EntryLayout } from "./cache.js";
+import { loadAuthority } from "./authority.js";
+import { obtainEntry, specHash } from "./cache.js";
 import { reuseProblem } from "./freshness.js";
 import { issueLeaf } from "./leaf.js";
 import { assertServerSpecs } from "./names.js";
+import { CERT_FILE, KEY_FILE, LEAF_LAYOUT, obtainRootAuthority } from "./store.js";
 
 export { CA_COMMON_NAME } from "./authority.js";
+export { INTERMEDIATE_CA_COMMON_NAME, UNKNOWN_CA_COMMON_NAME } from "./store.js";
+export {
+  CERTIFICATE_VARIANTS,
+  ensureServerVariant,
+  WRONG_NAME,
+  type CertificateVariant,
+  type KeyType,
+  type VariantCredentials,
+  type VariantSpec,
+} from "./variants.js";
 
 export interface ServerCredentials {
   /** DNS names in subjectAltName; names[0] is also the subject CN. */
   names: string[];
   /** Leaf certificate PEM followed by any chain certificates the server sends. */
   certPem: string;
-  /** PKCS#8 RSA private key PEM. */
+  /** PKCS#8 private key PEM ("BEGIN PRIVATE KEY"): RSA, or P-256 for ECDSA variants. */
   keyPem: string;
   /** Absolute path of certPem on disk. */
   certFile: string;
@@ -41,20 +52,6 @@ export interface EnsurePkiOptions {
   now?: Date;
 }
 
-const CERT_FILE = "cert.pem";
-const KEY_FILE = "key.pem";
-
-const CA_LAYOUT = {
-  cert: { file: CERT_FILE, mode: 0o644 },
-  key: { file: KEY_FILE, mode: 0o600 },
-} satisfies EntryLayout<string>;
-
-const LEAF_LAYOUT = {
-  ...CA_LAYOUT,
-  // Not read back: lets a person see which names a hashed folder holds.
-  spec: { file: "spec.json", mode: 0o644 },
-} satisfies EntryLayout<string>;
-
 // Bump when the leaf profile (extensions, lifetime…) changes, so cached
 // leaves built the old way are not reused.
 const LEAF_PROFILE = 1;
@@ -75,17 +72,10 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<WorldPki> {
   await fs.mkdir(root, { recursive: true, mode: 0o700 });
   const generated: string[] = [];
 
-  const caDir = path.join(root, "ca");
-  const caEntry = await obtainEntry(caDir, CA_LAYOUT, {
-    problem: (c) => reuseProblem({ certPem: c.cert, keyPem: c.key, now, ca: true }),
-    create: () => {
-      const { certPem, keyPem } = createAuthority(now);
-      return { cert: certPem, key: keyPem };
-    },
-  });
-  if (caEntry.created) generated.push("ca");
-  const authority = loadAuthority({ certPem: caEntry.contents.cert, keyPem: caEntry.contents.key });
-  const caX509 = new X509Certificate(caEntry.contents.cert);
+  const rootCa = await obtainRootAuthority(root, now);
+  if (rootCa.created) generated.push("ca");
+  const authority = loadAuthority(rootCa);
+  const caX509 = new X509Certificate(rootCa.certPem);
 
   const servers: [string, ServerCredentials][] = [];
   for (const [key, { names }] of Object.entries(options.servers)) {
@@ -113,8 +103,8 @@ export async function ensurePki(options: EnsurePkiOptions): Promise<WorldPki> {
   }
 
   return {
-    caCertPem: caEntry.contents.cert,
-    caCertFile: path.join(caDir, CERT_FILE),
+    caCertPem: rootCa.certPem,
+    caCertFile: rootCa.certFile,
     // fromEntries defines own properties, so any key string (even "__proto__") is kept as data.
     servers: Object.fromEntries(servers),
     generated,

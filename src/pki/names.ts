@@ -35,20 +35,24 @@ export function assertServerSpecs(servers: unknown): asserts servers is Record<s
   for (const [key, spec] of Object.entries(servers)) {
     const where = `pki: server "${key}"`;
     if (key === "") throw new Error("pki: server keys must be non-empty strings");
-    const names: unknown = (spec as { names?: unknown } | null)?.names;
-    if (!Array.isArray(names)) throw new Error(`${where}: \`names\` must be an array of DNS names`);
-    if (names.length === 0) {
-      throw new Error(`${where}: \`names\` is empty; give at least one DNS name (the first becomes the subject CN)`);
-    }
-    const seen = new Set<string>();
-    names.forEach((name: unknown, index) => {
-      const problem = dnsNameProblem(name);
-      if (problem !== undefined) {
-        throw new Error(`${where}: names[${index}] ${JSON.stringify(name)} is not a valid lowercase DNS name: ${problem}`);
-      }
-      const value = name as string;
-      if (seen.has(value)) throw new Error(`${where}: names[${index}] "${value}" is listed twice`);
-      seen.add(value);
-    });
+    assertNames((spec as { names?: unknown } | null)?.names, where);
   }
+}
+
+/** Checks one certificate's name list; `where` starts each message (e.g. `pki: server "receiver"`). */
+export function assertNames(names: unknown, where: string): asserts names is string[] {
+  if (!Array.isArray(names)) throw new Error(`${where}: \`names\` must be an array of DNS names`);
+  if (names.length === 0) {
+    throw new Error(`${where}: \`names\` is empty; give at least one DNS name (the first becomes the subject CN)`);
+  }
+  const seen = new Set<string>();
+  names.forEach((name: unknown, index) => {
+    const problem = dnsNameProblem(name);
+    if (problem !== undefined) {
+      throw new Error(`${where}: names[${index}] ${JSON.stringify(name)} is not a valid lowercase DNS name: ${problem}`);
+    }
+    const value = name as string;
+    if (seen.has(value)) throw new Error(`${where}: names[${index}] "${value}" is listed twice`);
+    seen.add(value);
+  });
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { textMatcherSchema } from "./textMatcher.js";
 import type {
+  CertificateKey,
   CertificateVariant,
   Expectation,
   Outcome,
@@ -23,7 +24,17 @@ const allOf =
     values;
 
 export const roles = allOf<Role>()(["sender", "receiver"]);
-export const certificateVariants = allOf<CertificateVariant>()(["valid"]);
+export const certificateVariants = allOf<CertificateVariant>()([
+  "valid",
+  "expired",
+  "not-yet-valid",
+  "wrong-name",
+  "self-signed",
+  "unknown-ca",
+  "missing-intermediate",
+  "with-intermediate",
+]);
+export const certificateKeys = allOf<CertificateKey>()(["rsa", "ecdsa"]);
 export const wireModes = allOf<WireMode>()(["pass"]);
 export const outcomes = allOf<Outcome>()(["delivered", "deferred", "bounced", "rejected"]);
 export const transports = allOf<Transport>()(["tls", "plaintext"]);
@@ -58,7 +69,13 @@ const providerSchema = (role: Role, owner: string, host: string) =>
       )
       .default({})
       .describe(`main.cf overrides for ${owner}, applied with postconf -e on top of the baseline. Numbers become text, true/false become yes/no.`),
-    certificate: z.enum(certificateVariants).default("valid").describe(`The certificate ${host} presents.`),
+    certificate: z
+      .enum(certificateVariants)
+      .default("valid")
+      .describe(
+        `The certificate ${host} presents on ports 25 and 465: valid (from the harness CA), expired, not-yet-valid, wrong-name (names another host), self-signed, unknown-ca (a CA the peers do not trust), missing-intermediate (the server does not send the intermediate CA), with-intermediate (it does).`,
+      ),
+    certificateKey: z.enum(certificateKeys).default("rsa").describe("The certificate's key type: rsa (2048) or ecdsa (P-256)."),
   })
     .prefault({})
     .describe(`The ${role}: ${owner}, ${host}.`);
@@ -165,14 +182,14 @@ const axisValue = z.union([z.string(), z.number(), z.boolean()], {
 export type AxisValue = z.output<typeof axisValue>;
 
 export const settablePathPattern =
-  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.certificate|wire|message\.via\.(?:provider|port|auth))$/;
+  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.certificate(?:Key)?|wire|message\.via\.(?:provider|port|auth))$/;
 
 const axisSchema = strictObject({
   set: z
     .string()
     .regex(
       settablePathPattern,
-      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, wire or message.via.provider|port|auth",
+      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire or message.via.provider|port|auth",
     )
     .describe("The field of this document the axis sets, e.g. sender.postconf.smtp_tls_security_level."),
   values: z.array(axisValue).min(1, "an axis needs at least one value").describe("The values the axis takes, in order."),

@@ -7,8 +7,21 @@
 /** The two providers of the test world. */
 export type Role = "sender" | "receiver";
 
-/** Certificate the provider presents (more variants arrive with the PKI work). */
-export type CertificateVariant = "valid";
+/**
+ * The certificate a provider's Postfix presents on port 25 and 465 (its
+ * IMAP server always keeps a valid one, so people can still read mail).
+ */
+export type CertificateVariant =
+  | "valid"
+  | "expired"
+  | "not-yet-valid"
+  | "wrong-name"
+  | "self-signed"
+  | "unknown-ca"
+  | "missing-intermediate"
+  | "with-intermediate";
+
+export type CertificateKey = "rsa" | "ecdsa";
 
 /** What the wire between the providers does with the port-25 hop. */
 export type WireMode = "pass";
@@ -18,6 +31,7 @@ export interface ProviderSettings {
   /** main.cf parameter → value, applied with `postconf -e` on top of the role's baseline. */
   postconf: Record<string, string>;
   certificate: CertificateVariant;
+  certificateKey: CertificateKey;
 }
 
 /** Where Alice's client hands the message in. */

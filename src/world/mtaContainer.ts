@@ -14,6 +14,10 @@ export const SMTP_PORT = 25;
 export const SUBMISSIONS_PORT = 465;
 export const IMAPS_PORT = 993;
 
+function holdsPrivateKey(name: string): boolean {
+  return name.endsWith(".key") || (name.startsWith("tls/sni/") && name.endsWith(".pem"));
+}
+
 export class MtaContainer extends GenericContainer {
   private aliases: string[] = [];
 
@@ -31,13 +35,13 @@ export class MtaContainer extends GenericContainer {
     return this.withNetworkMode(networkName).withLabels({ "starttls-lab.role": role });
   }
 
-  /** Role files for /etc/starttls-lab; keys get mode 0600. */
+  /** Role files for /etc/starttls-lab; anything holding a private key gets mode 0600. */
   withLabFiles(files: Record<string, string>): this {
     return this.withCopyContentToContainer(
       Object.entries(files).map(([name, content]) => ({
         content,
         target: `/etc/starttls-lab/${name}`,
-        mode: name.endsWith(".key") ? 0o600 : 0o644,
+        mode: holdsPrivateKey(name) ? 0o600 : 0o644,
       })),
     );
   }

@@ -1,18 +1,27 @@
 /**
  * Who is who in the test world, and the role files each provider's
  * container starts from (copied into /etc/starttls-lab before start).
+ *
+ * Bob's provider hosts several domains on one server, like the provider of
+ * the founding story: each domain has its own MX name and certificate,
+ * chosen by SNI (tls_server_sni_maps for Postfix, local_name for Dovecot).
  */
 import type { Role } from "../scenario/types.js";
 
-export interface ProviderIdentity {
-  role: Role;
-  /** The mail domain the provider hosts. */
+/** One mail domain on a provider's server. */
+export interface HostedDomain {
   domain: string;
-  /** Its SMTP host name: the MX of the domain, and myhostname. */
+  /** The domain's MX host name (an alias of the provider's container). */
   smtpHost: string;
   imapHost: string;
-  /** The one person with a mailbox there. */
+  /** The one person with a mailbox in this domain. */
   mailbox: string;
+}
+
+export interface ProviderIdentity extends HostedDomain {
+  role: Role;
+  /** Further domains on the same server (the primary one is the identity itself). */
+  extraDomains: HostedDomain[];
 }
 
 export const PROVIDERS: Record<Role, ProviderIdentity> = {
@@ -22,6 +31,7 @@ export const PROVIDERS: Record<Role, ProviderIdentity> = {
     smtpHost: "smtp.infomaniak.test",
     imapHost: "imap.infomaniak.test",
     mailbox: "alice@infomaniak.test",
+    extraDomains: [],
   },
   receiver: {
     role: "receiver",
@@ -29,6 +39,10 @@ export const PROVIDERS: Record<Role, ProviderIdentity> = {
     smtpHost: "mx.iroco.test",
     imapHost: "imap.iroco.test",
     mailbox: "bob@iroco.test",
+    extraDomains: [
+      { domain: "lutins.test", smtpHost: "mx.lutins.test", imapHost: "imap.lutins.test", mailbox: "carol@lutins.test" },
+      { domain: "ecole.test", smtpHost: "mx.ecole.test", imapHost: "imap.ecole.test", mailbox: "dan@ecole.test" },
+    ],
   },
 };
 
@@ -36,9 +50,40 @@ export function otherRole(role: Role): Role {
   return role === "sender" ? "receiver" : "sender";
 }
 
-/** Names the provider's certificate must cover (SMTP, IMAP and the bare domain). */
-export function certificateNames(identity: ProviderIdentity): string[] {
-  return [identity.smtpHost, identity.imapHost, identity.domain];
+export function hostedDomains(identity: ProviderIdentity): HostedDomain[] {
+  return [identity, ...identity.extraDomains];
+}
+
+/** The provider and domain that hold an address's mailbox (undefined outside the world). */
+export function findMailbox(address: string): { role: Role; hosted: HostedDomain } | undefined {
+  const domain = address.split("@")[1]?.toLowerCase();
+  for (const role of Object.keys(PROVIDERS) as Role[]) {
+    const hosted = hostedDomains(PROVIDERS[role]).find((candidate) => candidate.domain === domain);
+    if (hosted) return { role, hosted };
+  }
+  return undefined;
+}
+
+/** Every mailbox in the world, with its provider. */
+export function allMailboxes(): Array<{ role: Role; hosted: HostedDomain }> {
+  return (Object.keys(PROVIDERS) as Role[]).flatMap((role) => hostedDomains(PROVIDERS[role]).map((hosted) => ({ role, hosted })));
+}
+
+/** Names a domain's certificate covers: its MX, its IMAP host and the bare domain. */
+export function certificateNames(hosted: HostedDomain): string[] {
+  return [hosted.smtpHost, hosted.imapHost, hosted.domain];
+}
+
+/** Network aliases of a provider's container: every hosted domain's SMTP and IMAP names. */
+export function hostAliases(identity: ProviderIdentity): string[] {
+  return hostedDomains(identity).flatMap((hosted) => [hosted.smtpHost, hosted.imapHost]);
+}
+
+const SNI_DIR = "/etc/starttls-lab/tls/sni";
+
+/** Where a domain's SNI credentials live in the container (Postfix wants key and chain in one file). */
+export function sniFiles(hosted: HostedDomain): { combined: string; cert: string; key: string } {
+  return { combined: `${SNI_DIR}/${hosted.domain}.pem`, cert: `${SNI_DIR}/${hosted.domain}.crt`, key: `${SNI_DIR}/${hosted.domain}.key` };
 }
 
 /** main.cf settings that make the shared image into this provider. */
@@ -47,31 +92,58 @@ export function roleSettings(identity: ProviderIdentity): string[] {
     `myhostname = ${identity.smtpHost}`,
     `mydomain = ${identity.domain}`,
     `myorigin = ${identity.domain}`,
-    `virtual_mailbox_domains = ${identity.domain}`,
+    `virtual_mailbox_domains = ${hostedDomains(identity)
+      .map((hosted) => hosted.domain)
+      .join(" ")}`,
+    // A server with several domains picks each one's certificate by SNI.
+    ...(identity.extraDomains.length > 0 ? ["tls_server_sni_maps = texthash:/etc/starttls-lab/sni"] : []),
   ];
 }
 
 /**
- * Routes: the provider's own domain to Dovecot, the other provider's domain
- * to its SMTP host, and everything else to an error, so that no message can
- * ever leave the test world.
+ * Routes: the provider's own domains to Dovecot, the other provider's
+ * domains to their MX hosts, and everything else to an error, so that no
+ * message can ever leave the test world.
  */
 export function transportTable(identity: ProviderIdentity): string {
   const other = PROVIDERS[otherRole(identity.role)];
   return [
-    `${identity.domain}\tlmtp:unix:private/dovecot-lmtp`,
-    `${other.domain}\tsmtp:[${other.smtpHost}]:25`,
+    ...hostedDomains(identity).map((hosted) => `${hosted.domain}\tlmtp:unix:private/dovecot-lmtp`),
+    ...hostedDomains(other).map((hosted) => `${hosted.domain}\tsmtp:[${hosted.smtpHost}]:25`),
     `*\terror:5.1.2 starttls-lab: only the test world's domains are reachable`,
     "",
   ].join("\n");
 }
 
 export function mailboxTable(identity: ProviderIdentity): string {
-  return `${identity.mailbox}\tOK\n`;
+  return hostedDomains(identity)
+    .map((hosted) => `${hosted.mailbox}\tOK\n`)
+    .join("");
 }
 
-/** Dovecot passwd-file: user:{PLAIN}password:uid:gid::home */
+/** Dovecot passwd-file, one line per mailbox: user:{PLAIN}password:uid:gid::home */
 export function dovecotUsers(identity: ProviderIdentity, password: string): string {
-  const [local] = identity.mailbox.split("@");
-  return `${identity.mailbox}:{PLAIN}${password}:5000:5000::/var/mail/vhosts/${identity.domain}/${local}\n`;
+  return hostedDomains(identity)
+    .map((hosted) => {
+      const [local] = hosted.mailbox.split("@");
+      return `${hosted.mailbox}:{PLAIN}${password}:5000:5000::/var/mail/vhosts/${hosted.domain}/${local}\n`;
+    })
+    .join("");
+}
+
+/** Postfix's SNI table: each extra domain's MX name → its key-and-chain file. */
+export function sniTable(identity: ProviderIdentity): string {
+  return hostedDomains(identity)
+    .map((hosted) => `${hosted.smtpHost}\t${sniFiles(hosted).combined}\n`)
+    .join("");
+}
+
+/** Dovecot's per-name certificates for IMAPS (local_name blocks), included from dovecot.conf. */
+export function dovecotSniConfig(identity: ProviderIdentity): string {
+  return identity.extraDomains
+    .map((hosted) => {
+      const files = sniFiles(hosted);
+      return `local_name ${hosted.imapHost} {\n  ssl_cert = <${files.cert}\n  ssl_key = <${files.key}\n}\n`;
+    })
+    .join("");
 }

@@ -6,13 +6,26 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import type { StartedTestContainer } from "testcontainers";
-import { ensurePki, type ServerCredentials } from "../pki/index.js";
-import type { Role } from "../scenario/types.js";
+import { ensurePki, ensureServerVariant, type ServerCredentials, type VariantCredentials } from "../pki/index.js";
+import type { CertificateKey, CertificateVariant, Role } from "../scenario/types.js";
 import { assertDockerAvailable, dockerClient } from "./docker.js";
 import { assertBaseImage, ensureMtaImage } from "./images.js";
 import { LogBook } from "./logBook.js";
 import { IMAPS_PORT, MtaContainer, SMTP_PORT, SUBMISSIONS_PORT } from "./mtaContainer.js";
-import { certificateNames, dovecotUsers, mailboxTable, PROVIDERS, roleSettings, transportTable, type ProviderIdentity } from "./providers.js";
+import {
+  certificateNames,
+  dovecotSniConfig,
+  dovecotUsers,
+  hostAliases,
+  hostedDomains,
+  mailboxTable,
+  PROVIDERS,
+  roleSettings,
+  sniFiles,
+  sniTable,
+  transportTable,
+  type ProviderIdentity,
+} from "./providers.js";
 import { newRunId, removeLeftovers, removeRun, runLabels } from "./runLabels.js";
 
 export interface WorldOptions {
@@ -35,15 +48,45 @@ export function defaultCacheDir(): string {
   return process.env.STARTTLS_LAB_CACHE ?? path.join(os.homedir(), ".cache", "starttls-lab");
 }
 
+/** The certificate a provider's Postfix presents (port 25 and 465), with its fingerprints for pinning. */
+export interface PresentedCertificate {
+  variant: CertificateVariant;
+  key: CertificateKey;
+  certSha256: string;
+  pkeySha256: string;
+  subjectCN: string;
+}
+
 /** One mail provider of a started world. */
 export class Provider {
+  private presented?: PresentedCertificate;
+
   constructor(
     readonly identity: ProviderIdentity,
     readonly container: StartedTestContainer,
     readonly log: LogBook,
     readonly password: string,
     readonly credentials: ServerCredentials,
+    private readonly pkiDir: string,
   ) {}
+
+  /**
+   * Make Postfix present this certificate from the next connection on (each
+   * smtpd reads it when it starts; IMAPS keeps its own valid certificate).
+   */
+  async presentCertificate(variant: CertificateVariant, key: CertificateKey): Promise<PresentedCertificate> {
+    if (this.presented?.variant === variant && this.presented.key === key) return this.presented;
+    const issued: VariantCredentials = await ensureServerVariant({
+      cacheDir: this.pkiDir,
+      spec: { names: certificateNames(this.identity), variant, keyType: key },
+    });
+    await this.container.copyContentToContainer([
+      { content: issued.certPem, target: "/etc/starttls-lab/tls/server.pem", mode: 0o644 },
+      { content: issued.keyPem, target: "/etc/starttls-lab/tls/server.key", mode: 0o600 },
+    ]);
+    this.presented = { variant, key, certSha256: issued.certSha256, pkeySha256: issued.pkeySha256, subjectCN: issued.subjectCN };
+    return this.presented;
+  }
 
   get smtpPort(): number {
     return this.container.getMappedPort(SMTP_PORT);
@@ -134,11 +177,16 @@ export class MailWorld {
 
     await assertBaseImage();
     const imageStarted = Date.now();
+    const pkiDir = path.join(options.cacheDir ?? defaultCacheDir(), "pki");
     const pkiPromise = (async () => {
       const pkiStarted = Date.now();
       const pki = await ensurePki({
-        cacheDir: path.join(options.cacheDir ?? defaultCacheDir(), "pki"),
-        servers: { sender: { names: certificateNames(PROVIDERS.sender) }, receiver: { names: certificateNames(PROVIDERS.receiver) } },
+        cacheDir: pkiDir,
+        servers: Object.fromEntries([
+          ["sender", { names: certificateNames(PROVIDERS.sender) }],
+          ["receiver", { names: certificateNames(PROVIDERS.receiver) }],
+          ...PROVIDERS.receiver.extraDomains.map((hosted) => [`domain ${hosted.domain}`, { names: certificateNames(hosted) }] as const),
+        ]),
       });
       return { pki, ms: Date.now() - pkiStarted };
     })();
@@ -160,8 +208,21 @@ export class MailWorld {
       const password = randomBytes(12).toString("base64url");
       const log = new LogBook(role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)");
       progress(`starting ${role} (${identity.smtpHost})`);
+      const sniCredentials = Object.fromEntries(
+        hostedDomains(identity).flatMap((hosted) => {
+          const domainCredentials = hosted === identity ? credentials : pki.servers[`domain ${hosted.domain}`];
+          if (!domainCredentials) return [];
+          const files = sniFiles(hosted);
+          const strip = (file: string) => file.replace("/etc/starttls-lab/", "");
+          return [
+            [strip(files.combined), domainCredentials.keyPem + domainCredentials.certPem],
+            [strip(files.cert), domainCredentials.certPem],
+            [strip(files.key), domainCredentials.keyPem],
+          ];
+        }),
+      );
       const container = await new MtaContainer(image.tag)
-        .withRole(role, networkName, [identity.smtpHost, identity.imapHost])
+        .withRole(role, networkName, hostAliases(identity))
         .withName(`starttls-lab-${runId}-${role}`)
         .withLabels(labels)
         .withLabFiles({
@@ -169,13 +230,18 @@ export class MailWorld {
           transport: transportTable(identity),
           mailboxes: mailboxTable(identity),
           users: dovecotUsers(identity, password),
+          sni: sniTable(identity),
+          "dovecot-sni.conf": dovecotSniConfig(identity),
           "tls/ca.pem": pki.caCertPem,
           "tls/server.pem": credentials.certPem,
           "tls/server.key": credentials.keyPem,
+          "tls/imap.pem": credentials.certPem,
+          "tls/imap.key": credentials.keyPem,
+          ...sniCredentials,
         })
         .withLogBook(log)
         .start();
-      return new Provider(identity, container, log, password, credentials);
+      return new Provider(identity, container, log, password, credentials, pkiDir);
     };
 
     const results = await Promise.allSettled([startProvider("sender"), startProvider("receiver")]);

@@ -6,8 +6,8 @@ export function scenario(name: string, file: string, expect: Expectation, line =
   return {
     name,
     source: { file, line },
-    sender: { postconf: { smtp_tls_security_level: "may" }, certificate: "valid" },
-    receiver: { postconf: { smtpd_tls_security_level: "may" }, certificate: "valid" },
+    sender: { postconf: { smtp_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
+    receiver: { postconf: { smtpd_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
     wire: "pass",
     message: {
       from: "alice@infomaniak.test",

@@ -67,7 +67,7 @@ describe("each broken fixture gives one problem at its file, line and field", ()
     ["matrix-missing-cell.yaml", "6:3: matrix.cells: no cell for sender=verify, receiver=none"],
     ["matrix-overlap.yaml", "11:7: matrix.cells[2].when: sender=none, receiver=may also covered by matrix.cells[0] (line 7)"],
     ["matrix-unknown-value.yaml", "8:35: matrix.cells[1].when.receiver[1]: verify is not a value of axis receiver (none, may, encrypt)"],
-    ["matrix-bad-axis-value.yaml", '8:7: receiver.certificate: Invalid input: expected "valid" (value bogus of matrix axis certificate)'],
+    ["matrix-bad-axis-value.yaml", '8:7: receiver.certificate: Invalid option: expected one of "valid"|"expired"|"not-yet-valid"|"wrong-name"|"self-signed"|"unknown-ca"|"missing-intermediate"|"with-intermediate" (value bogus of matrix axis certificate)'],
     ["plaintext-with-tls.yaml", "5:3: expect.tls: contradicts transport: plaintext (no TLS session to check)"],
     ["delivered-with-reason.yaml", "5:11: expect.reason: a delivered message has no reason; reason is for deferred, bounced or rejected"],
     ["auth-on-port-25.yaml", "3:46: message.via.auth: no AUTH on port 25 in this world (AUTH needs submissions on 465); use auth: false or port: 465"],
@@ -104,7 +104,7 @@ describe("problems", () => {
       throw new Error("expected a ScenarioError");
     })();
     expect(error.message.split("\n")).toEqual([
-      'many.yaml:2:24: sender.certificate: Invalid input: expected "valid"',
+      'many.yaml:2:24: sender.certificate: Invalid option: expected one of "valid"|"expired"|"not-yet-valid"|"wrong-name"|"self-signed"|"unknown-ca"|"missing-intermediate"|"with-intermediate"',
       "many.yaml:3:1: expect.transport: required when the outcome is delivered: tls or plaintext",
       'many.yaml:6:20: expect.outcome: Invalid option: expected one of "delivered"|"deferred"|"bounced"|"rejected"',
     ]);
@@ -113,7 +113,7 @@ describe("problems", () => {
       line: 2,
       column: 24,
       field: "sender.certificate",
-      message: 'Invalid input: expected "valid"',
+      message: 'Invalid option: expected one of "valid"|"expired"|"not-yet-valid"|"wrong-name"|"self-signed"|"unknown-ca"|"missing-intermediate"|"with-intermediate"',
     });
   });
 

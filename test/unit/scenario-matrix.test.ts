@@ -113,7 +113,7 @@ describe("matrix cells", () => {
 describe("matrix axes", () => {
   it("set only the fields a matrix may vary", () => {
     expect(errorOf(securityLevels.replace("set: sender.postconf.smtp_tls_security_level", "set: message.subject"))).toBe(
-      "matrix.yaml:4:22: matrix.axes.sender.set: cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, wire or message.via.provider|port|auth",
+      "matrix.yaml:4:22: matrix.axes.sender.set: cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire or message.via.provider|port|auth",
     );
   });
 
@@ -139,7 +139,7 @@ matrix:
       expect: { outcome: delivered, transport: tls }
     - when: { certificate: bogus }
       expect: { outcome: deferred }
-`)).toBe('matrix.yaml:8:7: receiver.certificate: Invalid input: expected "valid" (value bogus of matrix axis certificate)');
+`)).toBe('matrix.yaml:8:7: receiver.certificate: Invalid option: expected one of "valid"|"expired"|"not-yet-valid"|"wrong-name"|"self-signed"|"unknown-ca"|"missing-intermediate"|"with-intermediate" (value bogus of matrix axis certificate)');
   });
 
   it("combine with the document into valid scenarios only (no AUTH on port 25)", () => {

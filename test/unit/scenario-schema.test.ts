@@ -28,8 +28,8 @@ describe("a scenario document", () => {
     expect(only(`name: Defaults\n${delivered}`)).toEqual({
       name: "Defaults",
       source: { file: "case.yaml", line: 1 },
-      sender: { postconf: {}, certificate: "valid" },
-      receiver: { postconf: {}, certificate: "valid" },
+      sender: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
+      receiver: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       wire: "pass",
       message: {
         from: "alice@infomaniak.test",
@@ -61,7 +61,7 @@ describe("a scenario document", () => {
 
   it("refuses unknown keys and says which keys are allowed there", () => {
     expect(errorOf(`name: x\nsender: { certificat: valid }\n${delivered}`)).toBe(
-      "case.yaml:2:11: sender.certificat: unknown key (allowed here: postconf, certificate)",
+      "case.yaml:2:11: sender.certificat: unknown key (allowed here: postconf, certificate, certificateKey)",
     );
   });
 
