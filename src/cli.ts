@@ -110,6 +110,11 @@ async function loadSelected(paths: string[], only: string[] | undefined): Promis
   return selected;
 }
 
+/** What the admins' own files change of the harness's settings, once per file. */
+function ownConfigNotes(scenarios: readonly Scenario[]): string[] {
+  return [...new Set(scenarios.flatMap((scenario) => [...(scenario.sender.own?.overrides ?? []), ...(scenario.receiver.own?.overrides ?? [])]))];
+}
+
 function integerOption(flag: string, value: unknown, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
@@ -158,6 +163,7 @@ async function run(args: string[]): Promise<number> {
   const selected = await loadSelected(positionals, values.only as string[] | undefined);
   const scenarios = seed === undefined ? selected : shuffled(selected, seed);
   if (seed !== undefined) process.stdout.write(`order shuffled with seed ${seed}\n`);
+  for (const note of ownConfigNotes(scenarios)) process.stdout.write(`note: ${note}\n`);
   const reporter = createConsoleReporter(process.stdout, { color: useColor(values["no-color"]) });
   const finished: ScenarioResult[] = [];
   const started = Date.now();

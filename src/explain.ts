@@ -17,9 +17,17 @@ const TRUST_MEANING: Record<string, string> = {
 };
 
 function settingsText(title: string, settings: ProviderSettings): string {
+  const own = settings.own;
+  const ownLines = [
+    ...(own?.mainCf ? [`    your main.cf: ${own.mainCf.file} (${own.mainCf.settings.length} settings)`] : []),
+    ...(own?.masterCf ? [`    your master.cf entries: ${own.masterCf.file}`] : []),
+    ...(own?.files ?? []).map((file) => `    your file ${file.file} as ${file.target}`),
+    ...(own?.overrides ?? []).map((note) => `    note: ${note}`),
+  ];
   const entries = Object.entries(settings.postconf);
-  const lines = entries.length === 0 ? ["    (the world's defaults)"] : entries.map(([name, value]) => `    ${name} = ${value}`);
-  return `  ${title}, certificate ${settings.certificate}:\n${lines.join("\n")}`;
+  const lines = [...ownLines, ...entries.map(([name, value]) => `    ${name} = ${value}`)];
+  if (lines.length === 0) lines.push("    (the world's defaults)");
+  return `  ${title}, certificate ${settings.certificate} (${settings.certificateKey}):\n${lines.join("\n")}`;
 }
 
 /** A learner's gloss on one log line, or undefined when the line speaks for itself. */

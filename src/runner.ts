@@ -52,14 +52,26 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
     Object.fromEntries(
       Object.entries(settings).map(([name, value]) => [
         name,
-        value.replace(/\{([a-z0-9_.]+)\}/g, (placeholder, key: string) => {
+        value.replace(/(?<!\$)\{([a-z0-9_.]+)\}/g, (placeholder, key: string) => {
           const fingerprint = fingerprints[key];
           if (fingerprint === undefined) throw new Error(`${name}: unknown placeholder ${placeholder}; known: ${Object.keys(fingerprints).map((k) => `{${k}}`).join(", ")}`);
           return fingerprint;
         }),
       ]),
     );
-  await Promise.all([world.sender.applySettings(resolve(scenario.sender.postconf)), world.receiver.applySettings(resolve(scenario.receiver.postconf))]);
+  await Promise.all(
+    (["sender", "receiver"] as const).map(async (role) => {
+      const provider = world.provider(role);
+      const settings = scenario[role];
+      // The admin's own main.cf first, the scenario's postconf on top.
+      const merged = resolve({
+        ...Object.fromEntries((settings.own?.mainCf?.settings ?? []).map((setting) => [setting.name, setting.value])),
+        ...settings.postconf,
+      });
+      await provider.useOwnFiles(settings.own, merged);
+      await provider.applySettings(merged);
+    }),
+  );
 }
 
 export async function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {

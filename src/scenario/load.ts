@@ -3,8 +3,9 @@
  * ScenarioError listing every problem as file:line:column: field: message.
  * Pure: reads files, starts nothing.
  */
-import { ScenarioError, sortProblems, type ScenarioProblem } from "./errors.js";
+import { formatProblem, ScenarioError, sortProblems, type ScenarioProblem } from "./errors.js";
 import { findScenarioFiles, readScenarioFile } from "./files.js";
+import { resolveOwnConfig } from "./ownConfig.js";
 import { parseScenarioText } from "./parseText.js";
 import type { Scenario, ScenarioSource } from "./types.js";
 
@@ -27,6 +28,7 @@ export async function loadScenarioFiles(paths: readonly string[], options: LoadO
       continue;
     }
     const parsed = parseScenarioText(read.text, file.shown);
+    for (const scenario of parsed.scenarios) problems.push(...resolveOwnConfig(scenario, file.absolute));
     scenarios.push(...parsed.scenarios);
     problems.push(...parsed.problems);
   }
@@ -36,11 +38,14 @@ export async function loadScenarioFiles(paths: readonly string[], options: LoadO
 /** Loads the scenarios of one file's text; `file` names it in errors and in each scenario's source. */
 export function loadScenarioText(text: string, file: string): Scenario[] {
   const { scenarios, problems } = parseScenarioText(text, file);
+  for (const scenario of scenarios) problems.push(...resolveOwnConfig(scenario, file));
   return checked(scenarios, problems);
 }
 
 function checked(scenarios: Scenario[], problems: ScenarioProblem[]): Scenario[] {
-  const all = [...problems, ...duplicateNames(scenarios)];
+  // A matrix repeats its document's own-config problems in every cell: say each once.
+  const unique = [...new Map(problems.map((problem) => [formatProblem(problem), problem])).values()];
+  const all = [...unique, ...duplicateNames(scenarios)];
   if (all.length > 0) throw new ScenarioError(sortProblems(all));
   return scenarios;
 }

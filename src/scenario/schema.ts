@@ -76,6 +76,19 @@ const providerSchema = (role: Role, owner: string, host: string) =>
         `The certificate ${host} presents on ports 25 and 465: valid (from the harness CA), expired, not-yet-valid, wrong-name (names another host), self-signed, unknown-ca (a CA the peers do not trust), missing-intermediate (the server does not send the intermediate CA), with-intermediate (it does).`,
       ),
     certificateKey: z.enum(certificateKeys).default("rsa").describe("The certificate's key type: rsa (2048) or ecdsa (P-256)."),
+    mainCf: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(`Your own main.cf fragment for ${owner} ("parameter = value" lines), relative to this scenario file; applied on top of the harness's settings, before postconf.`),
+    masterCf: z.string().min(1).optional().describe("Your own master.cf entries, relative to this scenario file; appended to the harness's."),
+    files: z
+      .record(
+        z.string().regex(/^\/etc\/postfix\/[A-Za-z0-9._/-]+$/, "a target path under /etc/postfix/, e.g. /etc/postfix/sender_access"),
+        z.string().min(1),
+      )
+      .optional()
+      .describe("Maps and other files your main.cf refers to: container path under /etc/postfix/ → your file, relative to this scenario file. Indexed maps (hash:, lmdb:, cdb:) named in your main.cf are built with postmap."),
   })
     .prefault({})
     .describe(`The ${role}: ${owner}, ${host}.`);

@@ -1,5 +1,17 @@
 import type { ScenarioDocument } from "./schema.js";
-import type { Expectation, Scenario, ScenarioSource } from "./types.js";
+import type { Expectation, ProviderSettings, Scenario, ScenarioSource } from "./types.js";
+
+type ProviderDocument = ScenarioDocument["sender"];
+
+function toProvider({ postconf, certificate, certificateKey, mainCf, masterCf, files }: ProviderDocument): ProviderSettings {
+  const hasOwn = mainCf !== undefined || masterCf !== undefined || files !== undefined;
+  return {
+    postconf,
+    certificate,
+    certificateKey,
+    ...(hasOwn && { ownPaths: { ...(mainCf && { mainCf }), ...(masterCf && { masterCf }), ...(files && { files }) } }),
+  };
+}
 
 /** The contract's Scenario from a validated document that carries its expectation. */
 export function toScenario(document: ScenarioDocument, expect: Expectation, source: ScenarioSource): Scenario {
@@ -8,8 +20,8 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
     name,
     ...(story !== undefined && { story }),
     source,
-    sender,
-    receiver,
+    sender: toProvider(sender),
+    receiver: toProvider(receiver),
     wire,
     message: {
       from: message.from,

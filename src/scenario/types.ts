@@ -26,12 +26,36 @@ export type CertificateKey = "rsa" | "ecdsa";
 /** What the wire between the providers does with the port-25 hop. */
 export type WireMode = "pass";
 
+/** Paths to the admin's own configuration files, as written in the scenario (relative to it). */
+export interface OwnConfigPaths {
+  mainCf?: string;
+  masterCf?: string;
+  /** Container path under /etc/postfix/ → the admin's file. */
+  files?: Record<string, string>;
+}
+
+/** The admin's own configuration, read and checked by the loader. */
+export interface OwnConfig {
+  /** The main.cf fragment's settings, applied before the scenario's postconf (which wins). */
+  mainCf?: { file: string; settings: Array<{ name: string; value: string; line: number }> };
+  /** master.cf entries appended to the harness's. */
+  masterCf?: { file: string; text: string };
+  /** Files (maps) copied into the container; indexed maps that main.cf names are built with postmap. */
+  files: Array<{ target: string; file: string; content: string }>;
+  /** Which of the harness's own settings the admin's main.cf replaces, for the reader. */
+  overrides: string[];
+}
+
 /** Postfix main.cf overrides and the certificate for one provider. */
 export interface ProviderSettings {
   /** main.cf parameter → value, applied with `postconf -e` on top of the role's baseline. */
   postconf: Record<string, string>;
   certificate: CertificateVariant;
   certificateKey: CertificateKey;
+  /** The admin's own main.cf / master.cf / maps, when the scenario brings them. */
+  own?: OwnConfig;
+  /** As written in the scenario, before the loader read them. */
+  ownPaths?: OwnConfigPaths;
 }
 
 /** Where Alice's client hands the message in. */

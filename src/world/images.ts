@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../paths.js";
 import { withLock } from "./buildLock.js";
 import { dockerClient } from "./docker.js";
 
@@ -20,7 +20,7 @@ const MTA_REPOSITORY = "starttls-lab/mta";
  * names another (a fork's images, or a deliberately broken one in tests).
  */
 export function dockerDir(): string {
-  return process.env.STARTTLS_LAB_DOCKER_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "docker");
+  return process.env.STARTTLS_LAB_DOCKER_DIR ?? path.join(packageRoot(), "docker");
 }
 
 export class ImageBuildError extends Error {

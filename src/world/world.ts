@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import type { StartedTestContainer } from "testcontainers";
 import { ensurePki, ensureServerVariant, type ServerCredentials, type VariantCredentials } from "../pki/index.js";
-import type { CertificateKey, CertificateVariant, Role } from "../scenario/types.js";
+import type { CertificateKey, CertificateVariant, OwnConfig, Role } from "../scenario/types.js";
 import { assertDockerAvailable, dockerClient } from "./docker.js";
 import { assertBaseImage, ensureMtaImage } from "./images.js";
 import { LogBook } from "./logBook.js";
@@ -57,9 +57,23 @@ export interface PresentedCertificate {
   subjectCN: string;
 }
 
+const OWN_MASTER_CF = "/etc/starttls-lab/own-master.cf";
+
+/** Indexed maps (built with postmap) that settings name among the given files. */
+function indexedMapsIn(settings: Record<string, string>, files: string[]): string[] {
+  const maps = new Set<string>();
+  for (const value of Object.values(settings)) {
+    for (const match of value.matchAll(/\b(hash|btree|lmdb|cdb|dbm):(\/etc\/postfix\/[A-Za-z0-9._/-]+)/g)) {
+      if (files.includes(match[2]!)) maps.add(`${match[1]}:${match[2]}`);
+    }
+  }
+  return [...maps];
+}
+
 /** One mail provider of a started world. */
 export class Provider {
   private presented?: PresentedCertificate;
+  private ownFiles: string[] = [];
 
   constructor(
     readonly identity: ProviderIdentity,
@@ -113,6 +127,33 @@ export class Provider {
       throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
     }
     return { reloaded: result.output.includes("reloaded") };
+  }
+
+  /**
+   * Put the admin's own files in place (removing the previous scenario's):
+   * maps under /etc/postfix (indexed ones rebuilt with postmap) and master.cf
+   * entries, which lab-apply appends to the role's master.cf.
+   */
+  async useOwnFiles(own: OwnConfig | undefined, settings: Record<string, string>): Promise<void> {
+    const files = own?.files ?? [];
+    if (this.ownFiles.length === 0 && files.length === 0 && !own?.masterCf) return;
+    await this.exec(["rm", "-f", OWN_MASTER_CF, ...this.ownFiles, ...this.ownFiles.map((file) => `${file}.db`)]);
+    this.ownFiles = files.map((file) => file.target);
+    const contents = [
+      ...files.map((file) => ({ content: file.content, target: file.target, mode: 0o644 })),
+      ...(own?.masterCf ? [{ content: own.masterCf.text, target: OWN_MASTER_CF, mode: 0o644 }] : []),
+    ];
+    if (contents.length === 0) return;
+    await this.container.copyContentToContainer(contents);
+    // Postfix waits for freshly written files to settle; backdate them, then build the indexed maps.
+    await this.exec(["touch", "-d", "10 seconds ago", ...contents.map((file) => file.target)]);
+    for (const map of indexedMapsIn(settings, this.ownFiles)) await this.exec(["postmap", map]);
+  }
+
+  private async exec(command: string[]): Promise<string> {
+    const result = await this.container.exec(command);
+    if (result.exitCode !== 0) throw new Error(`${command.join(" ")} failed on the ${this.identity.role}: ${result.output.trim()}`);
+    return result.output;
   }
 
   /** Undefined while the container runs; otherwise what stopped it, with its last log lines. */

@@ -61,7 +61,7 @@ describe("a scenario document", () => {
 
   it("refuses unknown keys and says which keys are allowed there", () => {
     expect(errorOf(`name: x\nsender: { certificat: valid }\n${delivered}`)).toBe(
-      "case.yaml:2:11: sender.certificat: unknown key (allowed here: postconf, certificate, certificateKey)",
+      "case.yaml:2:11: sender.certificat: unknown key (allowed here: postconf, certificate, certificateKey, mainCf, masterCf, files)",
     );
   });
 

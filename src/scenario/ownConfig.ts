@@ -1,0 +1,186 @@
+/**
+ * "Bring your own config": read the admin's main.cf fragment, master.cf
+ * entries and maps that a scenario points to (relative to the scenario
+ * file, never outside its folder), and check them against what the test
+ * world needs. Settings that would let mail leave the world or blind the
+ * harness are refused; settings the world must keep (its certificates, its
+ * CA, its trusted networks) are kept and the reader is told.
+ */
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import { packageRoot } from "../paths.js";
+import type { ScenarioProblem } from "./errors.js";
+import { postconfParameterPattern } from "./schema.js";
+import type { OwnConfig, ProviderSettings, Role, Scenario } from "./types.js";
+
+const MAX_OWN_FILE_BYTES = 1024 * 1024;
+
+/** Refused outright: each would route mail out of the world, or hide what Postfix does. */
+const REFUSED: Record<string, string> = {
+  maillog_file: "the harness reads Postfix's log from the container's output",
+  transport_maps: "the world's routes keep every message inside it",
+  default_transport: "the world's routes keep every message inside it",
+  relay_transport: "the world's routes keep every message inside it",
+  fallback_relay: "a fallback relay would lead out of the world",
+  smtp_fallback_relay: "a fallback relay would lead out of the world",
+  virtual_mailbox_domains: "the world decides which domains each provider hosts",
+  virtual_mailbox_maps: "the world decides which mailboxes exist",
+  virtual_transport: "local mail goes to the world's Dovecot",
+  mydestination: "the world decides which domains each provider hosts",
+  myhostname: "the host names are the world's (smtp.infomaniak.test, mx.iroco.test)",
+  inet_interfaces: "the containers' network is the world's",
+  inet_protocols: "the world's network is IPv4 only",
+  queue_directory: "the harness reads the queue where Postfix keeps it",
+};
+
+/** Kept at the harness's value (the admin is told): the world's own certificates, CA and trusted networks. */
+const KEPT: Record<string, string> = {
+  smtpd_tls_cert_file: "choose the certificate with `certificate:`",
+  smtpd_tls_key_file: "choose the certificate with `certificate:`",
+  smtpd_tls_chain_files: "choose the certificate with `certificate:`",
+  smtpd_tls_eccert_file: "choose the certificate with `certificate:` and `certificateKey:`",
+  smtpd_tls_eckey_file: "choose the certificate with `certificate:` and `certificateKey:`",
+  smtp_tls_CAfile: "the harness CA is the world's only trust anchor",
+  smtp_tls_CApath: "the harness CA is the world's only trust anchor",
+  mynetworks: "only the container itself is trusted, so the open-relay checks mean something",
+  smtp_tls_session_cache_database: "each scenario negotiates from scratch",
+  smtp_tls_loglevel: "the harness needs its own TLS log level to observe trust and certificates",
+  max_use: "one connection per daemon keeps scenarios apart",
+};
+
+const OWNED_SERVICES = new Set(["smtp/inet", "submissions/inet", "postlog/unix-dgram", "lmtp/unix", "smtp/unix"]);
+
+export interface Resolved {
+  own?: OwnConfig;
+  problems: ScenarioProblem[];
+}
+
+/** Parameter names the harness sets itself (its baseline main.cf), for the override notice. */
+let harnessParameters: Set<string> | undefined;
+function harnessSettings(): Set<string> {
+  harnessParameters ??= new Set(
+    parseMainCf(readFileSync(path.join(packageRoot(), "docker", "mta", "main.cf"), "utf8")).map((setting) => setting.name),
+  );
+  return harnessParameters;
+}
+
+/** "name = value" lines with continuation lines (leading whitespace); comments and blank lines skipped. */
+export function parseMainCf(text: string): Array<{ name: string; value: string; line: number }> {
+  const settings: Array<{ name: string; value: string; line: number }> = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    if (/^\s*(#|$)/.test(raw)) return;
+    const last = settings.at(-1);
+    if (/^\s/.test(raw) && last) {
+      last.value = `${last.value} ${raw.trim()}`.trim();
+      return;
+    }
+    const match = /^([^=\s]+)\s*=\s*(.*)$/.exec(raw);
+    settings.push(match ? { name: match[1]!, value: match[2]!.trim(), line: index + 1 } : { name: "", value: raw, line: index + 1 });
+  });
+  return settings;
+}
+
+function readOwnFile(
+  scenarioDir: string,
+  relative: string,
+  problem: (message: string) => void,
+): { file: string; content: string } | undefined {
+  const absolute = path.resolve(scenarioDir, relative);
+  const inside = (candidate: string) => {
+    const rel = path.relative(scenarioDir, candidate);
+    return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  };
+  if (path.isAbsolute(relative) || !inside(absolute)) {
+    problem(`${relative} is outside the scenario's folder; own files must sit next to the scenario (or below it)`);
+    return undefined;
+  }
+  let stats;
+  try {
+    stats = statSync(absolute);
+  } catch {
+    problem(`${relative}: no such file (looked for ${path.relative(process.cwd(), absolute)})`);
+    return undefined;
+  }
+  if (!stats.isFile()) return problem(`${relative} is not a file`), undefined;
+  if (!inside(realpathSync(absolute))) return problem(`${relative} links outside the scenario's folder`), undefined;
+  if (stats.size > MAX_OWN_FILE_BYTES) return problem(`${relative} is larger than 1 MiB`), undefined;
+  const content = readFileSync(absolute, "utf8");
+  if (content.includes("\u0000")) return problem(`${relative} is a binary file; Postfix configuration is text`), undefined;
+  return { file: path.relative(process.cwd(), absolute), content };
+}
+
+function checkRelayhost(value: string): string | undefined {
+  if (value === "") return undefined;
+  return /^\[?[a-z0-9.-]+\.test\]?(:\d+)?$/i.test(value) ? undefined : `relayhost ${value} is outside *.test: mail would leave the world`;
+}
+
+function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: string, at: { file: string; line: number }): Resolved {
+  const paths = settings.ownPaths;
+  if (!paths) return { problems: [] };
+  const problems: ScenarioProblem[] = [];
+  const problem = (field: string) => (message: string) => problems.push({ file: at.file, line: at.line, field: `${role}.${field}`, message });
+  const own: OwnConfig = { files: [], overrides: [] };
+
+  if (paths.mainCf) {
+    const read = readOwnFile(scenarioDir, paths.mainCf, problem("mainCf"));
+    if (read) {
+      const kept: string[] = [];
+      const settingsIn = parseMainCf(read.content).filter((setting) => {
+        const where = `${read.file}:${setting.line}`;
+        if (!postconfParameterPattern.test(setting.name)) {
+          problem("mainCf")(`${where}: not a "parameter = value" line: ${setting.value}`);
+          return false;
+        }
+        const refused = REFUSED[setting.name];
+        if (refused) problem("mainCf")(`${where}: ${setting.name} cannot be changed in the test world (${refused})`);
+        const relay = setting.name === "relayhost" ? checkRelayhost(setting.value) : undefined;
+        if (relay) problem("mainCf")(`${where}: ${relay}`);
+        if (KEPT[setting.name]) {
+          kept.push(`${setting.name} (kept at the harness's value: ${KEPT[setting.name]})`);
+          return false;
+        }
+        return !refused && !relay;
+      });
+      own.mainCf = { file: read.file, settings: settingsIn };
+      const replaced = settingsIn.filter((setting) => harnessSettings().has(setting.name)).map((setting) => setting.name);
+      if (replaced.length > 0) own.overrides.push(`${read.file} replaces the harness's ${replaced.join(", ")}`);
+      if (kept.length > 0) own.overrides.push(`${read.file} sets, but the world keeps, ${kept.join("; ")}`);
+    }
+  }
+
+  if (paths.masterCf) {
+    const read = readOwnFile(scenarioDir, paths.masterCf, problem("masterCf"));
+    if (read) {
+      read.content.split(/\r?\n/).forEach((line, index) => {
+        const entry = /^([^\s#]\S*)\s+(\S+)\s/.exec(line);
+        if (entry && OWNED_SERVICES.has(`${entry[1]}/${entry[2]}`)) {
+          problem("masterCf")(`${read.file}:${index + 1}: the harness runs ${entry[1]}/${entry[2]} itself; set its -o options through mainCf or postconf instead`);
+        }
+      });
+      own.masterCf = { file: read.file, text: read.content };
+      own.overrides.push(`${read.file}: its services run unchrooted, like the rest of the world`);
+    }
+  }
+
+  for (const [target, relative] of Object.entries(paths.files ?? {})) {
+    if (["/etc/postfix/main.cf", "/etc/postfix/master.cf"].includes(target)) {
+      problem("files")(`${target}: give main.cf and master.cf as mainCf and masterCf, not as files`);
+      continue;
+    }
+    const read = readOwnFile(scenarioDir, relative, problem(`files.${target}`));
+    if (read) own.files.push({ target, file: read.file, content: read.content });
+  }
+  return { own, problems };
+}
+
+/** Reads and checks every own-config file the scenario names; the scenario gains `own` on each provider. */
+export function resolveOwnConfig(scenario: Scenario, scenarioFile: string): ScenarioProblem[] {
+  const scenarioDir = path.dirname(path.resolve(scenarioFile));
+  const problems: ScenarioProblem[] = [];
+  for (const role of ["sender", "receiver"] as Role[]) {
+    const resolved = resolveProvider(role, scenario[role], scenarioDir, scenario.source);
+    problems.push(...resolved.problems);
+    if (resolved.own) scenario[role].own = resolved.own;
+  }
+  return problems;
+}
