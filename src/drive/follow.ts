@@ -23,19 +23,22 @@ const STATUS_TIMEOUT_MS = 30_000;
 const MAX_HOPS = 3;
 
 
-/** Wait for the status line of `queueId` in one provider's log, then read that message's trail. */
-async function settle(provider: Provider, queueId: string, from: number): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
-  await provider.log.waitFor(
-    (line) => {
-      const event = parseLogLine(line);
-      return event?.kind === "delivery" && event.queueId === queueId;
-    },
-    { from, timeoutMs: STATUS_TIMEOUT_MS, what: `a status line for queue ID ${queueId}` },
-  );
+/**
+ * Wait for the status line of `queueId` for `recipient` in one provider's
+ * log (a message may also have other recipients, e.g. an always_bcc copy),
+ * then read that message's trail.
+ */
+async function settle(provider: Provider, queueId: string, recipient: string, from: number): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
+  const forRecipient = (event: ReturnType<typeof parseLogLine>): event is DeliveryEvent =>
+    event?.kind === "delivery" && event.queueId === queueId && event.to.toLowerCase() === recipient;
+  await provider.log.waitFor((line) => forRecipient(parseLogLine(line)), {
+    from,
+    timeoutMs: STATUS_TIMEOUT_MS,
+    what: `a status line for queue ID ${queueId}, recipient ${recipient}`,
+  });
   const events = parseLog(provider.log.since(from).join("\n"));
-  const trail = relayTrail(events, queueId);
-  const final =
-    trail.final ?? events.filter((event): event is DeliveryEvent => event.kind === "delivery" && event.queueId === queueId).at(-1);
+  const trail = relayTrail(events, queueId, { recipient });
+  const final = trail.final ?? events.filter(forRecipient).at(-1);
   if (!final) throw new Error(`no status line for queue ID ${queueId} in the ${provider.identity.role}'s log`);
   if (final.status !== "deferred") {
     // A settled message leaves the queue right after its status line; waiting
@@ -56,13 +59,13 @@ interface Hop {
   trail: RelayTrail;
 }
 
-/** Follow a queue ID from provider to provider until it is stored, held or bounced. */
-async function followHops(world: MailWorld, role: Role, queueId: string, cursors: LogCursors): Promise<Hop[]> {
+/** Follow a queue ID from provider to provider until it is stored, held or bounced for `recipient`. */
+async function followHops(world: MailWorld, role: Role, queueId: string, recipient: string, cursors: LogCursors): Promise<Hop[]> {
   const hops: Hop[] = [];
   let current: { role: Role; queueId: string } | undefined = { role, queueId };
   while (current) {
     if (hops.length === MAX_HOPS) throw new Error(`message still travelling after ${MAX_HOPS} hops: ${hops.map((hop) => hop.role).join(" → ")}`);
-    const { final, trail } = await settle(world.provider(current.role), current.queueId, cursors[current.role]);
+    const { final, trail } = await settle(world.provider(current.role), current.queueId, recipient.toLowerCase(), cursors[current.role]);
     hops.push({ role: current.role, queueId: current.queueId, final, trail });
     const relayedOn = final.status === "sent" && final.service !== "lmtp" && final.remoteQueueId;
     current = relayedOn ? { role: otherRole(current.role), queueId: final.remoteQueueId! } : undefined;
@@ -127,7 +130,7 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   const noticeEvent = parseLogLine(notice.line);
   if (noticeEvent?.kind !== "nonDeliveryNotice") throw new Error(`unexpected bounce notice: ${notice.line}`);
   evidence.push(notice.line);
-  const ndrHops = await followHops(world, hop.role, noticeEvent.ndrQueueId, cursors);
+  const ndrHops = await followHops(world, hop.role, noticeEvent.ndrQueueId, message.spec.from, cursors);
   const ndrLast = ndrHops.at(-1)!;
   if (ndrLast.final.status !== "sent") throw new Error(`the bounce for ${message.messageId} was not delivered: ${ndrLast.final.line}`);
   const ndrMessageId = ndrHops[0]!.trail.messageId;
@@ -172,7 +175,7 @@ export async function followMessage(
       evidence: [`${message.spec.via.provider} port ${message.spec.via.port} refused${submission.command ? ` ${submission.command}` : ""}: ${submission.response}`],
     };
   }
-  const hops = await followHops(world, message.spec.via.provider, submission.queueId, cursors);
+  const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors);
   timeline.settledAt = performance.now();
   const evidence = [
     ...hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]),

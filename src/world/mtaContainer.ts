@@ -15,7 +15,7 @@ export const SUBMISSIONS_PORT = 465;
 export const IMAPS_PORT = 993;
 
 function holdsPrivateKey(name: string): boolean {
-  return name.endsWith(".key") || (name.startsWith("tls/sni/") && name.endsWith(".pem"));
+  return name.endsWith(".key");
 }
 
 export class MtaContainer extends GenericContainer {

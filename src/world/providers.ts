@@ -81,9 +81,9 @@ export function hostAliases(identity: ProviderIdentity): string[] {
 
 const SNI_DIR = "/etc/starttls-lab/tls/sni";
 
-/** Where a domain's SNI credentials live in the container (Postfix wants key and chain in one file). */
-export function sniFiles(hosted: HostedDomain): { combined: string; cert: string; key: string } {
-  return { combined: `${SNI_DIR}/${hosted.domain}.pem`, cert: `${SNI_DIR}/${hosted.domain}.crt`, key: `${SNI_DIR}/${hosted.domain}.key` };
+/** Where a domain's SNI credentials live in the container. */
+export function sniFiles(hosted: HostedDomain): { cert: string; key: string } {
+  return { cert: `${SNI_DIR}/${hosted.domain}.crt`, key: `${SNI_DIR}/${hosted.domain}.key` };
 }
 
 /** main.cf settings that make the shared image into this provider. */
@@ -131,10 +131,11 @@ export function dovecotUsers(identity: ProviderIdentity, password: string): stri
     .join("");
 }
 
-/** Postfix's SNI table: each extra domain's MX name → its key-and-chain file. */
+/** Postfix's SNI table: each hosted domain's MX name → its key file, then its certificate chain. */
 export function sniTable(identity: ProviderIdentity): string {
+  if (identity.extraDomains.length === 0) return "";
   return hostedDomains(identity)
-    .map((hosted) => `${hosted.smtpHost}\t${sniFiles(hosted).combined}\n`)
+    .map((hosted) => `${hosted.smtpHost}\t${sniFiles(hosted).key} ${sniFiles(hosted).cert}\n`)
     .join("");
 }
 

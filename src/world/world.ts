@@ -250,13 +250,12 @@ export class MailWorld {
       const log = new LogBook(role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)");
       progress(`starting ${role} (${identity.smtpHost})`);
       const sniCredentials = Object.fromEntries(
-        hostedDomains(identity).flatMap((hosted) => {
+        (identity.extraDomains.length === 0 ? [] : hostedDomains(identity)).flatMap((hosted) => {
           const domainCredentials = hosted === identity ? credentials : pki.servers[`domain ${hosted.domain}`];
           if (!domainCredentials) return [];
           const files = sniFiles(hosted);
           const strip = (file: string) => file.replace("/etc/starttls-lab/", "");
           return [
-            [strip(files.combined), domainCredentials.keyPem + domainCredentials.certPem],
             [strip(files.cert), domainCredentials.certPem],
             [strip(files.key), domainCredentials.keyPem],
           ];

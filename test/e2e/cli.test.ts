@@ -171,8 +171,8 @@ describe("runs against real Postfix containers", () => {
     const out = result.stdout;
     expect(out).toMatch(/^Scenario: Founding story, fixed: Bob's provider offers STARTTLS\n/);
     expect(out).toContain("The fix on Bob's side: offer STARTTLS");
-    expect(out).toMatch(/Alice's provider \(sender\), certificate valid:\n\s+smtp_tls_security_level = encrypt\n/);
-    expect(out).toMatch(/Bob's provider \(receiver\), certificate valid:\n\s+smtpd_tls_security_level = may\n/);
+    expect(out).toMatch(/Alice's provider \(sender\), certificate valid \(rsa\):\n\s+smtp_tls_security_level = encrypt\n/);
+    expect(out).toMatch(/Bob's provider \(receiver\), certificate valid \(rsa\):\n\s+smtpd_tls_security_level = may\n/);
     expect(out).toMatch(
       /Trusted TLS connection established to mx\.iroco\.test\[[\d.]+\]:25: TLSv1\.3 with cipher \S+.*\n\s+↳ STARTTLS taken: TLSv1\.3 with \S+\. Trusted = the certificate chains to a trusted CA/,
     );

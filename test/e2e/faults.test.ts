@@ -120,6 +120,6 @@ describe("accounting", () => {
       `),
     );
     expect(result.error).toBeUndefined();
-    expect(result.observation!.evidence.at(-1)).toBe("accounted for: alice@infomaniak.test holds 0, bob@iroco.test holds 1");
+    expect(result.observation!.evidence.at(-1)).toBe("accounted for: alice@infomaniak.test holds 0, bob@iroco.test holds 1, carol@lutins.test holds 0, dan@ecole.test holds 0");
   });
 });

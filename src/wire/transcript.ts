@@ -1,0 +1,101 @@
+/**
+ * What an eavesdropper on the port-25 hop sees, as recorded by the wire.
+ *
+ * Runs inside the wire container on Debian bookworm's nodejs 18: Node 18 APIs
+ * only, no npm dependencies.
+ */
+
+/** Who sent the bytes: the SMTP client (Alice's provider) or the server (Bob's). */
+export type Direction = "client" | "server";
+
+/** Handshake messages the transcript names; everything else is "other". */
+export type HandshakeMessageName = "ClientHello" | "ServerHello" | "other";
+
+/** One SMTP line read in clear text, without its line ending. */
+export interface SmtpEvent {
+  kind: "smtp";
+  from: Direction;
+  line: string;
+  at: number;
+}
+
+/** The server's 220 to STARTTLS was seen: clear text ends after it. */
+export interface StarttlsEvent {
+  kind: "starttls";
+  at: number;
+}
+
+/**
+ * One TLS record of content type handshake (22) or change_cipher_spec (20).
+ * `message` names the ClientHello or ServerHello this record completes;
+ * handshake records sent after the sender's ChangeCipherSpec are encrypted
+ * and stay "other".
+ */
+export interface TlsHandshakeEvent {
+  kind: "tls-handshake";
+  from: Direction;
+  message: HandshakeMessageName;
+  /** Every handshake message readable in this record, e.g. ["ServerHello", "Certificate"]. */
+  messages?: string[];
+  /** ClientHello: the server_name extension. */
+  sni?: string;
+  /** ClientHello: supported_versions without GREASE, else the legacy version. */
+  offeredVersions?: string[];
+  /** ClientHello and ServerHello: the legacy_version field. */
+  legacyVersion?: string;
+  /** ServerHello: supported_versions when present, else the legacy version. */
+  chosenVersion?: string;
+  /** ServerHello: the chosen cipher suite, e.g. "TLS_AES_256_GCM_SHA384". */
+  cipherSuite?: string;
+  /** The size of the record on the wire, header included. */
+  recordBytes: number;
+  at: number;
+}
+
+/**
+ * Encrypted records (application data, which in TLS 1.3 includes the
+ * encrypted handshake, and encrypted alerts), consecutive ones aggregated.
+ * `bytes` counts the records on the wire, headers included.
+ */
+export interface TlsDataEvent {
+  kind: "tls-data";
+  from: Direction;
+  records: number;
+  bytes: number;
+  at: number;
+}
+
+/** A TLS alert readable on the wire (sent before encryption started). */
+export interface TlsAlertEvent {
+  kind: "tls-alert";
+  from: Direction;
+  level?: "warning" | "fatal";
+  /** e.g. "handshake_failure", or "alert-<n>" for unknown codes. */
+  description?: string;
+  at: number;
+}
+
+/** This side ended its half of the connection. */
+export interface ClosedEvent {
+  kind: "closed";
+  from: Direction;
+  at: number;
+}
+
+export type WireEvent =
+  | SmtpEvent
+  | StarttlsEvent
+  | TlsHandshakeEvent
+  | TlsDataEvent
+  | TlsAlertEvent
+  | ClosedEvent;
+
+export interface Transcript {
+  events: WireEvent[];
+  /** The message's marker crossed the wire readable (outside TLS records). */
+  plaintextBody: boolean;
+  /** The server's EHLO reply offered STARTTLS. */
+  sawStarttlsOffer: boolean;
+  /** The client sent the STARTTLS command. */
+  sawStarttlsCommand: boolean;
+}
