@@ -12,14 +12,25 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import type { RunResult, ScenarioResult } from "./report/types.js";
 import { explainResult } from "./explain.js";
-import { runScenarios } from "./runner.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";
-import { DockerUnavailableError } from "./world/docker.js";
-import { ImageBuildError } from "./world/images.js";
-import { removeLeftovers } from "./world/runLabels.js";
-import { removeLiveRuns } from "./world/world.js";
+
+/**
+ * The harness (testcontainers, dockerode, the PKI) loads only when a command
+ * needs Docker, so `validate` and bad input answer fast.
+ */
+const harness = async () => {
+  const [{ runScenarios }, { removeLiveRuns }, { removeLeftovers }] = await Promise.all([
+    import("./runner.js"),
+    import("./world/world.js"),
+    import("./world/runLabels.js"),
+  ]);
+  return { runScenarios, removeLiveRuns, removeLeftovers };
+};
+
+/** Environment failures the user fixes outside starttls-lab (named by class, so their modules stay unloaded). */
+const ENVIRONMENT_ERRORS = new Set(["DockerUnavailableError", "ImageBuildError"]);
 
 const EXIT = { passed: 0, failed: 1, usage: 2 } as const;
 
@@ -139,7 +150,8 @@ function onInterrupt(partial: () => RunResult, reports: ReportRequest[]): AbortS
     if (controller.signal.aborted) return;
     controller.abort();
     process.stderr.write(`\n${signal}: stopping; removing this run's containers…\n`);
-    void removeLiveRuns()
+    void harness()
+      .then(({ removeLiveRuns }) => removeLiveRuns())
       .then(() => (reports.length > 0 ? writeReports(partial(), reports) : undefined))
       .catch((error: unknown) => process.stderr.write(`starttls-lab: ${String(error)}\n`))
       .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
@@ -168,6 +180,7 @@ async function run(args: string[]): Promise<number> {
   const finished: ScenarioResult[] = [];
   const started = Date.now();
   const signal = onInterrupt(() => ({ results: finished, durationMs: Date.now() - started }), reports);
+  const { runScenarios } = await harness();
 
   const result = await runScenarios(scenarios, {
     signal,
@@ -211,6 +224,7 @@ async function explain(args: string[]): Promise<number> {
   }
   const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
   const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  const { runScenarios } = await harness();
   const result = await runScenarios(scenarios, { signal, listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms) => reporter.worldReady(ms) } });
   if (signal.aborted) return untilExit();
   const only = result.results[0]!;
@@ -221,6 +235,7 @@ async function explain(args: string[]): Promise<number> {
 async function clean(args: string[]): Promise<number> {
   const { values } = parse("clean", args);
   if (values.help) return printHelp("clean");
+  const { removeLeftovers } = await harness();
   const removed = await removeLeftovers({ all: values.all === true });
   process.stdout.write(
     removed.containers.length + removed.networks.length === 0
@@ -250,7 +265,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`starttls-lab: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof DockerUnavailableError || error instanceof ImageBuildError) {
+    if (error instanceof Error && ENVIRONMENT_ERRORS.has(error.name)) {
       process.stderr.write(`starttls-lab: ${error.message}\n`);
       return EXIT.usage;
     }

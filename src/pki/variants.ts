@@ -22,18 +22,8 @@ export type { KeyType } from "./x509.js";
 // Server certificates that go wrong in the ways a real Postfix client (with
 // smtp_tls_CAfile = the harness root) can tell apart.
 
-export const CERTIFICATE_VARIANTS = [
-  "valid",
-  "expired",
-  "not-yet-valid",
-  "wrong-name",
-  "self-signed",
-  "unknown-ca",
-  "missing-intermediate",
-  "with-intermediate",
-] as const;
-
-export type CertificateVariant = (typeof CERTIFICATE_VARIANTS)[number];
+export { CERTIFICATE_VARIANTS, type CertificateVariant } from "./variantNames.js";
+import { CERTIFICATE_VARIANTS, type CertificateVariant } from "./variantNames.js";
 
 const KEY_TYPES: readonly KeyType[] = ["rsa", "ecdsa"];
 

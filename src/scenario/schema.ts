@@ -4,6 +4,7 @@
  * (matrix.ts) turn it into the `Scenario` objects of the contract.
  */
 import { z } from "zod";
+import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { textMatcherSchema } from "./textMatcher.js";
 import type {
   CertificateKey,
@@ -24,16 +25,8 @@ const allOf =
     values;
 
 export const roles = allOf<Role>()(["sender", "receiver"]);
-export const certificateVariants = allOf<CertificateVariant>()([
-  "valid",
-  "expired",
-  "not-yet-valid",
-  "wrong-name",
-  "self-signed",
-  "unknown-ca",
-  "missing-intermediate",
-  "with-intermediate",
-]);
+/** The PKI's list of what it can issue, checked here to be exactly the scenario's variants. */
+export const certificateVariants = allOf<CertificateVariant>()(CERTIFICATE_VARIANTS);
 export const certificateKeys = allOf<CertificateKey>()(["rsa", "ecdsa"]);
 export const wireModes = allOf<WireMode>()(["pass"]);
 export const outcomes = allOf<Outcome>()(["delivered", "deferred", "bounced", "rejected"]);
