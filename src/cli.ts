@@ -160,8 +160,9 @@ function onInterrupt(partial: () => RunResult, reports: ReportRequest[]): AbortS
       .catch((error: unknown) => process.stderr.write(`starttls-lab: ${String(error)}\n`))
       .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
-  process.once("SIGINT", handler);
-  process.once("SIGTERM", handler);
+  // "on", not "once": a library that re-raises the signal when it is the last listener (signal-exit) must keep seeing ours.
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
   return controller.signal;
 }
 

@@ -40,7 +40,8 @@ afterEach(async () => {
 
 /** Starts a run and kills it with SIGKILL once its world is up; returns what it left behind. */
 async function killedRun() {
-  const run = spawnCli(["run", SEVERAL]);
+  // One world: two containers and a network to find.
+  const run = spawnCli(["run", SEVERAL, "--workers", "1"]);
   await run.waitForLine((line) => line.startsWith("world ready"), "the world was ready");
   const whileRunning = await ownedBy(run.pid);
   run.kill("SIGKILL");
@@ -92,20 +93,21 @@ describe("a run interrupted with SIGINT", () => {
   test("exits 130, removes its containers, and writes the report of the scenarios finished so far", async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), "starttls-lab-sigint-"));
     tmpDirs.push(tmp);
-    const run = spawnCli(["run", SEVERAL, "--report", `json=${tmp}/partial.json`]);
+    const run = spawnCli(["run", SEVERAL, "--workers", "1", "--report", `json=${tmp}/partial.json`]);
     await run.waitForLine((line) => /^[✓✗] /.test(line), "the first scenario finished");
     expect((await ownedBy(run.pid)).containers).toHaveLength(2);
-    // The next scenario takes seconds: these are the scenarios finished when the signal arrives.
-    const finishedBeforeSignal = resultLines(run.stdout).map(nameInResultLine);
     run.kill("SIGINT");
 
     const ended = await run.finishedWithin(15_000, "after SIGINT");
+    // A scenario may finish between our look and the signal: what counts is what the run printed as finished.
+    const finishedBeforeSignal = resultLines(ended.stdout).map(nameInResultLine);
     // Soft: an interrupted run owes all of these at once; report every one that is missing.
     expect.soft(ended.code).toBe(130);
     expect.soft(ended.stderr).toContain("SIGINT: stopping; removing this run's containers");
     expect.soft(await ownedBy(run.pid)).toEqual({ containers: [], networks: [] });
 
-    expect(finishedBeforeSignal).toHaveLength(1);
+    expect(finishedBeforeSignal.length).toBeGreaterThanOrEqual(1);
+    expect(finishedBeforeSignal.length).toBeLessThan(6);
     const report = JSON.parse(await readFile(`${tmp}/partial.json`, "utf8")) as {
       scenarios: { name: string; passed: boolean; error?: string }[];
       summary: { passed: number; failed: number };
