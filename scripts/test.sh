@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: prepare what is missing, run vitest (unit + end to end),
+# and end with the plain "N passed, N failed" line that CI tools read.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/prepare.sh || exit $?
+mkdir -p reports
+npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json "$@"
+code=$?
+node -e '
+  const fs = require("fs");
+  try {
+    const r = JSON.parse(fs.readFileSync("reports/vitest.json", "utf8"));
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  } catch { console.log("0 passed, 1 failed"); }
+'
+exit $code
