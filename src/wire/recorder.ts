@@ -116,6 +116,15 @@ export class HopRecorder {
     this.events.push({ kind: "closed", from, at: this.at });
   }
 
+  /**
+   * The wire changed the dialogue here (attacker modes). `from` is the side
+   * whose bytes were rewritten, withheld or answered in the other's place.
+   */
+  tampered(from: Direction, what: string): void {
+    this.at = this.now();
+    this.events.push({ kind: "tampered", from, what, at: this.at });
+  }
+
   /** The record so far; `marker` is the string the message body carries. */
   transcript(marker: string): Transcript {
     return {

@@ -82,13 +82,27 @@ export interface ClosedEvent {
   at: number;
 }
 
+/**
+ * The wire itself changed the dialogue (an attacker mode): what one end saw is
+ * not what the other end sent. `from` is the side whose bytes were changed,
+ * withheld or answered by the wire in the other side's place.
+ */
+export interface TamperedEvent {
+  kind: "tampered";
+  from: Direction;
+  /** e.g. "removed STARTTLS from the EHLO reply". */
+  what: string;
+  at: number;
+}
+
 export type WireEvent =
   | SmtpEvent
   | StarttlsEvent
   | TlsHandshakeEvent
   | TlsDataEvent
   | TlsAlertEvent
-  | ClosedEvent;
+  | ClosedEvent
+  | TamperedEvent;
 
 export interface Transcript {
   events: WireEvent[];
