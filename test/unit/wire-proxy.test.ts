@@ -4,16 +4,12 @@
  * startWireProxy, and a scripted client that behaves like Postfix's smtp
  * client at `may` or `encrypt`.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { hello, HOST, Lines, smtpLines, useTestCertificate } from "./helpers/loopbackSmtp.js";
 import {
   LOCAL_STARTTLS_REPLY,
   TAMPERED_CLIENT_HELLO,
@@ -23,9 +19,8 @@ import {
   type WireMode,
   type WireTranscript,
 } from "../../src/wire/proxy.js";
-import type { Direction, TamperedEvent, TlsHandshakeEvent, Transcript } from "../../src/wire/transcript.js";
+import type { TamperedEvent, Transcript } from "../../src/wire/transcript.js";
 
-const HOST = "127.0.0.1";
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Rejects when `promise` takes longer than `ms`: a hung exchange fails its test instead of the whole run. */
@@ -38,69 +33,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 // ---------------------------------------------------------------- CRLF lines
-
-/** CRLF lines off a stream, one reader at a time; detachable for the TLS upgrade. */
-class Lines {
-  private buffer = "";
-  private readonly ready: string[] = [];
-  private ended = false;
-  private waiter: ((line: string | null) => void) | undefined;
-  private readonly onData = (chunk: Buffer): void => {
-    this.buffer += chunk.toString("latin1");
-    for (let i = this.buffer.indexOf("\r\n"); i >= 0; i = this.buffer.indexOf("\r\n")) {
-      this.ready.push(this.buffer.slice(0, i));
-      this.buffer = this.buffer.slice(i + 2);
-    }
-    this.flush();
-  };
-  private readonly onEnd = (): void => {
-    this.ended = true;
-    this.flush();
-  };
-
-  constructor(readonly stream: Duplex) {
-    stream.on("data", this.onData);
-    stream.on("end", this.onEnd);
-    stream.on("close", this.onEnd);
-  }
-
-  private flush(): void {
-    const waiter = this.waiter;
-    if (!waiter) return;
-    const line = this.ready.shift();
-    if (line !== undefined || this.ended) {
-      this.waiter = undefined;
-      waiter(line ?? null);
-    }
-  }
-
-  next(): Promise<string | null> {
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      this.flush();
-    });
-  }
-
-  async reply(): Promise<string[]> {
-    const lines: string[] = [];
-    for (;;) {
-      const line = await this.next();
-      if (line === null) throw new Error(`connection closed in a reply: ${JSON.stringify(lines)}`);
-      lines.push(line);
-      if (/^\d{3}( |$)/.test(line)) return lines;
-    }
-  }
-
-  send(text: string): void {
-    this.stream.write(text);
-  }
-
-  detach(): void {
-    this.stream.off("data", this.onData);
-    this.stream.off("end", this.onEnd);
-    this.stream.off("close", this.onEnd);
-  }
-}
 
 // ---------------------------------------------------------------- Bob's provider, scripted
 
@@ -158,7 +90,7 @@ async function serveSmtp(socket: net.Socket, script: ServerScript, session: Serv
         socket.on("end", () => socket.end());
         return;
       }
-      const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: tlsContext });
+      const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: certificate.context });
       secured.on("error", () => socket.destroy());
       lines = new Lines(secured);
       secure = true;
@@ -306,25 +238,8 @@ async function sendMessage(port: number, policy: ClientPolicy, marker: string): 
 
 // ---------------------------------------------------------------- one delivery through the proxy
 
-let tlsContext: tls.SecureContext;
-let certDir: string;
 
-beforeAll(() => {
-  certDir = mkdtempSync(path.join(os.tmpdir(), "wire-proxy-cert-"));
-  const key = path.join(certDir, "key.pem");
-  const cert = path.join(certDir, "cert.pem");
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mx.iroco.test", "-days", "1"]
-      .concat(["-keyout", key, "-out", cert]),
-    { stdio: "ignore" },
-  );
-  tlsContext = tls.createSecureContext({ key: readFileSync(key), cert: readFileSync(cert) });
-});
-
-afterAll(() => {
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
-});
+const certificate = useTestCertificate();
 
 /** Collects the proxy's transcripts; `next()` waits for the next one. */
 function transcripts() {
@@ -370,10 +285,6 @@ async function deliver(mode: WireMode, server: ServerScript, policy: ClientPolic
   }
 }
 
-const smtpLines = (t: Transcript, from?: Direction): string[] =>
-  t.events.flatMap((e) => (e.kind === "smtp" && (!from || e.from === from) ? [e.line] : []));
-const hello = (t: Transcript, message: "ClientHello" | "ServerHello"): TlsHandshakeEvent | undefined =>
-  t.events.find((e): e is TlsHandshakeEvent => e.kind === "tls-handshake" && e.message === message);
 const tampered = (t: Transcript): TamperedEvent[] => t.events.filter((e): e is TamperedEvent => e.kind === "tampered");
 const closedSides = (t: Transcript): string[] =>
   t.events.flatMap((e) => (e.kind === "closed" ? [e.from] : [])).sort();

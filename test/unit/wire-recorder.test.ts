@@ -4,21 +4,18 @@
  * pass-through proxy between them captures every chunk both ways and feeds a
  * HopRecorder, as the wire container will on the port-25 hop.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import type { Duplex } from "node:stream";
 import tls from "node:tls";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { hello, HOST, Lines, smtpLines, useTestCertificate } from "./helpers/loopbackSmtp.js";
 import { HopRecorder } from "../../src/wire/recorder.js";
-import type { Direction, TlsHandshakeEvent, Transcript, WireEvent } from "../../src/wire/transcript.js";
+import type { Direction, Transcript, WireEvent } from "../../src/wire/transcript.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/wire");
-const HOST = "127.0.0.1";
 
 interface Chunk {
   from: Direction;
@@ -32,69 +29,6 @@ interface FixtureFile {
 }
 
 // ---------------------------------------------------------------- loopback SMTP
-
-/** CRLF lines off a stream, one reader at a time; detachable for the TLS upgrade. */
-class Lines {
-  private buffer = "";
-  private readonly ready: string[] = [];
-  private ended = false;
-  private waiter: ((line: string | null) => void) | undefined;
-  private readonly onData = (chunk: Buffer): void => {
-    this.buffer += chunk.toString("latin1");
-    for (let i = this.buffer.indexOf("\r\n"); i >= 0; i = this.buffer.indexOf("\r\n")) {
-      this.ready.push(this.buffer.slice(0, i));
-      this.buffer = this.buffer.slice(i + 2);
-    }
-    this.flush();
-  };
-  private readonly onEnd = (): void => {
-    this.ended = true;
-    this.flush();
-  };
-
-  constructor(readonly stream: Duplex) {
-    stream.on("data", this.onData);
-    stream.on("end", this.onEnd);
-    stream.on("close", this.onEnd);
-  }
-
-  private flush(): void {
-    const waiter = this.waiter;
-    if (!waiter) return;
-    const line = this.ready.shift();
-    if (line !== undefined || this.ended) {
-      this.waiter = undefined;
-      waiter(line ?? null);
-    }
-  }
-
-  next(): Promise<string | null> {
-    return new Promise((resolve) => {
-      this.waiter = resolve;
-      this.flush();
-    });
-  }
-
-  async reply(): Promise<string[]> {
-    const lines: string[] = [];
-    for (;;) {
-      const line = await this.next();
-      if (line === null) throw new Error(`connection closed in a reply: ${JSON.stringify(lines)}`);
-      lines.push(line);
-      if (/^\d{3}( |$)/.test(line)) return lines;
-    }
-  }
-
-  send(text: string): void {
-    this.stream.write(text);
-  }
-
-  detach(): void {
-    this.stream.off("data", this.onData);
-    this.stream.off("end", this.onEnd);
-    this.stream.off("close", this.onEnd);
-  }
-}
 
 interface ServerScript {
   offerStarttls: boolean;
@@ -253,8 +187,6 @@ async function startProxy(targetPort: number, recorder: HopRecorder, chunks: Chu
   return { port, done, close: () => server.close() };
 }
 
-let tlsContext: tls.SecureContext;
-let certDir: string;
 
 interface Exchange {
   server: ServerScript;
@@ -265,7 +197,7 @@ interface Exchange {
 async function exchange({ server: serverScript, client }: Exchange, marker: string) {
   const smtpd = net.createServer((socket) => {
     socket.on("error", () => socket.destroy());
-    serveSmtp(socket, serverScript, tlsContext).catch(() => socket.destroy());
+    serveSmtp(socket, serverScript, certificate.context).catch(() => socket.destroy());
   });
   smtpd.listen(0, HOST);
   await once(smtpd, "listening");
@@ -287,12 +219,6 @@ const newMarker = (): string => `lab-${randomBytes(6).toString("hex")}`;
 // ---------------------------------------------------------------- helpers on transcripts
 
 const withoutTimes = (events: WireEvent[]): unknown[] => events.map(({ at: _at, ...rest }) => rest);
-
-const smtpLines = (t: Transcript, from?: Direction): string[] =>
-  t.events.flatMap((e) => (e.kind === "smtp" && (!from || e.from === from) ? [e.line] : []));
-
-const hello = (t: Transcript, message: "ClientHello" | "ServerHello"): TlsHandshakeEvent | undefined =>
-  t.events.find((e): e is TlsHandshakeEvent => e.kind === "tls-handshake" && e.message === message);
 
 const dataTotals = (t: Transcript, from: Direction): { records: number; bytes: number } =>
   t.events.reduce(
@@ -339,22 +265,7 @@ function loadFixture(name: string): { marker: string; chunks: Chunk[] } {
 const UPDATE_FIXTURES = process.env.WIRE_FIXTURES_UPDATE === "1";
 const FIXTURE_MARKER = "lab-5f2c9a1b0e3d";
 
-beforeAll(() => {
-  certDir = mkdtempSync(path.join(os.tmpdir(), "wire-cert-"));
-  const key = path.join(certDir, "key.pem");
-  const cert = path.join(certDir, "cert.pem");
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=mx.iroco.test", "-days", "1"]
-      .concat(["-keyout", key, "-out", cert]),
-    { stdio: "ignore" },
-  );
-  tlsContext = tls.createSecureContext({ key: readFileSync(key), cert: readFileSync(cert) });
-});
-
-afterAll(() => {
-  if (certDir) rmSync(certDir, { recursive: true, force: true });
-});
+const certificate = useTestCertificate();
 
 const PLAINTEXT: Exchange = {
   server: { offerStarttls: false, starttlsReply: "220" },
