@@ -8,24 +8,34 @@ describe("the image build lock", () => {
   it("lets one holder work at a time; the other waits and is told so", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "lock-"));
     const events: string[] = [];
-    let releaseFirst!: () => void;
-    const firstMayFinish = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const signal = () => {
+      let fire!: () => void;
+      const fired = new Promise<void>((resolve) => (fire = resolve));
+      return { fire, fired };
+    };
+    const firstIn = signal();
+    const secondWaits = signal();
+    const firstMayFinish = signal();
     const first = withLock(dir, "mta:abc", async () => {
       events.push("first in");
-      await firstMayFinish;
+      firstIn.fire();
+      await firstMayFinish.fired;
       events.push("first out");
     });
-    await new Promise((resolve) => setImmediate(resolve));
+    await firstIn.fired;
     const second = withLock(
       dir,
       "mta:abc",
       async () => {
         events.push("second in");
       },
-      () => events.push("second waits"),
+      () => {
+        events.push("second waits");
+        secondWaits.fire();
+      },
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    releaseFirst();
+    await secondWaits.fired;
+    firstMayFinish.fire();
     await Promise.all([first, second]);
     expect(events).toEqual(["first in", "second waits", "first out", "second in"]);
   });
