@@ -55,9 +55,6 @@ export class LogBook {
     for (const waiter of waiters) waiter.reject(new LogEndedError(this.name, "its next lines"));
   }
 
-  get hasEnded(): boolean {
-    return this.ended;
-  }
 
   append(text: string): void {
     const pieces = (this.partial + text).split("\n");

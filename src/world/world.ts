@@ -70,9 +70,13 @@ function indexedMapsIn(settings: Record<string, string>, files: string[]): strin
   return [...maps];
 }
 
+function presentedBy(issued: VariantCredentials): PresentedCertificate {
+  return { variant: issued.variant, key: issued.keyType, certSha256: issued.certSha256, pkeySha256: issued.pkeySha256, subjectCN: issued.subjectCN };
+}
+
 /** One mail provider of a started world. */
 export class Provider {
-  private presented?: PresentedCertificate;
+  private presented: PresentedCertificate;
   private ownFiles: string[] = [];
 
   constructor(
@@ -82,14 +86,18 @@ export class Provider {
     readonly password: string,
     readonly credentials: ServerCredentials,
     private readonly pkiDir: string,
-  ) {}
+    /** What the container was started with on ports 25 and 465. */
+    initiallyPresented: VariantCredentials,
+  ) {
+    this.presented = presentedBy(initiallyPresented);
+  }
 
   /**
    * Make Postfix present this certificate from the next connection on (each
    * smtpd reads it when it starts; IMAPS keeps its own valid certificate).
    */
   async presentCertificate(variant: CertificateVariant, key: CertificateKey): Promise<PresentedCertificate> {
-    if (this.presented?.variant === variant && this.presented.key === key) return this.presented;
+    if (this.presented.variant === variant && this.presented.key === key) return this.presented;
     const issued: VariantCredentials = await ensureServerVariant({
       cacheDir: this.pkiDir,
       spec: { names: certificateNames(this.identity), variant, keyType: key },
@@ -98,7 +106,7 @@ export class Provider {
       { content: issued.certPem, target: "/etc/starttls-lab/tls/server.pem", mode: 0o644 },
       { content: issued.keyPem, target: "/etc/starttls-lab/tls/server.key", mode: 0o600 },
     ]);
-    this.presented = { variant, key, certSha256: issued.certSha256, pkeySha256: issued.pkeySha256, subjectCN: issued.subjectCN };
+    this.presented = presentedBy(issued);
     return this.presented;
   }
 
@@ -117,7 +125,7 @@ export class Provider {
    * queue; lab-apply reloads Postfix only when a long-lived daemon would
    * otherwise keep old state (see docker/mta/lab-apply).
    */
-  async applySettings(settings: Record<string, string>): Promise<{ reloaded: boolean }> {
+  async applySettings(settings: Record<string, string>): Promise<void> {
     const args = Object.entries(settings).map(([name, value]) => `${name}=${value}`);
     const result = await this.container.exec(["lab-apply", ...args]);
     if (result.exitCode !== 0) {
@@ -126,7 +134,6 @@ export class Provider {
     if (/warning|fatal/i.test(result.output)) {
       throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
     }
-    return { reloaded: result.output.includes("reloaded") };
   }
 
   /**
@@ -245,6 +252,9 @@ export class MailWorld {
     const startProvider = async (role: Role): Promise<Provider> => {
       const identity = PROVIDERS[role];
       const credentials = pki.servers[role];
+      // Ports 25 and 465 start with the certificate scenarios ask for by default (valid, RSA),
+      // so the first scenario has nothing to install.
+      const presented = await ensureServerVariant({ cacheDir: pkiDir, spec: { names: certificateNames(identity), variant: "valid", keyType: "rsa" } });
       if (!credentials) throw new Error(`no certificate for the ${role}`);
       const password = randomBytes(12).toString("base64url");
       const log = new LogBook(role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)");
@@ -273,15 +283,15 @@ export class MailWorld {
           sni: sniTable(identity),
           "dovecot-sni.conf": dovecotSniConfig(identity),
           "tls/ca.pem": pki.caCertPem,
-          "tls/server.pem": credentials.certPem,
-          "tls/server.key": credentials.keyPem,
+          "tls/server.pem": presented.certPem,
+          "tls/server.key": presented.keyPem,
           "tls/imap.pem": credentials.certPem,
           "tls/imap.key": credentials.keyPem,
           ...sniCredentials,
         })
         .withLogBook(log)
         .start();
-      return new Provider(identity, container, log, password, credentials, pkiDir);
+      return new Provider(identity, container, log, password, credentials, pkiDir, presented);
     };
 
     const results = await Promise.allSettled([startProvider("sender"), startProvider("receiver")]);
