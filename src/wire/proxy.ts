@@ -2,7 +2,7 @@
  * The wire's proxy: sits on the port-25 hop between Alice's provider (the
  * SMTP client) and Bob's provider (the SMTP server), relays every connection
  * to the server, and records what an eavesdropper sees with a HopRecorder.
- * In its attacker modes it tampers with the clear-text part of the dialogue.
+ * In its attacker modes it tampers with the dialogue.
  *
  * Modes (read once per connection, when it is accepted):
  * - "pass": a byte-for-byte relay; TLS stays end to end.
@@ -12,30 +12,39 @@
  * - "fail-handshake": lets STARTTLS and the server's 220 through, then
  *   withholds the client's first TLS record (the ClientHello) and closes both
  *   connections: the client's handshake fails, the server never sees it.
+ * - "mitm": lets the clear-text part through untouched; after the server's
+ *   220 to STARTTLS the wire terminates TLS itself, with its own certificate
+ *   (option `mitm`), opens its own TLS session to the server (with the SNI
+ *   the client sent, accepting any certificate) and relays the decrypted
+ *   dialogue, which it records too (see mitm.ts). A client that verifies the
+ *   certificate aborts the handshake: both connections are closed. Without
+ *   the `mitm` option the connection is relayed as in "pass".
+ * - "inject": the check for CVE-2011-0411. The client's STARTTLS goes to the
+ *   server with INJECTED_COMMAND pipelined after it in the same write (one
+ *   TCP packet). A correct server discards it when it switches to TLS; a
+ *   vulnerable one answers it inside TLS, where the client takes the answer
+ *   for the reply to its next command. If the server refuses STARTTLS, its
+ *   clear-text reply to the injected command is withheld from the client.
+ *   Otherwise as "pass": TLS end to end after the 220.
  *
  * The recorder is fed the client's bytes as the client sent them and the
- * server's bytes as the client received them (rewritten replies and the
- * proxy's own 454 included); every change is noted as a "tampered" event.
+ * server's bytes as the client received them (rewritten replies, the proxy's
+ * own 454, and in mitm the wire's TLS server included); every change is noted
+ * as a "tampered" event.
  *
  * Runs inside the wire container on Debian bookworm's nodejs 18: Node 18 APIs
  * only, no npm dependencies.
  */
 import net from "node:net";
+import tls from "node:tls";
+import { MitmSession, TAMPERED_MITM_UNAVAILABLE, type MitmCertificate } from "./mitm.js";
 import { HopRecorder } from "./recorder.js";
 import { isStarttlsCommand, isStarttlsOfferLine, stripStarttlsFromEhloReply } from "./smtpRewrite.js";
 import { RECORD_HEADER_BYTES, readRecordHeader } from "./tlsParse.js";
-import type { Direction, Transcript } from "./transcript.js";
+import { WIRE_MODES, type Direction, type Transcript, type WireMode, type WireTranscript } from "./transcript.js";
 
-export type WireMode = "pass" | "strip-starttls" | "fail-handshake";
-
-export const WIRE_MODES: readonly WireMode[] = ["pass", "strip-starttls", "fail-handshake"];
-
-export interface WireTranscript {
-  /** 1, 2, 3, … in the order connections were accepted. */
-  id: number;
-  mode: WireMode;
-  transcript: Transcript;
-}
+export { WIRE_MODES, type WireMode, type WireTranscript } from "./transcript.js";
+export { TAMPERED_MITM, TAMPERED_MITM_UNAVAILABLE, type MitmCertificate } from "./mitm.js";
 
 export interface WireProxyOptions {
   /** 0 picks a free port (see the returned `port`). */
@@ -49,6 +58,12 @@ export interface WireProxyOptions {
   onTranscript: (t: WireTranscript) => void;
   /** The marker the message body carries, asked for when the connection closes. */
   marker: () => string | undefined;
+  /**
+   * Mode "mitm": the certificate (and key) the wire presents to the client
+   * in the server's place. Read once, when the proxy starts (a bad one makes
+   * startWireProxy reject). Without it "mitm" relays as "pass".
+   */
+  mitm?: MitmCertificate;
 }
 
 export interface WireProxy {
@@ -64,6 +79,11 @@ export const TAMPERED_EHLO = "removed STARTTLS from the EHLO reply";
 export const TAMPERED_STARTTLS = "withheld the STARTTLS command and answered 454 in the server's place";
 export const TAMPERED_CLIENT_HELLO = "withheld the ClientHello and closed both connections";
 
+/** inject: the command pipelined after the client's STARTTLS (harmless, and answered by every server). */
+export const INJECTED_COMMAND = "RSET";
+export const TAMPERED_INJECTED = `pipelined ${INJECTED_COMMAND} after STARTTLS in the same packet`;
+export const TAMPERED_INJECTED_REPLY = `withheld the server's clear-text reply to the injected ${INJECTED_COMMAND}`;
+
 /** A clear-text line longer than this without a line ending is relayed as it is, uninterpreted. */
 const MAX_LINE_BYTES = 64 * 1024;
 /** After one side closed, how long the other may take to close before it is destroyed. */
@@ -72,11 +92,18 @@ const LINGER_MS = 10_000;
 const EMPTY: Buffer = Buffer.alloc(0);
 const REPLY_LINE = /^(\d{3})([ -]?)/;
 
-/** "clear": SMTP lines are read and may be rewritten; "await-client-hello": fail-handshake after the 220; "relay": raw bytes. */
-type Phase = "clear" | "await-client-hello" | "relay";
+/**
+ * "clear": SMTP lines are read and may be rewritten; "await-client-hello":
+ * fail-handshake after the 220; "mitm": the wire's TLS sessions carry the
+ * dialogue; "relay": raw bytes.
+ */
+type Phase = "clear" | "await-client-hello" | "mitm" | "relay";
 
-/** A command waiting for its reply, or the proxy's own reply waiting for its turn. */
-type Pending = { verb: string } | { local: Buffer };
+/**
+ * A command waiting for its reply, the proxy's own reply waiting for its
+ * turn, or the command the proxy injected (its reply is not the client's).
+ */
+type Pending = { verb: string } | { local: Buffer } | { injected: string };
 
 /** A line's text without its ending; latin1 keeps every byte. */
 function lineText(line: Buffer): string {
@@ -97,6 +124,10 @@ class Hop {
   readonly recorder = new HopRecorder();
   readonly done: Promise<void>;
   private phase: Phase;
+  /** mitm: the TLS interception, from the server's 220 to STARTTLS on. */
+  private mitm: MitmSession | undefined;
+  /** inject: the command was pipelined after STARTTLS. */
+  private injected = false;
   private finished = false;
   private resolveDone!: () => void;
   private readonly closedSides = new Set<Direction>();
@@ -125,8 +156,14 @@ class Hop {
     private readonly client: net.Socket,
     private readonly upstream: net.Socket,
     private readonly onFinish: (hop: Hop) => void,
+    /** mitm: the wire's own certificate, as a TLS server context. */
+    private readonly mitmContext: tls.SecureContext | undefined,
   ) {
     this.phase = mode === "pass" ? "relay" : "clear";
+    if (mode === "mitm" && !mitmContext) {
+      this.phase = "relay";
+      this.recorder.tampered("server", TAMPERED_MITM_UNAVAILABLE);
+    }
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     client.on("data", (chunk: Buffer) => this.guard(() => this.fromClient(chunk)));
     upstream.on("data", (chunk: Buffer) => this.guard(() => this.fromServer(chunk)));
@@ -140,8 +177,19 @@ class Hop {
 
   /** Cuts both connections now. */
   destroy(): void {
+    // TLS sessions first: in mitm the upstream socket is driven by the wire's TLS client.
+    this.mitm?.destroy();
     this.client.destroy();
-    this.upstream.destroy();
+    if (!this.upstream.destroyed) this.upstream.destroy();
+  }
+
+  /** What the eavesdropper saw, plus what this mode did. */
+  transcript(marker: string): Transcript {
+    const transcript = this.recorder.transcript(marker);
+    if (this.injected) transcript.injected = INJECTED_COMMAND;
+    // An interception that never got to decrypt anything read nothing.
+    if (this.mode === "mitm" && this.mitmContext) transcript.attackerReadBody ??= false;
+    return transcript;
   }
 
   /** A bug in the rewriting must not leave a connection hanging: cut it. */
@@ -159,6 +207,10 @@ class Hop {
     this.recorder.clientBytes(chunk);
     if (this.phase === "relay") {
       this.toServer(chunk);
+      return;
+    }
+    if (this.phase === "mitm" && this.mitm) {
+      this.mitm.fromClient(chunk);
       return;
     }
     this.clientPending = append(this.clientPending, chunk);
@@ -207,6 +259,10 @@ class Hop {
         this.pending.push({ local: Buffer.from(LOCAL_STARTTLS_REPLY, "latin1") });
         continue;
       }
+      if (this.mode === "inject" && !this.injected && isStarttlsCommand(text)) {
+        out.push(line, this.inject());
+        continue;
+      }
       const verb = (/^\S*/.exec(text)?.[0] ?? "").toUpperCase();
       this.pending.push({ verb });
       if (verb === "BDAT") {
@@ -219,6 +275,17 @@ class Hop {
     if (out.length > 0) this.toServer(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
     this.takeLocalReplies();
     this.flushToClient();
+  }
+
+  /**
+   * inject: the bytes to send right after the client's STARTTLS line, in the
+   * same write. No reply is expected for them if the server switches to TLS.
+   */
+  private inject(): Buffer {
+    this.injected = true;
+    this.pending.push({ verb: "STARTTLS" }, { injected: INJECTED_COMMAND });
+    this.recorder.tampered("client", TAMPERED_INJECTED);
+    return Buffer.from(`${INJECTED_COMMAND}\r\n`, "latin1");
   }
 
   /** fail-handshake, after the server's 220: the first TLS record is withheld and both connections closed. */
@@ -242,6 +309,9 @@ class Hop {
   // ------------------------------------------------------------ server → client
 
   private fromServer(chunk: Buffer): void {
+    // mitm: nothing is expected from the server between its 220 and the
+    // wire's ClientHello, and then TLS reads the socket itself.
+    if (this.phase === "mitm") return;
     if (this.phase !== "clear") {
       this.toClient(chunk);
       return;
@@ -278,10 +348,27 @@ class Hop {
     // reply() may have moved the phase on (TypeScript keeps the loop's narrowing).
     const phase = this.phase as Phase;
     if (phase === "clear") this.serverPending = rest;
-    else this.toClientQueue.push(rest);
+    else if (phase !== "mitm") this.toClientQueue.push(rest);
     this.flushToClient();
     // Bytes the client sent before the 220 reached it (not expected) are checked now.
     if (phase === "await-client-hello" && this.clientPending.length > 0) this.checkClientHello();
+    // The 220 is on its way to the client: the wire's TLS server awaits its ClientHello.
+    if (phase === "mitm") this.startMitm();
+  }
+
+  /** mitm, once the server's 220 to STARTTLS went to the client. */
+  private startMitm(): void {
+    if (this.mitm || !this.mitmContext) return;
+    this.mitm = new MitmSession({
+      recorder: this.recorder,
+      client: this.client,
+      upstream: this.upstream,
+      secureContext: this.mitmContext,
+      sideClosed: (side) => this.closed(side),
+    });
+    const early = this.clientPending;
+    this.clientPending = EMPTY;
+    if (early.length > 0) this.mitm.fromClient(early);
   }
 
   /** One complete reply (or a line that is no reply, code undefined). */
@@ -297,6 +384,14 @@ class Hop {
       return;
     }
     const head = this.pending[0];
+    if (head && "injected" in head) {
+      // The server refused STARTTLS and answered the injected command in clear: the client never sent it.
+      this.pending.shift();
+      this.flushToClient(); // the event goes after what the client received before it
+      this.recorder.tampered("server", TAMPERED_INJECTED_REPLY);
+      this.takeLocalReplies();
+      return;
+    }
     const command = head && "verb" in head ? head.verb : undefined;
     if (command !== undefined) this.pending.shift();
     let sent = lines;
@@ -308,12 +403,18 @@ class Hop {
     if (command === "DATA" && code === "354") this.inData = true;
     if (command === "STARTTLS" && code === "220") {
       // From the 220 on, neither side speaks SMTP in clear.
-      this.phase = this.mode === "fail-handshake" ? "await-client-hello" : "relay";
+      this.phase = this.afterStarttlsPhase();
       this.inData = false;
       this.pending.length = 0;
     }
     this.toClientQueue.push(...sent);
     this.takeLocalReplies();
+  }
+
+  private afterStarttlsPhase(): Phase {
+    if (this.mode === "fail-handshake") return "await-client-hello";
+    if (this.mode === "mitm" && this.mitmContext) return "mitm";
+    return "relay";
   }
 
   /** The proxy's own replies whose turn has come (every earlier command answered). */
@@ -353,6 +454,12 @@ class Hop {
 
   /** This side finished sending: what it sent and the proxy still holds goes on, then the half-close. */
   private ended(side: Direction): void {
+    if (this.mitm) {
+      this.recorder.close(side);
+      if (side === "client") this.mitm.clientEnded();
+      else this.mitm.serverEnded();
+      return;
+    }
     if (side === "client") {
       if (this.phase !== "await-client-hello") this.toServer(this.clientPending);
       this.clientPending = EMPTY;
@@ -375,11 +482,13 @@ class Hop {
 
   private closed(side: Direction): void {
     this.recorder.close(side);
+    if (this.closedSides.has(side)) return;
     this.closedSides.add(side);
     if (this.closedSides.size < 2) {
       const other = side === "client" ? this.upstream : this.client;
-      if (!other.destroyed && !other.writableEnded) other.end();
-      this.linger = setTimeout(() => other.destroy(), LINGER_MS);
+      if (this.mitm) this.mitm.peerClosed(side);
+      else if (!other.destroyed && !other.writableEnded) other.end();
+      this.linger = setTimeout(() => this.destroy(), LINGER_MS);
       this.linger.unref();
       return;
     }
@@ -395,6 +504,10 @@ class Hop {
 export async function startWireProxy(options: WireProxyOptions): Promise<WireProxy> {
   const hops = new Set<Hop>();
   let nextId = 1;
+  // Made once: a certificate that does not load is an error of the set-up, reported now.
+  const mitmContext = options.mitm
+    ? tls.createSecureContext({ cert: options.mitm.certPem, key: options.mitm.keyPem })
+    : undefined;
 
   const finish = (hop: Hop): void => {
     hops.delete(hop);
@@ -405,7 +518,7 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
       // No marker: the body cannot be looked for.
     }
     try {
-      options.onTranscript({ id: hop.id, mode: hop.mode, transcript: hop.recorder.transcript(marker) });
+      options.onTranscript({ id: hop.id, mode: hop.mode, transcript: hop.transcript(marker) });
     } catch {
       // The observer's problem must not take the wire down.
     }
@@ -420,7 +533,7 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
       // Keep "pass".
     }
     const upstream = net.connect({ host: options.upstream.host, port: options.upstream.port, allowHalfOpen: true });
-    const hop = new Hop(nextId++, mode, client, upstream, finish);
+    const hop = new Hop(nextId++, mode, client, upstream, finish, mitmContext);
     hops.add(hop);
   });
 

@@ -13,6 +13,13 @@
  * plaintextBody: the marker occurs in bytes that were not inside TLS records.
  * Nothing here throws on malformed input.
  *
+ * mitm: the wire also reads the dialogue inside TLS, because it terminated
+ * that TLS itself. decryptedBytes() feeds those bytes to a second recorder
+ * (started after the greeting: inside TLS the client speaks first, with EHLO);
+ * its SMTP lines join this recorder's events, marked `decrypted`, at the
+ * moment they were read, so the transcript shows each TLS record next to
+ * what it carried. attackerReadBody: the marker occurs in that dialogue.
+ *
  * Runs inside the wire container on nodejs 18: no npm dependencies.
  */
 import type { Direction, TlsHandshakeEvent, Transcript, WireEvent } from "./transcript.js";
@@ -56,6 +63,13 @@ interface Side {
 export interface HopRecorderOptions {
   /** Clock for the events' `at`; Date.now by default. */
   now?: () => number;
+  /**
+   * The dialogue starts after the server's greeting, so the first server
+   * reply answers the client's first command (SMTP inside TLS, where the
+   * client speaks first with EHLO). false by default: the first reply is the
+   * greeting.
+   */
+  greeted?: boolean;
 }
 
 function newSide(): Side {
@@ -83,9 +97,14 @@ export class HopRecorder {
   private sawStarttlsOffer = false;
   private sawStarttlsCommand = false;
   private at = 0;
+  /** mitm: the dialogue the wire read inside TLS; created by the first decrypted bytes. */
+  private decrypted: HopRecorder | undefined;
+  /** How many of the decrypted recorder's events were already looked at. */
+  private decryptedSeen = 0;
 
   constructor(options: HopRecorderOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.greeted = options.greeted ?? false;
   }
 
   /** Bytes the SMTP client sent towards the server. */
@@ -96,6 +115,30 @@ export class HopRecorder {
   /** Bytes the SMTP server sent towards the client. */
   serverBytes(chunk: Buffer): void {
     this.feed("server", chunk);
+  }
+
+  /**
+   * mitm: bytes this side sent inside TLS, as the wire read them after
+   * decrypting. They do not count as clear text on the wire.
+   */
+  decryptedBytes(from: Direction, chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.decrypted ??= new HopRecorder({ now: this.now, greeted: true });
+    const inner = this.decrypted;
+    if (from === "client") inner.clientBytes(chunk);
+    else inner.serverBytes(chunk);
+    this.takeDecryptedLines();
+  }
+
+  /** Copies the decrypted recorder's new SMTP lines into this record, marked as decrypted. */
+  private takeDecryptedLines(): void {
+    const inner = this.decrypted;
+    if (!inner) return;
+    // Only SMTP events are taken: they are never changed once recorded.
+    for (const event of inner.events.slice(this.decryptedSeen)) {
+      if (event.kind === "smtp") this.events.push({ ...event, decrypted: true });
+    }
+    this.decryptedSeen = inner.events.length;
   }
 
   /** This side ended its half of the connection (or the connection broke). */
@@ -127,12 +170,17 @@ export class HopRecorder {
 
   /** The record so far; `marker` is the string the message body carries. */
   transcript(marker: string): Transcript {
-    return {
+    const transcript: Transcript = {
       events: this.events.map((event) => ({ ...event })),
       plaintextBody: marker.length > 0 && this.clearTextContains(marker),
       sawStarttlsOffer: this.sawStarttlsOffer,
       sawStarttlsCommand: this.sawStarttlsCommand,
     };
+    if (this.decrypted) {
+      // Inside TLS everything the decrypted recorder read is clear text to it.
+      transcript.attackerReadBody = marker.length > 0 && this.decrypted.clearTextContains(marker);
+    }
+    return transcript;
   }
 
   private clearTextContains(marker: string): boolean {

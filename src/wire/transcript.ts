@@ -16,6 +16,12 @@ export interface SmtpEvent {
   kind: "smtp";
   from: Direction;
   line: string;
+  /**
+   * mitm only: the line was inside TLS on the wire, and the wire read it
+   * because it terminated that TLS itself. A passive eavesdropper never sees
+   * these lines.
+   */
+  decrypted?: boolean;
   at: number;
 }
 
@@ -112,4 +118,21 @@ export interface Transcript {
   sawStarttlsOffer: boolean;
   /** The client sent the STARTTLS command. */
   sawStarttlsCommand: boolean;
+  /** mitm: the marker was in the dialogue the wire decrypted (what the attacker could read). */
+  attackerReadBody?: boolean;
+  /** inject: the command the wire pipelined after STARTTLS, in the same packet, towards the server. */
+  injected?: string;
+}
+
+/** What the wire does with the port-25 hop; see proxy.ts for each mode. */
+export type WireMode = "pass" | "strip-starttls" | "fail-handshake" | "mitm" | "inject";
+
+export const WIRE_MODES: readonly WireMode[] = ["pass", "strip-starttls", "fail-handshake", "mitm", "inject"];
+
+/** One connection the wire relayed, recorded from accept to close. */
+export interface WireTranscript {
+  /** 1, 2, 3, … in the order connections were accepted. */
+  id: number;
+  mode: WireMode;
+  transcript: Transcript;
 }

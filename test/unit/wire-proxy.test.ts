@@ -2,14 +2,30 @@
  * The wire's proxy on loopback: a scripted SMTP server (node:net, upgraded in
  * place with node:tls, certificate for mx.iroco.test made by openssl) behind
  * startWireProxy, and a scripted client that behaves like Postfix's smtp
- * client at `may` or `encrypt`.
+ * client at `may` or `encrypt` (both in helpers/loopbackSmtp.ts). The
+ * attacker modes that touch TLS itself (mitm, inject) are in
+ * wire-attacks.test.ts.
  */
-import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import net from "node:net";
-import tls from "node:tls";
 import { describe, expect, it } from "vitest";
-import { hello, HOST, Lines, smtpLines, useTestCertificate } from "./helpers/loopbackSmtp.js";
+import {
+  closedSides,
+  deliverThroughWire,
+  ehloReply,
+  hello,
+  HOST,
+  Lines,
+  sendMessage,
+  smtpLines,
+  startSmtpd as startLoopbackSmtpd,
+  tampered,
+  transcripts,
+  useTestCertificate,
+  within,
+  type ClientPolicy,
+  type ServerScript,
+} from "./helpers/loopbackSmtp.js";
 import {
   LOCAL_STARTTLS_REPLY,
   TAMPERED_CLIENT_HELLO,
@@ -17,277 +33,14 @@ import {
   TAMPERED_STARTTLS,
   startWireProxy,
   type WireMode,
-  type WireTranscript,
 } from "../../src/wire/proxy.js";
-import type { TamperedEvent, Transcript } from "../../src/wire/transcript.js";
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Rejects when `promise` takes longer than `ms`: a hung exchange fails its test instead of the whole run. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// ---------------------------------------------------------------- CRLF lines
-
-// ---------------------------------------------------------------- Bob's provider, scripted
-
-interface ServerScript {
-  offerStarttls: boolean;
-  /** Write the EHLO reply one byte at a time, with a pause between bytes. */
-  ehloByteByByte?: boolean;
-  /** After the 220 to STARTTLS: a real TLS server, or only collect the raw bytes that arrive. */
-  afterStarttls?: "tls" | "collect";
-  /** Answer NOOP only after this many milliseconds. */
-  noopDelayMs?: number;
-}
-
-interface ServerSession {
-  /** Every command and content line received, in clear text or inside TLS. */
-  received: string[];
-  /** "collect": the raw bytes that arrived after the 220 to STARTTLS. */
-  afterStarttls: Buffer[];
-  /** The server's TCP socket closed. */
-  closed: Promise<void>;
-}
-
-const EHLO_KEYWORDS = ["PIPELINING", "SIZE 10240000", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME"];
-
-function ehloReply(offerStarttls: boolean): string {
-  const keywords = EHLO_KEYWORDS.filter((k) => offerStarttls || k !== "STARTTLS");
-  return ["250-mx.iroco.test", ...keywords.map((k) => `250-${k}`), "250 SMTPUTF8"].map((l) => `${l}\r\n`).join("");
-}
-
-async function serveSmtp(socket: net.Socket, script: ServerScript, session: ServerSession): Promise<void> {
-  let lines = new Lines(socket);
-  let secure = false;
-  lines.send("220 mx.iroco.test ESMTP starttls-lab\r\n");
-  for (;;) {
-    const line = await lines.next();
-    if (line === null) return;
-    session.received.push(line);
-    const verb = (line.split(" ")[0] ?? "").toUpperCase();
-    if (verb === "EHLO") {
-      const reply = ehloReply(script.offerStarttls && !secure);
-      if (script.ehloByteByByte && !secure) {
-        socket.setNoDelay(true);
-        for (const byte of Buffer.from(reply)) {
-          socket.write(Buffer.from([byte]));
-          await delay(1);
-        }
-      } else {
-        lines.send(reply);
-      }
-    } else if (verb === "STARTTLS" && !secure) {
-      lines.detach();
-      socket.write("220 2.0.0 Ready to start TLS\r\n");
-      if (script.afterStarttls === "collect") {
-        socket.on("data", (data: Buffer) => session.afterStarttls.push(Buffer.from(data)));
-        socket.on("end", () => socket.end());
-        return;
-      }
-      const secured = new tls.TLSSocket(socket, { isServer: true, secureContext: certificate.context });
-      secured.on("error", () => socket.destroy());
-      lines = new Lines(secured);
-      secure = true;
-    } else if (verb === "NOOP") {
-      if (script.noopDelayMs) await delay(script.noopDelayMs);
-      lines.send("250 2.0.0 Ok\r\n");
-    } else if (verb === "MAIL") {
-      lines.send("250 2.1.0 Ok\r\n");
-    } else if (verb === "RCPT") {
-      lines.send("250 2.1.5 Ok\r\n");
-    } else if (verb === "DATA") {
-      lines.send("354 End data with <CR><LF>.<CR><LF>\r\n");
-      for (let content = await lines.next(); content !== "."; content = await lines.next()) {
-        if (content === null) return;
-        session.received.push(content);
-      }
-      session.received.push(".");
-      lines.send("250 2.0.0 Ok: queued as 4XyZ1a2B3c\r\n");
-    } else if (verb === "QUIT") {
-      lines.send("221 2.0.0 Bye\r\n");
-      lines.stream.end();
-      return;
-    } else {
-      lines.send("502 5.5.2 Error: command not recognized\r\n");
-    }
-  }
-}
-
-async function startSmtpd(script: ServerScript) {
-  const sessions: ServerSession[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    const session: ServerSession = { received: [], afterStarttls: [], closed: once(socket, "close").then(() => undefined) };
-    socket.on("close", () => sockets.delete(socket));
-    sessions.push(session);
-    socket.on("error", () => socket.destroy());
-    serveSmtp(socket, script, session).catch(() => socket.destroy());
-  });
-  server.listen(0, HOST);
-  await once(server, "listening");
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    sessions,
-    close: async (): Promise<void> => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-// ---------------------------------------------------------------- Alice's provider, scripted
-
-/** Postfix's smtp_tls_security_level, plus a client that sends STARTTLS though it was not offered. */
-type ClientPolicy = "may" | "encrypt" | "starttls-anyway";
-
-interface ClientResult {
-  /** The EHLO reply as the client received it. */
-  ehlo: string[];
-  /** The reply (or replies, when pipelined after NOOP) the client got to STARTTLS. */
-  starttlsReplies?: string[][];
-  tls?: { peerCN: unknown; protocol: string | null };
-  handshakeError?: Error;
-  /** deferred: what Postfix would log. */
-  deferred?: string;
-  sentData: boolean;
-  /** The client's raw socket closed. */
-  socketClosed: boolean;
-}
-
-async function sendMessage(port: number, policy: ClientPolicy, marker: string): Promise<ClientResult> {
-  const socket = net.connect(port, HOST);
-  const socketClosed = once(socket, "close");
-  await once(socket, "connect");
-  let lines = new Lines(socket);
-  await lines.reply();
-  lines.send("EHLO smtp.infomaniak.test\r\n");
-  const ehlo = await lines.reply();
-  const result: ClientResult = { ehlo, sentData: false, socketClosed: false };
-  const offered = ehlo.some((l) => /^250[ -]STARTTLS$/i.test(l));
-
-  let secure = false;
-  if (offered || policy === "starttls-anyway") {
-    if (policy === "starttls-anyway") {
-      // Pipelined, STARTTLS last in its group (RFC 2920).
-      lines.send("NOOP\r\nSTARTTLS\r\n");
-      result.starttlsReplies = [await lines.reply(), await lines.reply()];
-    } else {
-      lines.send("STARTTLS\r\n");
-      result.starttlsReplies = [await lines.reply()];
-    }
-    if (result.starttlsReplies.at(-1)?.at(-1)?.startsWith("220")) {
-      lines.detach();
-      const secured = tls.connect({ socket, servername: "mx.iroco.test", rejectUnauthorized: false });
-      try {
-        await Promise.race([
-          once(secured, "secureConnect"),
-          once(secured, "close").then(() => {
-            throw new Error("closed before the handshake completed");
-          }),
-        ]);
-      } catch (error) {
-        result.handshakeError = error as Error;
-        secured.destroy();
-        await socketClosed;
-        result.socketClosed = true;
-        return result;
-      }
-      secured.on("error", () => undefined);
-      result.tls = { peerCN: secured.getPeerCertificate().subject?.CN, protocol: secured.getProtocol() };
-      lines = new Lines(secured);
-      lines.send("EHLO smtp.infomaniak.test\r\n");
-      await lines.reply();
-      secure = true;
-    }
-  }
-  if (!secure && policy === "encrypt") {
-    result.deferred = "TLS is required, but was not offered by host mx.iroco.test";
-  } else {
-    // Like Postfix: MAIL, RCPT and DATA pipelined in one write.
-    lines.send("MAIL FROM:<alice@infomaniak.test>\r\nRCPT TO:<bob@iroco.test>\r\nDATA\r\n");
-    const replies = [await lines.reply(), await lines.reply(), await lines.reply()];
-    expect(replies.map((r) => r.at(-1)?.slice(0, 3))).toEqual(["250", "250", "354"]);
-    lines.send(
-      [
-        "From: Alice <alice@infomaniak.test>",
-        "To: Bob <bob@iroco.test>",
-        "Subject: Hello Bob",
-        "",
-        `the marker of this message is ${marker}.`,
-        ".",
-        "",
-      ].join("\r\n"),
-    );
-    expect((await lines.reply()).at(-1)).toMatch(/^250 /);
-    result.sentData = true;
-  }
-  lines.send("QUIT\r\n");
-  await lines.reply();
-  lines.stream.end();
-  await socketClosed;
-  result.socketClosed = true;
-  return result;
-}
-
-// ---------------------------------------------------------------- one delivery through the proxy
-
 
 const certificate = useTestCertificate();
 
-/** Collects the proxy's transcripts; `next()` waits for the next one. */
-function transcripts() {
-  const got: WireTranscript[] = [];
-  const waiters: ((t: WireTranscript) => void)[] = [];
-  return {
-    all: got,
-    push(t: WireTranscript): void {
-      const waiter = waiters.shift();
-      if (waiter) waiter(t);
-      else got.push(t);
-    },
-    next(): Promise<WireTranscript> {
-      const ready = got.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise((resolve) => waiters.push(resolve));
-    },
-  };
-}
+const deliver = (mode: WireMode, server: ServerScript, policy: ClientPolicy) =>
+  deliverThroughWire({ mode, server, policy, serverCertificate: certificate });
 
-async function deliver(mode: WireMode, server: ServerScript, policy: ClientPolicy) {
-  const marker = `lab-${randomBytes(6).toString("hex")}`;
-  const smtpd = await startSmtpd(server);
-  const collected = transcripts();
-  const proxy = await startWireProxy({
-    listenPort: 0,
-    listenHost: HOST,
-    upstream: { host: HOST, port: smtpd.port },
-    mode: () => mode,
-    onTranscript: (t) => collected.push(t),
-    marker: () => marker,
-  });
-  try {
-    const client = await within(sendMessage(proxy.port, policy, marker), 15_000, "the client's exchange");
-    const wire = await within(collected.next(), 15_000, "the transcript");
-    const session = smtpd.sessions[0];
-    if (!session) throw new Error("the server got no connection");
-    await within(session.closed, 15_000, "the server's socket to close");
-    return { marker, client, wire, t: wire.transcript, session };
-  } finally {
-    await proxy.close();
-    await smtpd.close();
-  }
-}
-
-const tampered = (t: Transcript): TamperedEvent[] => t.events.filter((e): e is TamperedEvent => e.kind === "tampered");
-const closedSides = (t: Transcript): string[] =>
-  t.events.flatMap((e) => (e.kind === "closed" ? [e.from] : [])).sort();
+const startSmtpd = (script: ServerScript) => startLoopbackSmtpd(script, certificate);
 
 /** Every line but the last "250-", the last "250 ". */
 function expectWellFormed(reply: string[]): void {

@@ -538,6 +538,72 @@ describe("HopRecorder on hand-made records", () => {
     ]);
   });
 
+  it("with greeted: true the first reply answers the first command, as inside TLS", () => {
+    const feed = (recorder: HopRecorder): Transcript => {
+      recorder.clientBytes(Buffer.from("EHLO a.test\r\n"));
+      recorder.serverBytes(Buffer.from("250-mx.iroco.test\r\n250 STARTTLS\r\n"));
+      recorder.clientBytes(Buffer.from("STARTTLS\r\n"));
+      recorder.serverBytes(Buffer.from("220 2.0.0 Ready\r\n"));
+      return recorder.transcript("x");
+    };
+    expect(feed(new HopRecorder({ greeted: true })).events.filter((e) => e.kind === "starttls")).toHaveLength(1);
+    // By default the 250 is taken for the greeting, so the 220 answers EHLO: no switch.
+    expect(feed(new HopRecorder()).events.some((e) => e.kind === "starttls")).toBe(false);
+  });
+
+  it("records decrypted lines among the TLS records, in the order read; only they hold the body", () => {
+    const recorder = new HopRecorder();
+    afterStarttls(recorder);
+    recorder.clientBytes(record(23, Buffer.alloc(30)));
+    recorder.decryptedBytes("client", Buffer.from("EHLO a.test\r\n"));
+    recorder.decryptedBytes("server", Buffer.from("250-mx.iroco.test\r\n250 8BITMIME\r\n"));
+    recorder.serverBytes(record(23, Buffer.alloc(40)));
+    recorder.clientBytes(record(23, Buffer.alloc(50)));
+    // Pipelined, and split mid-line: lines are assembled and replies paired inside too.
+    recorder.decryptedBytes("client", Buffer.from("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDA"));
+    recorder.decryptedBytes("client", Buffer.from("TA\r\n"));
+    recorder.decryptedBytes("server", Buffer.from("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"));
+    recorder.clientBytes(record(23, Buffer.alloc(60)));
+    recorder.decryptedBytes("client", Buffer.from("Subject: x\r\n\r\nlab-secret\r\n.\r\n"));
+    recorder.close("client");
+    recorder.close("server");
+    const t = recorder.transcript("lab-secret");
+    expect(t.plaintextBody).toBe(false);
+    expect(t.attackerReadBody).toBe(true);
+    expect(recorder.transcript("lab-other").attackerReadBody).toBe(false);
+
+    const afterSwitch = t.events.slice(t.events.findIndex((e) => e.kind === "starttls") + 1);
+    const shown = afterSwitch.map((e) =>
+      e.kind === "smtp" ? `${e.from} ${e.decrypted ? "decrypted" : "clear"} ${e.line}` : `${e.kind} ${"from" in e ? e.from : ""}`,
+    );
+    expect(shown).toEqual([
+      "tls-data client",
+      "client decrypted EHLO a.test",
+      "server decrypted 250-mx.iroco.test",
+      "server decrypted 250 8BITMIME",
+      "tls-data server",
+      // A new event: the records on each side of decrypted lines are not added up.
+      "tls-data client",
+      "client decrypted MAIL FROM:<a@a.test>",
+      "client decrypted RCPT TO:<b@b.test>",
+      "client decrypted DATA",
+      "server decrypted 250 2.1.0 Ok",
+      "server decrypted 250 2.1.5 Ok",
+      "server decrypted 354 go ahead",
+      "tls-data client",
+      "client decrypted Subject: x",
+      "client decrypted ",
+      "client decrypted lab-secret",
+      "client decrypted .",
+      "closed client",
+      "closed server",
+    ]);
+    // Without decrypted bytes, there is no attacker's reading to report.
+    const passive = new HopRecorder();
+    afterStarttls(passive);
+    expect(passive.transcript("lab-secret").attackerReadBody).toBeUndefined();
+  });
+
   it("never throws on random bytes, in clear text or after STARTTLS", () => {
     for (let round = 0; round < 50; round++) {
       const recorder = new HopRecorder();
