@@ -9,6 +9,7 @@ import { submitAsAlice } from "./drive/alice.js";
 import { followMessage, type FollowTimeline } from "./drive/follow.js";
 import { markMessage } from "./drive/message.js";
 import { judge } from "./judge/judge.js";
+import { readWire } from "./drive/wire.js";
 import type { RunResult, ScenarioResult } from "./report/types.js";
 import type { Scenario } from "./scenario/types.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
@@ -30,6 +31,17 @@ export interface RunOptions extends WorldOptions {
   /** Stop between scenarios when aborted (Ctrl-C); the results so far are returned. */
   signal?: AbortSignal;
 }
+
+/**
+ * Retry timers short enough to follow a retry within a scenario (Postfix
+ * waits 300 s by default). Applied to the sender when a scenario follows
+ * more than one attempt, under the scenario's own postconf.
+ */
+export const FAST_RETRY_SETTINGS: Readonly<Record<string, string>> = {
+  minimal_backoff_time: "1s",
+  maximal_backoff_time: "1s",
+  queue_run_delay: "1s",
+};
 
 /**
  * Put both providers into the scenario's state: first the certificates each
@@ -66,6 +78,7 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
       // The admin's own main.cf first, the scenario's postconf on top.
       const merged = resolve({
         ...Object.fromEntries((settings.own?.mainCf?.settings ?? []).map((setting) => [setting.name, setting.value])),
+        ...(role === "sender" && scenario.attempts > 1 ? FAST_RETRY_SETTINGS : {}),
         ...settings.postconf,
       });
       await provider.useOwnFiles(settings.own, merged);
@@ -80,11 +93,19 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
     await applyScenario(world, scenario);
     const applied = performance.now();
     const message = markMessage(scenario.message, scenario.name);
+    await world.wire.prepare(scenario.wire, message.marker);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const submission = await submitAsAlice(world, message);
     const submitted = performance.now();
     const timeline: FollowTimeline = {};
-    const observation = await followMessage(world, message, submission, cursors, timeline);
+    const observation = await followMessage(world, message, submission, cursors, timeline, scenario.attempts);
+    if (scenario.attempts > 1) {
+      const timers = Object.entries(FAST_RETRY_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ");
+      observation.evidence.unshift(`harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`);
+    }
+    const { wire, evidence } = await readWire(world, scenario.wire, cursors);
+    observation.wire = wire;
+    observation.evidence.push(...evidence);
     observation.evidence.push(...(await accountForMessage(world, message, observation)));
     const verdict = judge(scenario.expect, observation);
     const ended = performance.now();

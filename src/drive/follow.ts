@@ -26,16 +26,30 @@ const MAX_HOPS = 3;
 /**
  * Wait for the status line of `queueId` for `recipient` in one provider's
  * log (a message may also have other recipients, e.g. an always_bcc copy),
- * then read that message's trail.
+ * then read that message's trail. With more than one attempt, a deferral is
+ * not the end: the next status line of the retry is waited for, up to
+ * `attempts` status lines in all.
  */
-async function settle(provider: Provider, queueId: string, recipient: string, from: number): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
+async function settle(
+  provider: Provider,
+  queueId: string,
+  recipient: string,
+  from: number,
+  attempts: number,
+): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
   const forRecipient = (event: ReturnType<typeof parseLogLine>): event is DeliveryEvent =>
     event?.kind === "delivery" && event.queueId === queueId && event.to.toLowerCase() === recipient;
-  await provider.log.waitFor((line) => forRecipient(parseLogLine(line)), {
-    from,
-    timeoutMs: STATUS_TIMEOUT_MS,
-    what: `a status line for queue ID ${queueId}, recipient ${recipient}`,
-  });
+  let after = from;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const status = await provider.log.waitFor((line) => forRecipient(parseLogLine(line)), {
+      from: after,
+      timeoutMs: STATUS_TIMEOUT_MS,
+      what: attempt === 1 ? `a status line for queue ID ${queueId}, recipient ${recipient}` : `the status line of retry ${attempt - 1} for queue ID ${queueId}`,
+    });
+    const event = parseLogLine(status.line);
+    if (event?.kind !== "delivery" || event.status !== "deferred") break;
+    after = status.index + 1;
+  }
   const events = parseLog(provider.log.since(from).join("\n"));
   const trail = relayTrail(events, queueId, { recipient });
   const final = trail.final ?? events.filter(forRecipient).at(-1);
@@ -60,12 +74,12 @@ interface Hop {
 }
 
 /** Follow a queue ID from provider to provider until it is stored, held or bounced for `recipient`. */
-async function followHops(world: MailWorld, role: Role, queueId: string, recipient: string, cursors: LogCursors): Promise<Hop[]> {
+async function followHops(world: MailWorld, role: Role, queueId: string, recipient: string, cursors: LogCursors, attempts = 1): Promise<Hop[]> {
   const hops: Hop[] = [];
   let current: { role: Role; queueId: string } | undefined = { role, queueId };
   while (current) {
     if (hops.length === MAX_HOPS) throw new Error(`message still travelling after ${MAX_HOPS} hops: ${hops.map((hop) => hop.role).join(" → ")}`);
-    const { final, trail } = await settle(world.provider(current.role), current.queueId, recipient.toLowerCase(), cursors[current.role]);
+    const { final, trail } = await settle(world.provider(current.role), current.queueId, recipient.toLowerCase(), cursors[current.role], attempts);
     hops.push({ role: current.role, queueId: current.queueId, final, trail });
     const relayedOn = final.status === "sent" && final.service !== "lmtp" && final.remoteQueueId;
     current = relayedOn ? { role: otherRole(current.role), queueId: final.remoteQueueId! } : undefined;
@@ -166,6 +180,8 @@ export async function followMessage(
   submission: SubmissionResult,
   cursors: LogCursors,
   timeline: FollowTimeline = {},
+  /** Status lines to follow per hop: more than 1 follows the retries after a deferral. */
+  attempts = 1,
 ): Promise<Observation> {
   if (!submission.accepted) {
     timeline.settledAt = performance.now();
@@ -175,7 +191,7 @@ export async function followMessage(
       evidence: [`${message.spec.via.provider} port ${message.spec.via.port} refused${submission.command ? ` ${submission.command}` : ""}: ${submission.response}`],
     };
   }
-  const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors);
+  const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts);
   timeline.settledAt = performance.now();
   const evidence = [
     ...hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]),

@@ -10,9 +10,14 @@
  *   observed value is reported as "none".
  * - deferred, bounced, rejected: the reason, when given, must match its
  *   TextMatcher.
+ * - wire: each given field must be equal. For a delivered message whose
+ *   expectation does not name plaintextBody and whose transport is as
+ *   expected, the wire must agree with that transport (tls → the body never
+ *   crossed readable, plaintext → it did), whenever a wire observed the hop:
+ *   that is what makes "encrypted" mean encrypted.
  */
 import type { Observation } from "../observe/types.js";
-import type { Expectation, TlsExpectation } from "../scenario/types.js";
+import type { Expectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
 import type { Difference, Verdict } from "./types.js";
 import { describeMatcher, matchText } from "./matchText.js";
 
@@ -40,6 +45,28 @@ function tlsDifferences(expected: TlsExpectation, observed: Observation): Differ
   if (expected.cipher !== undefined && (tls === undefined || !matchText(expected.cipher, tls.cipher))) {
     differences.push({ field: "tls.cipher", expected: describeMatcher(expected.cipher), observed: tls?.cipher ?? NONE });
   }
+  return differences;
+}
+
+/** The wire fields to check: the scenario's own, plus plaintextBody derived from the transport. */
+function wireExpectation(expect: Expectation, observed: Observation): WireExpectation {
+  const wire = { ...expect.wire };
+  // Only when the transport itself agrees: otherwise its own difference already says it all.
+  if (wire.plaintextBody === undefined && expect.outcome === "delivered" && observed.wire !== undefined && observed.transport === expect.transport) {
+    wire.plaintextBody = expect.transport === "plaintext";
+  }
+  return wire;
+}
+
+function wireDifferences(expected: WireExpectation, observed: Observation): Difference[] {
+  const differences: Difference[] = [];
+  const wire = observed.wire;
+  const compare = (field: string, want: boolean | undefined, seen: boolean | undefined) => {
+    if (want !== undefined && seen !== want) differences.push({ field: `wire.${field}`, expected: String(want), observed: seen === undefined ? NONE : String(seen) });
+  };
+  compare("plaintextBody", expected.plaintextBody, wire?.plaintextBody);
+  compare("attackerReadBody", expected.attackerReadBody, wire?.attackerReadBody);
+  compare("injectionDiscarded", expected.injectionDiscarded, wire?.injection?.discarded);
   return differences;
 }
 
@@ -71,6 +98,7 @@ export function judge(expect: Expectation, observed: Observation): Verdict {
       });
     }
   }
+  differences.push(...wireDifferences(wireExpectation(expect, observed), observed));
 
   return { passed: differences.length === 0, differences };
 }

@@ -4,6 +4,7 @@
  * mailboxes. Judged against a scenario's Expectation by judge/.
  */
 import type { Outcome, Transport, Trust } from "../scenario/types.js";
+import type { WireMode, WireTranscript } from "../wire/transcript.js";
 
 export interface TlsObservation {
   /** e.g. "TLSv1.3" */
@@ -22,8 +23,21 @@ export interface Observation {
   tls?: TlsObservation;
   /** The deferral, bounce or rejection text, as Postfix or the SMTP server said it. */
   reason?: string;
-  /** Reserved for the wire container; absent until a wire observes the hop. */
-  wire?: { plaintextBody: boolean };
+  /** What the wire on the port-25 hop saw (absent when the message never reached the hop's world, e.g. refused). */
+  wire?: WireObservation;
   /** Evidence behind the verdict, for humans: the log lines and headers that decided it. */
   evidence: string[];
+}
+
+/** The port-25 hop as the wire saw it, over every connection of the scenario. */
+export interface WireObservation {
+  mode: WireMode;
+  /** The body's marker crossed the hop readable by anyone listening (outside TLS). */
+  plaintextBody: boolean;
+  /** mitm: the wire terminated TLS itself and read the body. */
+  attackerReadBody: boolean;
+  /** inject: what the wire pipelined after STARTTLS, and whether the receiver threw it away. */
+  injection?: { command: string; discarded: boolean; evidence?: string };
+  /** Every connection the wire relayed for this scenario, in the order they were accepted. */
+  hops: WireTranscript[];
 }

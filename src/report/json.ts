@@ -6,7 +6,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Difference } from "../judge/types.js";
 import type { Observation } from "../observe/types.js";
-import type { Expectation, Outcome, Transport, Trust } from "../scenario/types.js";
+import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
+import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher, isPassed } from "./describe.js";
 import type { RunResult, ScenarioResult } from "./types.js";
 
@@ -19,8 +20,18 @@ export interface JsonTlsExpected {
 }
 
 export type JsonExpected =
-  | { outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: string };
+  | { outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected; wire?: WireExpectation }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: string; wire?: WireExpectation };
+
+/** The wire's view; plaintextBody is DESIGN.md's contract, the rest are extras. */
+export interface JsonWire {
+  plaintextBody: boolean;
+  mode: WireMode;
+  attackerReadBody: boolean;
+  injection?: { command: string; discarded: boolean };
+  /** Every connection on the port-25 hop, with the eavesdropper's transcript. */
+  hops: WireTranscript[];
+}
 
 /** What was observed; keys the observation lacks are omitted, never null. */
 export interface JsonObserved {
@@ -28,7 +39,7 @@ export interface JsonObserved {
   transport?: Transport;
   tls?: { version: string; cipher: string; trust: Trust; peerName?: string };
   reason?: string;
-  wire?: { plaintextBody: boolean };
+  wire?: JsonWire;
 }
 
 export interface JsonScenario {
@@ -65,10 +76,12 @@ export function toJsonExpected(e: Expectation): JsonExpected {
       if (e.tls.cipher !== undefined) tls.cipher = formatMatcher(e.tls.cipher);
       out.tls = tls;
     }
+    if (e.wire !== undefined) out.wire = { ...e.wire };
     return out;
   }
   const out: JsonExpected = { outcome: e.outcome };
   if (e.reason !== undefined) out.reason = formatMatcher(e.reason);
+  if (e.wire !== undefined) out.wire = { ...e.wire };
   return out;
 }
 
@@ -80,7 +93,11 @@ export function toJsonObserved(o: Observation): JsonObserved {
     if (o.tls.peerName !== undefined) out.tls.peerName = o.tls.peerName;
   }
   if (o.reason !== undefined) out.reason = o.reason;
-  if (o.wire !== undefined) out.wire = { plaintextBody: o.wire.plaintextBody };
+  if (o.wire !== undefined) {
+    const { plaintextBody, mode, attackerReadBody, injection, hops } = o.wire;
+    out.wire = { plaintextBody, mode, attackerReadBody, hops };
+    if (injection !== undefined) out.wire.injection = { command: injection.command, discarded: injection.discarded };
+  }
   return out;
 }
 

@@ -50,6 +50,8 @@ function yamlType(expected: string): string {
       return "a list";
     case "string":
       return "a text";
+    case "int":
+      return "a whole number";
     default:
       return `a ${expected}`;
   }

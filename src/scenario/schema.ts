@@ -28,12 +28,13 @@ export const roles = allOf<Role>()(["sender", "receiver"]);
 /** The PKI's list of what it can issue, checked here to be exactly the scenario's variants. */
 export const certificateVariants = allOf<CertificateVariant>()(CERTIFICATE_VARIANTS);
 export const certificateKeys = allOf<CertificateKey>()(["rsa", "ecdsa"]);
-export const wireModes = allOf<WireMode>()(["pass"]);
+export const wireModes = allOf<WireMode>()(["pass", "strip-starttls", "fail-handshake", "mitm", "inject"]);
 export const outcomes = allOf<Outcome>()(["delivered", "deferred", "bounced", "rejected"]);
 export const transports = allOf<Transport>()(["tls", "plaintext"]);
 export const trusts = allOf<Trust>()(["verified", "trusted", "untrusted", "anonymous"]);
 export const tlsVersions = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 export const submissionPorts = allOf<Submission["port"]>()([465, 25]);
+export const MAX_ATTEMPTS = 3;
 
 /** A strict object whose unknown-key error lists the keys allowed at that place. */
 function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
@@ -134,6 +135,20 @@ const tlsExpectationSchema = strictObject({
     .describe("Text found in the cipher name; /…/flags is a regular expression."),
 }).describe("What the TLS session of the relay hop must show.");
 
+const wireExpectationSchema = strictObject({
+  plaintextBody: z
+    .boolean()
+    .optional()
+    .describe(
+      "Did the message body cross the port-25 hop readable by anyone listening? For a delivered message it defaults to the transport: tls → false, plaintext → true.",
+    ),
+  attackerReadBody: z.boolean().optional().describe("mitm: did the wire decrypt the session and read the body?"),
+  injectionDiscarded: z
+    .boolean()
+    .optional()
+    .describe("inject: did the receiver throw away the command the wire pipelined after STARTTLS (CVE-2011-0411)?"),
+}).describe("What the wire on the port-25 hop must have seen.");
+
 const expectationFields = strictObject({
   outcome: z.enum(outcomes).describe("What happens to the message."),
   transport: z
@@ -144,6 +159,7 @@ const expectationFields = strictObject({
   reason: textMatcherSchema
     .optional()
     .describe("Text found in the deferral, bounce or refusal reason; /…/flags is a regular expression."),
+  wire: wireExpectationSchema.optional(),
 });
 type ExpectationFields = z.output<typeof expectationFields>;
 
@@ -161,9 +177,9 @@ function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): 
   }
 }
 
-function toExpectation({ outcome, transport, tls, reason }: ExpectationFields): Expectation {
-  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }) };
-  return { outcome, ...(reason && { reason }) };
+function toExpectation({ outcome, transport, tls, reason, wire }: ExpectationFields): Expectation {
+  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }) };
+  return { outcome, ...(reason && { reason }), ...(wire && { wire }) };
 }
 
 const whenOutcome = (outcome: Outcome) => ({ properties: { outcome: { const: outcome } }, required: ["outcome"] });
@@ -236,6 +252,14 @@ export const scenarioDocumentSchema = strictObject({
   sender: providerSchema("sender", "Alice's provider", "smtp.infomaniak.test"),
   receiver: providerSchema("receiver", "Bob's provider", "mx.iroco.test"),
   wire: z.enum(wireModes).default("pass").describe("What the wire between the providers does with the port-25 hop."),
+  attempts: z
+    .int()
+    .min(1, "at least 1")
+    .max(MAX_ATTEMPTS, `at most ${MAX_ATTEMPTS}`)
+    .default(1)
+    .describe(
+      "Delivery attempts the harness follows: 1 (the default) judges the first attempt; 2 or more also follows the retries after a deferral (the harness then shortens the sender's retry timers to 1 s).",
+    ),
   message: messageSchema,
   expect: expectationSchema.optional(),
   matrix: matrixSchema.optional(),

@@ -24,7 +24,8 @@ export type CertificateVariant =
 export type CertificateKey = "rsa" | "ecdsa";
 
 /** What the wire between the providers does with the port-25 hop. */
-export type WireMode = "pass";
+import type { WireMode } from "../wire/transcript.js";
+export type { WireMode };
 
 /** Paths to the admin's own configuration files, as written in the scenario (relative to it). */
 export interface OwnConfigPaths {
@@ -89,9 +90,23 @@ export interface TlsExpectation {
   cipher?: TextMatcher;
 }
 
+/**
+ * What the wire must have seen. For a delivered message whose scenario does
+ * not say, plaintextBody is expected to follow the transport (tls → false,
+ * plaintext → true): "encrypted" must mean the body never crossed readable.
+ */
+export interface WireExpectation {
+  /** The body's marker crossed the hop readable by anyone listening. */
+  plaintextBody?: boolean;
+  /** mitm: the wire decrypted the session and read the body. */
+  attackerReadBody?: boolean;
+  /** inject: the receiver threw away the command pipelined after STARTTLS. */
+  injectionDiscarded?: boolean;
+}
+
 export type Expectation =
-  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher };
+  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation };
 
 /** Where a scenario came from, for error messages and reports. */
 export interface ScenarioSource {
@@ -108,6 +123,8 @@ export interface Scenario {
   sender: ProviderSettings;
   receiver: ProviderSettings;
   wire: WireMode;
+  /** Delivery attempts followed: 1 judges the first; more follow the retries after a deferral. */
+  attempts: number;
   message: MessageSpec;
   expect: Expectation;
 }

@@ -27,3 +27,14 @@ export async function assertDockerAvailable(): Promise<void> {
     throw new DockerUnavailableError(error);
   }
 }
+
+/** Undefined while the container runs; otherwise how it stopped ("exit code 137, out of memory", "removed"). */
+export async function howContainerStopped(containerId: string): Promise<string | undefined> {
+  const state = await dockerClient()
+    .getContainer(containerId)
+    .inspect()
+    .then((info) => info.State)
+    .catch(() => undefined);
+  if (state?.Running) return undefined;
+  return state ? `exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""}` : "removed";
+}

@@ -1,18 +1,21 @@
 /**
  * The images of the test world. The base image (Debian bookworm) is made by
  * docker/setup.sh (pulled, or built with mmdebstrap where no registry
- * answers); the mta image is built here from docker/mta and tagged with a
- * hash of that folder, so it is rebuilt only when its files change.
+ * answers); the world's images (docker/mta, docker/wire) are built here and
+ * tagged with a hash of their folder, so each is rebuilt only when its files
+ * change.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { packageRoot } from "../paths.js";
 import { withLock } from "./buildLock.js";
 import { dockerClient } from "./docker.js";
 
 export const BASE_IMAGE = "starttls-lab/bookworm:base";
-const MTA_REPOSITORY = "starttls-lab/mta";
+
+/** The images the harness builds, each from docker/<name>, tagged starttls-lab/<name>:<hash>. */
+export type WorldImage = "mta" | "wire";
 
 /**
  * The docker/ folder with the image definitions: the repository's, wherever
@@ -47,6 +50,10 @@ export async function contextHash(contextDir: string): Promise<string> {
   return hash.digest("hex").slice(0, 12);
 }
 
+async function isDirectory(folder: string): Promise<boolean> {
+  return stat(folder).then((info) => info.isDirectory(), () => false);
+}
+
 async function imageExists(tag: string): Promise<boolean> {
   try {
     await dockerClient().getImage(tag).inspect();
@@ -69,15 +76,18 @@ export interface EnsuredImage {
 }
 
 /**
- * Build docker/mta as starttls-lab/mta:<hash> unless that tag already exists.
- * `lockDir` serialises builds across processes (parallel test files).
+ * Build docker/<name> as starttls-lab/<name>:<hash> unless that tag already
+ * exists. `lockDir` serialises builds across processes (parallel test files).
  */
-export async function ensureMtaImage(lockDir: string, onProgress: (line: string) => void = () => {}): Promise<EnsuredImage> {
+export async function ensureImage(name: WorldImage, lockDir: string, onProgress: (line: string) => void = () => {}): Promise<EnsuredImage> {
   const started = Date.now();
-  const context = path.join(dockerDir(), "mta");
+  const context = path.join(dockerDir(), name);
+  if (!(await isDirectory(context))) {
+    throw new ImageBuildError(`starttls-lab/${name}`, [], `${context} is missing: the world needs docker/${name} beside docker/mta.`);
+  }
   const baseId = (await dockerClient().getImage(BASE_IMAGE).inspect()).Id.replace("sha256:", "").slice(0, 12);
-  // The base image's id is part of the tag: a rebuilt base means a rebuilt mta.
-  const tag = `${MTA_REPOSITORY}:${await contextHash(context)}-${baseId}`;
+  // The base image's id is part of the tag: a rebuilt base means rebuilt images.
+  const tag = `starttls-lab/${name}:${await contextHash(context)}-${baseId}`;
   if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
 
   return withLock(
@@ -86,7 +96,7 @@ export async function ensureMtaImage(lockDir: string, onProgress: (line: string)
     async () => {
       // Another process may have built it while this one waited for the lock.
       if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
-      onProgress(`building image ${tag} (first run after a change in docker/mta; about a minute)`);
+      onProgress(`building image ${tag} (first run after a change in docker/${name}; about a minute)`);
       await buildImage(context, tag, onProgress);
       return { tag, built: true, durationMs: Date.now() - started };
     },

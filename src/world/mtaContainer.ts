@@ -1,14 +1,7 @@
-/**
- * One mail provider's container, in the style of testcontainers' modules: a
- * GenericContainer subclass with a fluent builder. Two things differ from the
- * defaults: ports are published on 127.0.0.1 only, and the container joins
- * the run's private network directly (with its DNS aliases) instead of
- * testcontainers' "default bridge first, then connect" route, so it is never
- * on any network but its world's.
- */
-import { GenericContainer, Wait } from "testcontainers";
+/** One mail provider's container (Postfix + Dovecot), either role. */
+import { Wait } from "testcontainers";
 import type { Role } from "../scenario/types.js";
-import type { LogBook } from "./logBook.js";
+import { WorldContainer } from "./worldContainer.js";
 
 export const SMTP_PORT = 25;
 export const SUBMISSIONS_PORT = 465;
@@ -18,9 +11,7 @@ function holdsPrivateKey(name: string): boolean {
   return name.endsWith(".key");
 }
 
-export class MtaContainer extends GenericContainer {
-  private aliases: string[] = [];
-
+export class MtaContainer extends WorldContainer {
   constructor(image: string) {
     super(image);
     this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
@@ -31,8 +22,7 @@ export class MtaContainer extends GenericContainer {
   }
 
   withRole(role: Role, networkName: string, aliases: string[]): this {
-    this.aliases = aliases;
-    return this.withNetworkMode(networkName).withLabels({ "starttls-lab.role": role });
+    return this.withWorldNetwork(networkName, aliases).withLabels({ "starttls-lab.role": role });
   }
 
   /** Role files for /etc/starttls-lab; anything holding a private key gets mode 0600. */
@@ -44,19 +34,5 @@ export class MtaContainer extends GenericContainer {
         mode: holdsPrivateKey(name) ? 0o600 : 0o644,
       })),
     );
-  }
-
-  withLogBook(logBook: LogBook): this {
-    return this.withLogConsumer((stream) => logBook.attach(stream));
-  }
-
-  protected override async beforeContainerCreated(): Promise<void> {
-    const bindings = this.hostConfig.PortBindings as Record<string, Array<{ HostPort?: string; HostIp?: string }>> | undefined;
-    for (const binding of Object.values(bindings ?? {})) {
-      for (const entry of binding) entry.HostIp = "127.0.0.1";
-    }
-    if (this.networkMode) {
-      this.createOpts.NetworkingConfig = { EndpointsConfig: { [this.networkMode]: { Aliases: this.aliases } } };
-    }
   }
 }

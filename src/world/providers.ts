@@ -74,9 +74,25 @@ export function certificateNames(hosted: HostedDomain): string[] {
   return [hosted.smtpHost, hosted.imapHost, hosted.domain];
 }
 
-/** Network aliases of a provider's container: every hosted domain's SMTP and IMAP names. */
+/**
+ * Network aliases of a provider's container: every hosted domain's IMAP name,
+ * and its SMTP (MX) names unless the wire stands in front of them: Bob's
+ * provider answers only as its backend name, and the wire takes its MX names
+ * so that every connection from Alice's provider crosses the wire.
+ */
 export function hostAliases(identity: ProviderIdentity): string[] {
-  return hostedDomains(identity).flatMap((hosted) => [hosted.smtpHost, hosted.imapHost]);
+  const imap = hostedDomains(identity).map((hosted) => hosted.imapHost);
+  return identity.role === "receiver" ? [backendHost(identity), ...imap] : [...mxHosts(identity), ...imap];
+}
+
+/** Every hosted domain's MX name. */
+export function mxHosts(identity: ProviderIdentity): string[] {
+  return hostedDomains(identity).map((hosted) => hosted.smtpHost);
+}
+
+/** The receiver's own name behind the wire, which only the wire connects to. */
+export function backendHost(identity: ProviderIdentity): string {
+  return `backend.${identity.domain}`;
 }
 
 const SNI_DIR = "/etc/starttls-lab/tls/sni";

@@ -8,16 +8,18 @@ import path from "node:path";
 import type { StartedTestContainer } from "testcontainers";
 import { ensurePki, ensureServerVariant, type ServerCredentials, type VariantCredentials } from "../pki/index.js";
 import type { CertificateKey, CertificateVariant, OwnConfig, Role } from "../scenario/types.js";
-import { assertDockerAvailable, dockerClient } from "./docker.js";
-import { assertBaseImage, ensureMtaImage } from "./images.js";
+import { assertDockerAvailable, dockerClient, howContainerStopped } from "./docker.js";
+import { assertBaseImage, ensureImage } from "./images.js";
 import { LogBook } from "./logBook.js";
 import { IMAPS_PORT, MtaContainer, SMTP_PORT, SUBMISSIONS_PORT } from "./mtaContainer.js";
 import {
   certificateNames,
   dovecotSniConfig,
   dovecotUsers,
+  backendHost,
   hostAliases,
   hostedDomains,
+  mxHosts,
   mailboxTable,
   PROVIDERS,
   roleSettings,
@@ -27,6 +29,9 @@ import {
   type ProviderIdentity,
 } from "./providers.js";
 import { newRunId, removeLeftovers, removeRun, runLabels } from "./runLabels.js";
+import { Wire } from "./wire.js";
+import { WireContainer } from "./wireContainer.js";
+import { wireProgram } from "./wireProgram.js";
 
 export interface WorldOptions {
   /** Where certificates are cached between runs (default ~/.cache/starttls-lab). */
@@ -165,13 +170,8 @@ export class Provider {
 
   /** Undefined while the container runs; otherwise what stopped it, with its last log lines. */
   async deathNotice(): Promise<string | undefined> {
-    const state = await dockerClient()
-      .getContainer(this.container.getId())
-      .inspect()
-      .then((info) => info.State)
-      .catch(() => undefined);
-    if (state?.Running) return undefined;
-    const how = state ? `exit code ${state.ExitCode}${state.OOMKilled ? ", out of memory" : ""}` : "removed";
+    const how = await howContainerStopped(this.container.getId());
+    if (how === undefined) return undefined;
     return `the ${this.identity.role} container (${this.identity.smtpHost}) stopped (${how}); its last log lines:\n    ${this.log.tail(12).join("\n    ")}`;
   }
 
@@ -201,6 +201,8 @@ export class MailWorld {
     readonly caCertPem: string,
     readonly sender: Provider,
     readonly receiver: Provider,
+    /** The proxy on the port-25 hop: every connection from the sender to the receiver's MX names crosses it. */
+    readonly wire: Wire,
     readonly timings: StartupTimings,
   ) {
   }
@@ -209,9 +211,9 @@ export class MailWorld {
     return role === "sender" ? this.sender : this.receiver;
   }
 
-  /** Undefined while both containers run; otherwise which stopped and its last log lines. */
+  /** Undefined while every container runs; otherwise which stopped and its last log lines. */
   async deathNotice(): Promise<string | undefined> {
-    const notices = await Promise.all([this.sender.deathNotice(), this.receiver.deathNotice()]);
+    const notices = await Promise.all([this.sender.deathNotice(), this.receiver.deathNotice(), this.wire.deathNotice()]);
     const dead = notices.filter((notice): notice is string => notice !== undefined);
     return dead.length > 0 ? dead.join("\n") : undefined;
   }
@@ -238,7 +240,12 @@ export class MailWorld {
       });
       return { pki, ms: Date.now() - pkiStarted };
     })();
-    const [image, { pki, ms: pkiMs }] = await Promise.all([ensureMtaImage(path.join(options.cacheDir ?? defaultCacheDir(), "locks"), progress), pkiPromise]);
+    const lockDir = path.join(options.cacheDir ?? defaultCacheDir(), "locks");
+    const [image, wireImage, { pki, ms: pkiMs }] = await Promise.all([
+      ensureImage("mta", lockDir, progress),
+      ensureImage("wire", lockDir, progress),
+      pkiPromise,
+    ]);
     const imageMs = Date.now() - imageStarted;
     if (pki.generated.length > 0) progress(`generated ${pki.generated.join(", ")}`);
 
@@ -294,25 +301,46 @@ export class MailWorld {
       return new Provider(identity, container, log, password, credentials, pkiDir, presented);
     };
 
-    const results = await Promise.allSettled([startProvider("sender"), startProvider("receiver")]);
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
-    if (failure) {
+    const startWire = async (): Promise<Wire> => {
+      const receiver = PROVIDERS.receiver;
+      // The attacker's certificate names the receiver's hosts but comes from a CA the sender does not trust.
+      const attacker = await ensureServerVariant({
+        cacheDir: pkiDir,
+        spec: { names: hostedDomains(receiver).flatMap(certificateNames), variant: "unknown-ca", keyType: "rsa" },
+      });
+      const log = new LogBook("wire");
+      progress(`starting the wire (${mxHosts(receiver).join(", ")})`);
+      const container = await new WireContainer(wireImage.tag)
+        .withWorldNetwork(networkName, mxHosts(receiver))
+        .withName(`starttls-lab-${runId}-wire`)
+        .withLabels(labels)
+        .withUpstream(backendHost(receiver), SMTP_PORT)
+        .withProgram(await wireProgram())
+        .withMitmCertificate(attacker.certPem, attacker.keyPem)
+        .withLogBook(log)
+        .start();
+      return new Wire(container, log);
+    };
+
+    const [senderStart, receiverStart, wireStart] = await Promise.allSettled([startProvider("sender"), startProvider("receiver"), startWire()]);
+    const failure = [senderStart, receiverStart, wireStart].find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failure || senderStart.status !== "fulfilled" || receiverStart.status !== "fulfilled" || wireStart.status !== "fulfilled") {
       await removeRun(runId).catch(() => undefined);
       liveRuns.delete(runId);
-      throw failure.reason;
+      throw failure?.reason;
     }
-    const [sender, receiver] = results.map((result) => (result as PromiseFulfilledResult<Provider>).value) as [Provider, Provider];
+    const [sender, receiver, wire] = [senderStart.value, receiverStart.value, wireStart.value];
     const now = Date.now();
     const timings: StartupTimings = {
       imageMs,
       pkiMs,
       containersMs: now - containersStarted,
       totalMs: now - started,
-      imageBuilt: image.built,
+      imageBuilt: image.built || wireImage.built,
       keysGenerated: pki.generated,
     };
     progress(`world ${runId} ready`);
-    return new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, timings);
+    return new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, wire, timings);
   }
 
   /** Stop and remove the containers and the network. Every call waits for the same removal. */
@@ -321,6 +349,7 @@ export class MailWorld {
       await Promise.allSettled([
         this.sender.container.stop({ remove: true, timeout: 2_000 }),
         this.receiver.container.stop({ remove: true, timeout: 2_000 }),
+        this.wire.container.stop({ remove: true, timeout: 2_000 }),
       ]);
       await removeRun(this.runId).catch(() => undefined);
       liveRuns.delete(this.runId);

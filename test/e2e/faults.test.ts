@@ -4,7 +4,7 @@
  * files. Each must end in a clear message, the right exit code, and nothing
  * left behind. (SIGINT and SIGKILL are in cleanup.test.ts.)
  */
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -30,6 +30,8 @@ describe("the command line when the environment is broken", () => {
   test("an image that fails to build: exit 2 with the tail of the build log", async () => {
     const dockerDir = await mkdtemp(path.join(os.tmpdir(), "broken-docker-"));
     await mkdir(path.join(dockerDir, "mta"));
+    // A fork's docker/ folder: the wire as shipped, a broken mta.
+    await cp(path.join("docker", "wire"), path.join(dockerDir, "wire"), { recursive: true });
     await writeFile(
       path.join(dockerDir, "mta", "Dockerfile"),
       `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN echo "E: Unable to locate package postfixx (${path.basename(dockerDir)})" && exit 100\n`,
@@ -87,6 +89,25 @@ describe("a container that dies mid-run", () => {
     expect(broken!.error).toMatch(/the receiver container \(mx\.iroco\.test\) stopped \(exit code 137\); its last log lines:/);
     expect(broken!.error).toMatch(/postfix\/\w+\[\d+\]/);
     expect(skipped!.error).toBe('not run: a container of the world died during "after the crash 1"');
+  }, 120_000);
+});
+
+describe("a wire that dies mid-run", () => {
+  let world: MailWorld;
+  beforeAll(async () => {
+    world = await MailWorld.start();
+  }, 300_000);
+  afterAll(() => world?.stop());
+
+  test("fails the scenario with the wire's last log lines, not with a confusing deferral", async () => {
+    await new Docker().getContainer(world.wire.container.getId()).kill();
+    const run = await runScenarios([scenarioFromYaml(`
+      name: after the wire died
+      expect: { outcome: delivered, transport: tls }
+    `)], { world });
+    const [broken] = run.results;
+    expect(broken!.verdict.passed).toBe(false);
+    expect(broken!.error).toMatch(/the wire container stopped \(exit code 137\); its last log lines:\n\s+wire: listening on port 25/);
   }, 120_000);
 });
 

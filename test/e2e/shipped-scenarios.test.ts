@@ -21,6 +21,16 @@ test("the shipped suite passes, in file order and shuffled", async ({ world }) =
   expect(failures).toEqual([]);
   expect(inOrder.results.length).toBe(scenarios.length);
 
+  // "Encrypted" means encrypted: for every shipped delivery, what the wire saw
+  // agrees with the transport the sender and the Received header reported.
+  const deliveries = inOrder.results.filter((result) => result.observation?.outcome === "delivered");
+  expect(deliveries.length).toBeGreaterThan(30);
+  const disagreements = deliveries
+    .filter((result) => result.observation!.wire?.plaintextBody !== (result.observation!.transport === "plaintext"))
+    .map((result) => `${result.scenario.name}: transport ${result.observation!.transport}, plaintextBody ${result.observation!.wire?.plaintextBody}`);
+  expect(disagreements).toEqual([]);
+  for (const result of deliveries) expect(result.observation!.wire!.hops.length, result.scenario.name).toBeGreaterThan(0);
+
   const seed = 20261127;
   const reordered = await runScenarios(shuffled(scenarios, seed), { world });
   expect(reordered.results.map((result) => result.scenario.name)).not.toEqual(scenarios.map((scenario) => scenario.name));

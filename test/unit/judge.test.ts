@@ -207,3 +207,59 @@ describe("matchText and describeMatcher", () => {
     expect(describeMatcher(regex("5\\.7\\.\\d", "i"))).toBe("matches /5\\.7\\.\\d/i");
   });
 });
+
+describe("judge: the wire — what crossed the port-25 hop", () => {
+  const wire = (plaintextBody: boolean, more: Partial<NonNullable<Observation["wire"]>> = {}): Observation["wire"] => ({
+    mode: "pass",
+    plaintextBody,
+    attackerReadBody: false,
+    hops: [],
+    ...more,
+  });
+
+  it("a TLS delivery must not have crossed readable, even when the scenario does not say", () => {
+    const expectTls: Expectation = { outcome: "delivered", transport: "tls" };
+    expect(judge(expectTls, { ...overTls, wire: wire(false) })).toEqual(pass);
+    expect(judge(expectTls, { ...overTls, wire: wire(true) })).toEqual({
+      passed: false,
+      differences: [{ field: "wire.plaintextBody", expected: "false", observed: "true" }],
+    });
+  });
+
+  it("a plaintext delivery must have crossed readable", () => {
+    const expectPlain: Expectation = { outcome: "delivered", transport: "plaintext" };
+    expect(judge(expectPlain, { ...inPlaintext, wire: wire(true) })).toEqual(pass);
+    expect(judge(expectPlain, { ...inPlaintext, wire: wire(false) }).differences).toEqual([
+      { field: "wire.plaintextBody", expected: "true", observed: "false" },
+    ]);
+  });
+
+  it("derives nothing when the transport already differs: one difference, not two", () => {
+    expect(judge({ outcome: "delivered", transport: "tls" }, { ...inPlaintext, wire: wire(true) }).differences).toEqual([
+      { field: "transport", expected: "tls", observed: "plaintext" },
+    ]);
+  });
+
+  it("derives nothing when no wire observed the hop (a library user's own observation)", () => {
+    expect(judge({ outcome: "delivered", transport: "tls" }, overTls)).toEqual(pass);
+  });
+
+  it("checks attackerReadBody and injectionDiscarded when the scenario names them", () => {
+    const mitm = { ...overTls, wire: wire(false, { mode: "mitm", attackerReadBody: true }) };
+    expect(judge({ outcome: "delivered", transport: "tls", wire: { attackerReadBody: true } }, mitm)).toEqual(pass);
+    expect(judge({ outcome: "delivered", transport: "tls", wire: { attackerReadBody: false } }, mitm).differences).toEqual([
+      { field: "wire.attackerReadBody", expected: "false", observed: "true" },
+    ]);
+    const injected = { ...overTls, wire: wire(false, { mode: "inject", injection: { command: "RSET", discarded: true } }) };
+    expect(judge({ outcome: "delivered", transport: "tls", wire: { injectionDiscarded: true } }, injected)).toEqual(pass);
+    expect(judge({ outcome: "delivered", transport: "tls", wire: { injectionDiscarded: true } }, { ...overTls, wire: wire(false) }).differences).toEqual([
+      { field: "wire.injectionDiscarded", expected: "true", observed: "none" },
+    ]);
+  });
+
+  it("checks a deferred message's wire too, when named", () => {
+    expect(judge({ outcome: "deferred", wire: { plaintextBody: false } }, { ...deferred, wire: wire(true) }).differences).toEqual([
+      { field: "wire.plaintextBody", expected: "false", observed: "true" },
+    ]);
+  });
+});

@@ -9,6 +9,7 @@ export function scenario(name: string, file: string, expect: Expectation, line =
     sender: { postconf: { smtp_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
     receiver: { postconf: { smtpd_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
     wire: "pass",
+    attempts: 1,
     message: {
       from: "alice@infomaniak.test",
       to: "bob@iroco.test",

@@ -61,12 +61,14 @@ describe("toJsonReport", () => {
     expect(entry.expected).toEqual({ outcome: "rejected", reason: "/5\\.7\\.1/i" });
   });
 
-  it("keeps wire observations", () => {
+  it("keeps the wire's observation, plaintextBody first as DESIGN.md promises", () => {
+    const wire = { mode: "pass" as const, plaintextBody: false, attackerReadBody: false, hops: [] };
     const withWire = toJsonReport({
       durationMs: 1,
-      results: [{ ...run.results[0]!, observation: { ...run.results[0]!.observation!, wire: { plaintextBody: false } } }],
+      results: [{ ...run.results[0]!, observation: { ...run.results[0]!.observation!, wire } }],
     });
-    expect(withWire.scenarios[0]!.observed!.wire).toEqual({ plaintextBody: false });
+    expect(withWire.scenarios[0]!.observed!.wire).toEqual(wire);
+    expect(Object.keys(withWire.scenarios[0]!.observed!.wire!)[0]).toBe("plaintextBody");
   });
 });
 

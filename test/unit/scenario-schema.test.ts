@@ -31,6 +31,7 @@ describe("a scenario document", () => {
       sender: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       receiver: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       wire: "pass",
+      attempts: 1,
       message: {
         from: "alice@infomaniak.test",
         to: "bob@iroco.test",
@@ -119,6 +120,42 @@ describe("message", () => {
   it("submits on 465 or 25 only", () => {
     expect(errorOf(`name: x\nmessage: { via: { port: 587 } }\n${delivered}`)).toBe(
       "case.yaml:2:25: message.via.port: Invalid option: expected one of 465|25",
+    );
+  });
+});
+
+describe("the wire and retries", () => {
+  it("knows the wire's modes, and says which when one is wrong", () => {
+    for (const mode of ["pass", "strip-starttls", "fail-handshake", "mitm", "inject"]) {
+      expect(only(`name: x\nwire: ${mode}\n${delivered}`).wire).toBe(mode);
+    }
+    expect(errorOf(`name: x\nwire: sniff\n${delivered}`)).toBe(
+      'case.yaml:2:7: wire: Invalid option: expected one of "pass"|"strip-starttls"|"fail-handshake"|"mitm"|"inject"',
+    );
+  });
+
+  it("follows 1 to 3 delivery attempts", () => {
+    expect(only(`name: x\nattempts: 2\n${delivered}`).attempts).toBe(2);
+    expect(errorOf(`name: x\nattempts: 0\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: at least 1/);
+    expect(errorOf(`name: x\nattempts: 9\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: at most 3/);
+    expect(errorOf(`name: x\nattempts: 1.5\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: expected a whole number, got number/);
+  });
+
+  it("expects what the wire saw, for any outcome", () => {
+    expect(only("name: x\nexpect: { outcome: delivered, transport: tls, wire: { plaintextBody: false, attackerReadBody: true } }\n").expect).toEqual({
+      outcome: "delivered",
+      transport: "tls",
+      wire: { plaintextBody: false, attackerReadBody: true },
+    });
+    expect(only("name: x\nexpect: { outcome: deferred, wire: { injectionDiscarded: true } }\n").expect).toEqual({
+      outcome: "deferred",
+      wire: { injectionDiscarded: true },
+    });
+    expect(errorOf("name: x\nexpect: { outcome: deferred, wire: { bodyLeaked: true } }\n")).toBe(
+      "case.yaml:2:38: expect.wire.bodyLeaked: unknown key (allowed here: plaintextBody, attackerReadBody, injectionDiscarded)",
+    );
+    expect(errorOf("name: x\nexpect: { outcome: deferred, wire: { plaintextBody: maybe } }\n")).toMatch(
+      /^case\.yaml:2:\d+: expect\.wire\.plaintextBody: expected a boolean, got string/,
     );
   });
 });

@@ -1,0 +1,62 @@
+/**
+ * The wire's part of the observation: what crossed the port-25 hop over all
+ * of the scenario's connections, and — when the wire injected a command
+ * after STARTTLS — whether the receiving Postfix threw it away, from its log.
+ */
+import type { WireMode, WireTranscript } from "../wire/transcript.js";
+import type { WireObservation } from "./types.js";
+
+/** smtpd's end-of-session line, which counts every command it executed, e.g. "ehlo=2 starttls=1 … commands=7". */
+const SESSION_END = /postfix\/smtpd\[\d+\]: disconnect from \S+ (.*\bcommands=\d+.*)$/;
+
+/**
+ * Did the receiver execute the command the wire injected after STARTTLS?
+ * Postfix discards such bytes silently; what shows it is smtpd's own count
+ * of the commands it executed, logged when the session ends: the sending
+ * Postfix never sends the injected command itself (no connection cache in
+ * this world), so any count of it there means it was executed.
+ */
+function injectionVerdict(command: string, receiverLog: readonly string[]): { discarded: boolean; evidence?: string } {
+  const counted = new RegExp(`\\b${command.toLowerCase()}=\\d`);
+  const sessions = receiverLog.filter((line) => SESSION_END.test(line));
+  if (sessions.length === 0) return { discarded: false };
+  const executed = sessions.find((line) => counted.test(line));
+  if (executed) return { discarded: false, evidence: `${executed}\n  (the receiver executed the injected ${command})` };
+  const counts = SESSION_END.exec(sessions[0]!)?.[1] ?? "";
+  return { discarded: true, evidence: `receiver's smtpd executed ${counts}: no ${command.toLowerCase()}, the injected ${command} was discarded` };
+}
+
+export function observeWire(mode: WireMode, hops: readonly WireTranscript[], receiverLog: readonly string[]): WireObservation {
+  const observation: WireObservation = {
+    mode,
+    plaintextBody: hops.some((hop) => hop.transcript.plaintextBody),
+    attackerReadBody: hops.some((hop) => hop.transcript.attackerReadBody === true),
+    hops: [...hops],
+  };
+  const injected = hops.find((hop) => hop.transcript.injected !== undefined)?.transcript.injected;
+  if (injected !== undefined) observation.injection = { command: injected, ...injectionVerdict(injected, receiverLog) };
+  return observation;
+}
+
+/** One line for the evidence list: how many connections, and whether the body was readable. */
+export function wireEvidence(observation: WireObservation, stillOpen: number): string[] {
+  const count = observation.hops.length;
+  const lines = [
+    `wire (${observation.mode}): ${count} connection${count === 1 ? "" : "s"} on the port-25 hop; ` +
+      `message readable by an eavesdropper: ${observation.plaintextBody ? "yes" : "no"}` +
+      (observation.attackerReadBody ? "; read by the wire itself after terminating TLS" : ""),
+  ];
+  for (const hop of observation.hops) {
+    for (const event of hop.transcript.events) {
+      if (event.kind === "tampered") lines.push(`wire: connection ${hop.id}: ${event.what}`);
+    }
+  }
+  if (observation.injection) {
+    lines.push(
+      observation.injection.evidence ??
+        `wire: the receiver logged no end of session, so whether it executed the injected ${observation.injection.command} is unknown`,
+    );
+  }
+  if (stillOpen > 0) lines.push(`wire: ${stillOpen} connection(s) still open when the transcripts were read`);
+  return lines;
+}

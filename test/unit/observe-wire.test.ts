@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { observeWire, wireEvidence } from "../../src/observe/wire.js";
+import type { Transcript, WireTranscript } from "../../src/wire/transcript.js";
+
+function hop(id: number, transcript: Partial<Transcript>): WireTranscript {
+  return {
+    id,
+    mode: "pass",
+    transcript: { events: [], plaintextBody: false, sawStarttlsOffer: true, sawStarttlsCommand: true, ...transcript },
+  };
+}
+
+// smtpd's end-of-session counts (Postfix 3.7), after an inject scenario over TLS, and from a vulnerable server.
+const DISCARDED = "Nov 28 01:10:00 mx postfix/smtpd[140]: disconnect from unknown[172.19.0.4] ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7";
+const EXECUTED = "Nov 28 01:10:00 mx postfix/smtpd[140]: disconnect from unknown[172.19.0.4] ehlo=2 starttls=1 rset=1 mail=1 rcpt=1 data=1 quit=1 commands=8";
+
+describe("observeWire", () => {
+  it("the body crossed readable when it did on any connection (a retry in clear text after a failed handshake)", () => {
+    const observed = observeWire("fail-handshake", [hop(1, {}), hop(2, { plaintextBody: true })], []);
+    expect(observed).toMatchObject({ mode: "fail-handshake", plaintextBody: true, attackerReadBody: false });
+    expect(observed.hops.map((h) => h.id)).toEqual([1, 2]);
+  });
+
+  it("no connection at all: nothing crossed", () => {
+    expect(observeWire("pass", [], [])).toEqual({ mode: "pass", plaintextBody: false, attackerReadBody: false, hops: [] });
+  });
+
+  it("mitm: the attacker read the body, a passive listener did not", () => {
+    expect(observeWire("mitm", [hop(1, { attackerReadBody: true })], [])).toMatchObject({ plaintextBody: false, attackerReadBody: true });
+  });
+
+  it("inject: discarded when the receiver's count of executed commands has no RSET", () => {
+    const injected = [hop(1, { injected: "RSET" })];
+    expect(observeWire("inject", injected, [DISCARDED]).injection).toEqual({
+      command: "RSET",
+      discarded: true,
+      evidence: "receiver's smtpd executed ehlo=2 starttls=1 mail=1 rcpt=1 data=1 quit=1 commands=7: no rset, the injected RSET was discarded",
+    });
+    expect(observeWire("inject", injected, [EXECUTED]).injection).toMatchObject({ command: "RSET", discarded: false });
+    // No end of session logged: nothing proves the command was discarded.
+    expect(observeWire("inject", injected, ["Nov 28 mx postfix/smtpd[140]: connect from wire"]).injection).toEqual({ command: "RSET", discarded: false });
+    expect(observeWire("pass", [hop(1, {})], [EXECUTED]).injection).toBeUndefined();
+  });
+});
+
+describe("wireEvidence", () => {
+  it("says how many connections, whether the body was readable, and what the attacker did", () => {
+    const tampered = hop(3, { events: [{ kind: "tampered", from: "server", what: "removed STARTTLS from the EHLO reply", at: 1 }], plaintextBody: true });
+    const lines = wireEvidence(observeWire("strip-starttls", [tampered], []), 0);
+    expect(lines).toEqual([
+      "wire (strip-starttls): 1 connection on the port-25 hop; message readable by an eavesdropper: yes",
+      "wire: connection 3: removed STARTTLS from the EHLO reply",
+    ]);
+    expect(wireEvidence(observeWire("pass", [], []), 2)).toContain("wire: 2 connection(s) still open when the transcripts were read");
+  });
+});
