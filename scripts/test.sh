@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prepare.sh || exit $?
+bash scripts/ensure-chromium.sh || exit $?
 mkdir -p reports
 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json "$@"
 code=$?

@@ -60,7 +60,7 @@ with each scenario's expectation.
 
 Options:
   --only NAME          run only scenarios whose name contains NAME (repeatable)
-  --report KIND=FILE   also write a report: json=FILE or junit=FILE (repeatable)
+  --report KIND=FILE   also write a report: json=FILE, junit=FILE or html=FILE (repeatable)
   --workers N          worlds side by side, each taking the next scenario
                        (default 2: on a 2-core machine two worlds finished
                        the shipped suite 10-17% sooner than one; see README "Speed")

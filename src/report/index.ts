@@ -1,4 +1,5 @@
 /** Report files asked for with `--report KIND=FILE`, and the reporters themselves. */
+import { writeHtmlReport } from "./html.js";
 import { writeJsonReport } from "./json.js";
 import { writeJunitReport } from "./junit.js";
 import type { RunResult } from "./types.js";
@@ -17,8 +18,9 @@ export type { ConsoleReporter, ConsoleReporterOptions } from "./console.js";
 export { toJsonReport, writeJsonReport } from "./json.js";
 export type { JsonExpected, JsonObserved, JsonReport, JsonScenario, JsonTlsExpected } from "./json.js";
 export { toJunitXml, writeJunitReport } from "./junit.js";
+export { toHtmlReport, writeHtmlReport } from "./html.js";
 
-export const REPORT_KINDS = ["json", "junit"] as const;
+export const REPORT_KINDS = ["json", "junit", "html"] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 
 export interface ReportRequest {
@@ -35,7 +37,7 @@ function isReportKind(kind: string): kind is ReportKind {
   return (REPORT_KINDS as readonly string[]).includes(kind);
 }
 
-/** Parses a `--report` value such as `json=out/report.json` or `junit=junit.xml`. */
+/** Parses a `--report` value such as `json=out/report.json`, `junit=junit.xml` or `html=report.html`. */
 export function parseReportFlag(value: string): ReportRequest {
   const supported = REPORT_KINDS.join(", ");
   const eq = value.indexOf("=");
@@ -47,11 +49,10 @@ export function parseReportFlag(value: string): ReportRequest {
   const kind = value.slice(0, eq).trim().toLowerCase();
   const file = value.slice(eq + 1).trim();
   if (!isReportKind(kind)) {
-    const soon = kind === "html" ? " (the html report is not available yet)" : "";
     throw new ReportFlagError(
       kind === ""
         ? `--report "${value}" names no kind; supported kinds: ${supported}`
-        : `unknown report kind "${kind}" in --report "${value}"${soon}; supported kinds: ${supported}`,
+        : `unknown report kind "${kind}" in --report "${value}"; supported kinds: ${supported}`,
     );
   }
   if (file === "") {
@@ -69,6 +70,9 @@ export async function writeReports(run: RunResult, requests: readonly ReportRequ
         break;
       case "junit":
         await writeJunitReport(run, request.file);
+        break;
+      case "html":
+        await writeHtmlReport(run, request.file);
         break;
       default: {
         const kind: never = request.kind;
