@@ -1,20 +1,57 @@
 /**
- * `starttls-lab explain`: one scenario's run told as a short lesson — what
- * each side was set to, what happened on the hop (from the real log lines),
- * and why that is the outcome.
+ * `starttls-lab explain`: one scenario's run told as a lesson on STARTTLS —
+ * what each side was set to, the real dialogue on the port-25 hop (from the
+ * wire's recording), which certificate was presented and how the sender
+ * judged it, what an eavesdropper could read, the servers' own log lines,
+ * and why that is the outcome. Everything printed comes from the result.
  */
+import {
+  clientHellos,
+  eavesdropperSection,
+  keepTogether,
+  paragraph,
+  printable,
+  wireSection,
+} from "./explainWire.js";
 import { judgeSummary } from "./judge/summary.js";
-import { parseLogLine, type PostfixEvent } from "./observe/postfixLog.js";
+import {
+  parseLogLine,
+  type PeerCertificateEvent,
+  type PostfixEvent,
+  type SmtpdTlsEvent,
+  type TlsEstablishedEvent,
+} from "./observe/postfixLog.js";
+import type { Observation } from "./observe/types.js";
 import { describeExpectation, describeObservation } from "./report/describe.js";
 import type { ScenarioResult } from "./report/types.js";
-import type { ProviderSettings } from "./scenario/types.js";
+import type { ProviderSettings, Scenario, Trust } from "./scenario/types.js";
 
-const TRUST_MEANING: Record<string, string> = {
-  verified: "the certificate chains to a trusted CA AND its name matches what the sender looked for",
-  trusted: "the certificate chains to a trusted CA, but its name was not checked at this security level",
-  untrusted: "the certificate does not chain to a CA the sender trusts (the session is encrypted, not authenticated)",
-  anonymous: "no certificate was presented (anonymous cipher)",
+/** What each trust level means, in two parts: the first is never split from the level's name. */
+const TRUST_MEANING: Record<Trust, { head: string; rest: string }> = {
+  verified: {
+    head: "the certificate chains to a trusted CA",
+    rest: "AND its name matches what the sender looked for",
+  },
+  trusted: {
+    head: "the certificate chains to a trusted CA,",
+    rest: "but its name was not checked at this security level",
+  },
+  untrusted: {
+    head: "the certificate does not chain to a CA the sender trusts",
+    rest: "(the session is encrypted, not authenticated)",
+  },
+  anonymous: { head: "no certificate was presented", rest: "(anonymous cipher)" },
 };
+
+const trustMeaning = (trust: Trust): string => `${TRUST_MEANING[trust].head} ${TRUST_MEANING[trust].rest}`;
+const capitalized = (word: string): string => (word ? `${word[0]!.toUpperCase()}${word.slice(1)}` : word);
+
+interface Section {
+  title: string;
+  lines: string[];
+}
+
+// ------------------------------------------------------------------ 1, 2: setup and submission
 
 function settingsText(title: string, settings: ProviderSettings): string {
   const own = settings.own;
@@ -30,6 +67,125 @@ function settingsText(title: string, settings: ProviderSettings): string {
   return `  ${title}, certificate ${settings.certificate} (${settings.certificateKey}):\n${lines.join("\n")}`;
 }
 
+function setupSection(scenario: Scenario): Section {
+  return {
+    title: "The world was set up like this:",
+    lines: [
+      settingsText("Alice's provider (sender)", scenario.sender),
+      settingsText("Bob's provider (receiver)", scenario.receiver),
+    ],
+  };
+}
+
+function submissionSection(scenario: Scenario): Section {
+  const { from, to, via } = scenario.message;
+  const text =
+    `Alice's client submitted ${from} → ${to} to the ${via.provider} on port ${via.port}` +
+    (via.port === 465 ? " (implicit TLS)" : " (plain SMTP, STARTTLS if offered)") +
+    (via.auth ? ", logged in as Alice." : ", without logging in.");
+  return { title: paragraph("", text, "   ").join("\n"), lines: [] };
+}
+
+// ------------------------------------------------------------------ 3: the wire
+
+function wireDialogueSection(result: ScenarioResult): Section {
+  const title = "On the wire between the providers (port 25):";
+  const observation = result.observation;
+  if (!observation) return { title, lines: [`  (nothing observed: ${result.error ?? "no observation"})`] };
+  if (observation.wire) return { title, lines: wireSection(observation.wire) };
+  const why =
+    observation.outcome === "rejected"
+      ? "Nothing crossed the port-25 hop: the message was refused at submission, so it never went on towards Bob's provider."
+      : "This result holds no recording of the port-25 hop, so the dialogue between the providers cannot be shown.";
+  return { title, lines: paragraph("  ", why) };
+}
+
+// ------------------------------------------------------------------ 4: the certificate
+
+function logEvents(observation: Observation): PostfixEvent[] {
+  return observation.evidence.map((line) => parseLogLine(line)).filter((event): event is PostfixEvent => event !== null);
+}
+
+/** "CD:20:B0:2D:FC:70:8A:13…": enough to compare by eye; the log section has it whole. */
+function shortFingerprint(fingerprint: string): string {
+  const parts = fingerprint.split(":");
+  return parts.length > 8 ? `${parts.slice(0, 8).join(":")}…` : fingerprint;
+}
+
+function sniLines(observation: Observation): string[] {
+  const hellos = observation.wire ? clientHellos(observation.wire) : [];
+  if (hellos.length === 0) return [];
+  const names = [...new Set(hellos.flatMap((hello) => (hello.sni !== undefined ? [hello.sni] : [])))];
+  const lines: string[] = [];
+  if (names.length > 0) {
+    lines.push(`In its ClientHello, Alice's provider asked for the name ${names.join(", ")} (SNI).`);
+  }
+  if (hellos.some((hello) => hello.sni === undefined)) {
+    lines.push("In its ClientHello, Alice's provider named no server (no SNI): Bob's provider could only present its default certificate.");
+  }
+  return lines;
+}
+
+function presentedLine(cert: PeerCertificateEvent): string {
+  return (
+    `Bob's provider presented a certificate for ${cert.subjectCN}, issued by ${cert.issuerCN} ` +
+    `(fingerprint ${shortFingerprint(cert.fingerprint)}).`
+  );
+}
+
+function judgedLine(session: TlsEstablishedEvent): string {
+  return (
+    `Alice's provider judged it ${capitalized(session.trust)}: ${trustMeaning(session.trust)}. ` +
+    `The session: ${session.version} with cipher ${session.cipher}, to ${session.peerHost}.`
+  );
+}
+
+function receiverSideLine(session: SmtpdTlsEvent): string {
+  const own =
+    session.trust === "anonymous" ? ": Alice's provider showed no certificate of its own, as mail servers usually don't" : "";
+  return `Bob's provider, for its part, logged an ${capitalized(session.trust)} TLS session from ${session.client}${own}.`;
+}
+
+function certificateSection(scenario: Scenario, observation: Observation): Section | undefined {
+  const events = logEvents(observation);
+  const certificates = events.filter((e): e is PeerCertificateEvent => e.kind === "peerCertificate");
+  const sessions = events.filter((e): e is TlsEstablishedEvent => e.kind === "tlsEstablished");
+  const receiverSide = events.filter((e): e is SmtpdTlsEvent => e.kind === "smtpdTls");
+  const sni = sniLines(observation);
+  const hops = observation.wire?.hops.length ?? 0;
+  if (certificates.length === 0 && sessions.length === 0 && receiverSide.length === 0 && sni.length === 0 && hops === 0) {
+    return undefined;
+  }
+  const title = "The certificate Bob's provider presented, and how Alice's provider judged it:";
+  const receiver = scenario.receiver;
+  const texts = [`The scenario gave Bob's provider the "${receiver.certificate}" certificate (${receiver.certificateKey} key).`];
+  if (certificates.length === 0 && sessions.length === 0 && sni.length === 0) {
+    texts.push("No TLS handshake took place on the hop: no certificate was presented, so Alice's provider had nothing to judge.");
+  } else {
+    texts.push(...sni, ...certificates.map(presentedLine));
+    if (certificates.length === 0 && sessions.some((s) => s.trust !== "anonymous")) {
+      texts.push("(The log shows no peercert line: the certificate's names are not known here.)");
+    }
+    texts.push(...sessions.map(judgedLine));
+    if (sessions.length === 0) {
+      const said = observation.reason ? ` Postfix's reason: ${observation.reason}` : "";
+      texts.push(`No TLS session was established: the logs show no judgement of a certificate.${said}`);
+    }
+    texts.push(...receiverSide.map(receiverSideLine));
+  }
+  return { title, lines: texts.flatMap((text) => paragraph("  ", printable(text))) };
+}
+
+// ------------------------------------------------------------------ 5: the eavesdropper
+
+function eavesdropper(observation: Observation): Section | undefined {
+  const wire = observation.wire;
+  if (!wire || wire.hops.length === 0) return undefined;
+  return { title: "What an eavesdropper could read:", lines: eavesdropperSection(wire) };
+}
+
+// ------------------------------------------------------------------ 6: the logs
+
 /** A learner's gloss on one log line, or undefined when the line speaks for itself. */
 function gloss(event: PostfixEvent | null, raw: string): string | undefined {
   if (!event) {
@@ -39,8 +195,14 @@ function gloss(event: PostfixEvent | null, raw: string): string | undefined {
     return undefined;
   }
   switch (event.kind) {
-    case "tlsEstablished":
-      return `STARTTLS taken: ${event.version} with ${event.cipher}. ${event.trust[0]!.toUpperCase()}${event.trust.slice(1)} = ${TRUST_MEANING[event.trust]}. From here on the hop is encrypted.`;
+    case "tlsEstablished": {
+      const head = keepTogether(
+        `STARTTLS taken: ${event.version} with ${event.cipher}. ${capitalized(event.trust)} = ${TRUST_MEANING[event.trust].head}`,
+      );
+      return `${head} ${TRUST_MEANING[event.trust].rest}. From here on the hop is encrypted.`;
+    }
+    case "smtpdTls":
+      return `the receiver's side of the same kind of session: ${capitalized(event.trust)} means the client showed no certificate`;
     case "peerCertificate":
       return `the receiver presented a certificate for ${event.subjectCN}, issued by ${event.issuerCN}`;
     case "delivery":
@@ -59,30 +221,60 @@ function gloss(event: PostfixEvent | null, raw: string): string | undefined {
   }
 }
 
+function logSection(result: ScenarioResult): Section {
+  const title = "What the servers logged, in order:";
+  const observation = result.observation;
+  if (!observation) return { title, lines: [`  (nothing observed: ${result.error ?? "no observation"})`] };
+  const lines: string[] = [];
+  for (const line of observation.evidence) {
+    lines.push(`  ${printable(line)}`);
+    const event = parseLogLine(line);
+    // smtpd's own TLS line is glossed only when it is anonymous (what it means then is certain).
+    const note = event?.kind === "smtpdTls" && event.trust !== "anonymous" ? undefined : gloss(event, line);
+    // The arrow is glued to the note's first words: it must not stand alone on its line.
+    if (note) lines.push(...paragraph("      ", `↳\u00a0${note}`));
+  }
+  if (observation.outcome === "delivered" && observation.transport === "plaintext") {
+    lines.push(...paragraph("      ", "↳ no TLS session on the hop: anyone on the wire between the providers could read this message"));
+  }
+  return { title, lines };
+}
+
+// ------------------------------------------------------------------ 7: the verdict
+
+function verdictSection(result: ScenarioResult): Section {
+  const { scenario, observation } = result;
+  return {
+    title: "Verdict:",
+    lines: [
+      `  expected: ${describeExpectation(scenario.expect)}`,
+      `  observed: ${observation ? describeObservation(observation) : "nothing"}`,
+      `  ${judgeSummary(result)}`,
+    ],
+  };
+}
+
+// ------------------------------------------------------------------ the whole
+
+function header(scenario: Scenario): string[] {
+  const lines = [`Scenario: ${scenario.name}`, `  (${scenario.source.file}:${scenario.source.line})`];
+  if (scenario.story) lines.push("", ...scenario.story.trim().split("\n").map((line) => `  ${line}`));
+  return lines;
+}
+
 export function explainResult(result: ScenarioResult): string {
   const { scenario, observation } = result;
-  const out: string[] = [];
-  out.push(`Scenario: ${scenario.name}`, `  (${scenario.source.file}:${scenario.source.line})`);
-  if (scenario.story) out.push("", ...scenario.story.trim().split("\n").map((line) => `  ${line}`));
-  out.push("", "1. The world was set up like this:", settingsText("Alice's provider (sender)", scenario.sender), settingsText("Bob's provider (receiver)", scenario.receiver));
-  const via = scenario.message.via;
-  out.push(
-    "",
-    `2. Alice's client submitted ${scenario.message.from} → ${scenario.message.to} to the ${via.provider} on port ${via.port}` +
-      (via.port === 465 ? " (implicit TLS)" : " (plain SMTP, STARTTLS if offered)") +
-      (via.auth ? ", logged in as Alice." : ", without logging in."),
-  );
-  out.push("", "3. What the servers logged, in order:");
-  if (!observation) out.push(`  (nothing observed: ${result.error ?? "no observation"})`);
-  for (const line of observation?.evidence ?? []) {
-    out.push(`  ${line}`);
-    const note = gloss(parseLogLine(line), line);
-    if (note) out.push(`      ↳ ${note}`);
+  const sections: Section[] = [setupSection(scenario), submissionSection(scenario), wireDialogueSection(result)];
+  if (observation) {
+    const certificate = certificateSection(scenario, observation);
+    if (certificate) sections.push(certificate);
+    const seen = eavesdropper(observation);
+    if (seen) sections.push(seen);
   }
-  if (observation && observation.outcome === "delivered" && observation.transport === "plaintext") {
-    out.push("      ↳ no TLS session on the hop: anyone on the wire between the providers could read this message");
-  }
-  out.push("", "4. Verdict:", `  expected: ${describeExpectation(scenario.expect)}`, `  observed: ${observation ? describeObservation(observation) : "nothing"}`);
-  out.push(`  ${judgeSummary(result)}`);
+  sections.push(logSection(result), verdictSection(result));
+  const out = header(scenario);
+  sections.forEach((section, index) => {
+    out.push("", `${index + 1}. ${section.title}`, ...section.lines);
+  });
   return out.join("\n") + "\n";
 }

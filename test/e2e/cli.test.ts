@@ -60,8 +60,7 @@ describe("bad input: exit 2, a clear message, and nothing started", () => {
   test.for([
     { what: "an unknown option", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--bogus"], stderr: /Unknown option '--bogus'/ },
     { what: "an unknown command", args: ["frobnicate"], stderr: /unknown command "frobnicate"/ },
-    { what: "an html report (not available yet)", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "html=x.html"], stderr: /unknown report kind "html".*not available yet/ },
-    { what: "an unknown report kind", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "bogus=x"], stderr: /unknown report kind "bogus".*supported kinds: json, junit/ },
+    { what: "an unknown report kind", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "bogus=x"], stderr: /unknown report kind "bogus".*supported kinds: json, junit, html/ },
     { what: "--only matching no scenario", args: ["run", CLI_FIXTURES, "--only", "no such scenario"], stderr: /no scenario name contains "no such scenario"/ },
     { what: "a shuffle seed that is not a number", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--shuffle", "abc"], stderr: /--shuffle takes an integer from 0 to \d+, not "abc"/ },
     { what: "zero workers", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--workers", "0"], stderr: /--workers takes an integer from 1 to 8, not "0"/ },
@@ -96,7 +95,7 @@ describe("runs against real Postfix containers", () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), "starttls-lab-cli-"));
-    passing = new CliProcess(["run", `${CLI_FIXTURES}/passes.yaml`, "--report", `json=${tmp}/pass/r.json`, "--report", `junit=${tmp}/pass/r.xml`]);
+    passing = new CliProcess(["run", `${CLI_FIXTURES}/passes.yaml`, "--report", `json=${tmp}/pass/r.json`, "--report", `junit=${tmp}/pass/r.xml`, "--report", `html=${tmp}/pass/r.html`]);
     wrong = new CliProcess(["run", `${CLI_FIXTURES}/wrong.yaml`, "--report", `junit=${tmp}/wrong/r.xml`]);
     explained = new CliProcess(["explain", "scenarios/founding-story.yaml", "--only", "fixed"]);
   });
@@ -111,7 +110,7 @@ describe("runs against real Postfix containers", () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  test("one passing scenario: exit 0, a JSON report of exactly the documented shape, and JUnit with no failure", async () => {
+  test("one passing scenario: exit 0, a JSON report of exactly the documented shape, JUnit with no failure, and the HTML page", async () => {
     const result = await passing.finished();
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -131,12 +130,17 @@ describe("runs against real Postfix containers", () => {
       expected: { outcome: "delivered", transport: "tls" },
       differences: [],
     });
-    expect(Object.keys(scenario.observed).sort()).toEqual(["outcome", "tls", "transport"]);
+    expect(Object.keys(scenario.observed).sort()).toEqual(["outcome", "tls", "transport", "wire"]);
     expect(scenario.observed).toEqual({
       outcome: "delivered",
       transport: "tls",
       tls: { version: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), trust: "trusted", peerName: "mx.iroco.test" },
+      wire: { plaintextBody: false, mode: "pass", attackerReadBody: false, hops: [expect.objectContaining({ id: expect.any(Number), mode: "pass" })] },
     });
+    // The eavesdropper's transcript of the one connection: the offer, the switch, and encrypted records.
+    const events: Array<{ kind: string; line?: string }> = scenario.observed.wire.hops[0].transcript.events;
+    expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["smtp", "starttls", "tls-handshake", "tls-data", "closed"]));
+    expect(events.some((event) => event.kind === "smtp" && event.line?.startsWith("MAIL FROM"))).toBe(false);
     expect(Number.isInteger(scenario.durationMs) && scenario.durationMs > 0).toBe(true);
     expect(Object.keys(report.summary)).toEqual(["passed", "failed", "durationMs"]);
     expect(report.summary).toEqual({ passed: 1, failed: 0, durationMs: expect.any(Number) });
@@ -144,6 +148,13 @@ describe("runs against real Postfix containers", () => {
 
     const junit = parseJunit(await readFile(`${tmp}/pass/r.xml`, "utf8"));
     expect(junit.testsuites).toMatchObject({ tests: "1", failures: "0", errors: "0" });
+
+    const html = await readFile(`${tmp}/pass/r.html`, "utf8");
+    expect(html).toContain("Both providers at may deliver over TLS");
+    const diagram = /<svg[\s\S]*<\/svg>/.exec(html)?.[0] ?? "";
+    expect(diagram).toContain("STARTTLS accepted (220)");
+    expect(diagram).toContain("READABLE BY ANYONE ON THE WIRE");
+    expect(diagram).toContain("ENCRYPTED");
 
     expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
   });
@@ -165,7 +176,7 @@ describe("runs against real Postfix containers", () => {
     expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
   });
 
-  test("explain --only fixed: exit 0, the story, the settings, and the TLS line with its gloss", async () => {
+  test("explain --only fixed: exit 0, the story, the settings, the real dialogue on the wire, and the TLS line with its gloss", async () => {
     const result = await explained.finished();
     expect(result.code).toBe(0);
     const out = result.stdout;
@@ -176,6 +187,14 @@ describe("runs against real Postfix containers", () => {
     expect(out).toMatch(
       /Trusted TLS connection established to mx\.iroco\.test\[[\d.]+\]:25: TLSv1\.3 with cipher \S+.*\n\s+↳ STARTTLS taken: TLSv1\.3 with \S+\. Trusted = the certificate chains to a trusted CA/,
     );
+    // The lesson: the real dialogue, where the clear text ends, what the eavesdropper could read.
+    expect(out).toMatch(/<- +220 mx\.iroco\.test ESMTP/);
+    expect(out).toMatch(/<- +250-STARTTLS +« the server offers STARTTLS/);
+    expect(out).toMatch(/ -> STARTTLS +« Alice's provider takes the offer/);
+    expect(out).toContain("---- from here on: encrypted (TLS) ----");
+    expect(out).toMatch(/<-> \d+ records, [\d.]+ kB the eavesdropper cannot read/);
+    expect(out).toContain("What an eavesdropper could read:");
+    expect(out).toMatch(/it could not read the body,\s+nor the envelope/);
     expect(out).toContain("PASS: real Postfix did what the scenario expects.");
 
     expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
