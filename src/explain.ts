@@ -30,7 +30,7 @@ import type { ProviderSettings, Scenario, Trust } from "./scenario/types.js";
 const TRUST_MEANING: Record<Trust, { head: string; rest: string }> = {
   verified: {
     head: "the certificate chains to a trusted CA",
-    rest: "AND its name matches what the sender looked for",
+    rest: "AND its name matches what the sender looked for (with DANE: its key matches the validated TLSA record instead)",
   },
   trusted: {
     head: "the certificate chains to a trusted CA,",
@@ -186,9 +186,22 @@ function eavesdropper(observation: Observation): Section | undefined {
 
 // ------------------------------------------------------------------ 6: the logs
 
+/** A learner's gloss on one of the DNS evidence lines (observe/dnsLog.ts). */
+function dnsGloss(line: string): string | undefined {
+  if (/ MX: NOERROR$/.test(line)) return "where does mail for this domain go? The MX record names the host (DNSSEC-validated when the zone is signed)";
+  if (/ TLSA: NOERROR$/.test(line)) return "DANE: the record says which key the MX host must present";
+  if (/ TLSA: NXDOMAIN$/.test(line)) return "DANE: no TLSA record for this host";
+  if (/: SERVFAIL$/.test(line)) return "the validating resolver refused to answer: the zone's signatures do not check out (bogus)";
+  if (line.includes("failed to prime trust anchor") || line.includes("validation failure")) return "DNSSEC validation failed in the resolver";
+  if (line.includes("_mta-sts.")) return "MTA-STS: does this domain publish a policy?";
+  if (line.includes("MTA-STS policy fetched")) return "MTA-STS: the policy, fetched over HTTPS from a server whose certificate the resolver checked";
+  return undefined;
+}
+
 /** A learner's gloss on one log line, or undefined when the line speaks for itself. */
 function gloss(event: PostfixEvent | null, raw: string): string | undefined {
   if (!event) {
+    if (raw.startsWith("dns: ")) return dnsGloss(raw);
     if (raw.includes("inbox")) return "the mailbox, read over IMAPS like a person would";
     if (raw.includes(" queue: ")) return "postqueue -j: the message is still held in the queue, to be retried";
     if (raw.includes("refused")) return "the server answered the client with an error: nothing was queued";

@@ -8,8 +8,10 @@ import { accountForMessage } from "./drive/accounting.js";
 import { submitAsAlice } from "./drive/alice.js";
 import { followMessage, type FollowTimeline } from "./drive/follow.js";
 import { markMessage } from "./drive/message.js";
+import { riskFlags } from "./judge/flags.js";
 import { judge } from "./judge/judge.js";
 import { readWire } from "./drive/wire.js";
+import { dnsEvidence } from "./observe/dnsLog.js";
 import type { RunResult, ScenarioResult } from "./report/types.js";
 import type { Scenario } from "./scenario/types.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
@@ -44,15 +46,16 @@ export const FAST_RETRY_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Put both providers into the scenario's state: first the certificates each
- * presents, then the main.cf settings, in which `{receiver.certificate.sha256}`
+ * Put the world into the scenario's state: first the certificates each
+ * provider presents, then the DNS records (TLSA made from those
+ * certificates) and the main.cf settings, in which `{receiver.certificate.sha256}`
  * (and `.pkey_sha256`, and the sender's) stand for the presented
  * certificate's fingerprints, so a scenario can pin them.
  */
 export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<void> {
   const [senderCertificate, receiverCertificate] = await Promise.all([
     world.sender.presentCertificate(scenario.sender.certificate, scenario.sender.certificateKey),
-    world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey),
+    world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey, { chainWithCa: scenario.dns.tlsa === "ca" }),
   ]);
   const fingerprints: Record<string, string> = {
     "sender.certificate.sha256": senderCertificate.certSha256,
@@ -71,8 +74,9 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
         }),
       ]),
     );
-  await Promise.all(
-    (["sender", "receiver"] as const).map(async (role) => {
+  await Promise.all([
+    world.publishDns(scenario.dns),
+    ...(["sender", "receiver"] as const).map(async (role) => {
       const provider = world.provider(role);
       const settings = scenario[role];
       // The admin's own main.cf first, the scenario's postconf on top.
@@ -84,7 +88,7 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
       await provider.useOwnFiles(settings.own, merged);
       await provider.applySettings(merged);
     }),
-  );
+  ]);
 }
 
 export async function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
@@ -95,6 +99,7 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
     const message = markMessage(scenario.message, scenario.name);
     await world.wire.prepare(scenario.wire, message.marker);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
+    const dnsCursor = world.dns.log.cursor;
     const submission = await submitAsAlice(world, message);
     const submitted = performance.now();
     const timeline: FollowTimeline = {};
@@ -106,14 +111,17 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
     const { wire, evidence } = await readWire(world, scenario.wire, cursors);
     observation.wire = wire;
     observation.evidence.push(...evidence);
+    observation.evidence.push(...dnsEvidence(world.dns.log.since(dnsCursor), world.addresses.sender));
     observation.evidence.push(...(await accountForMessage(world, message, observation)));
     const verdict = judge(scenario.expect, observation);
+    const flags = riskFlags(scenario, observation);
     const ended = performance.now();
     const settled = timeline.settledAt ?? ended;
     return {
       scenario,
       observation,
       verdict,
+      ...(flags.length > 0 ? { flags } : {}),
       durationMs: ended - started,
       phases: { applyMs: applied - started, submitMs: submitted - applied, relayMs: settled - submitted, observeMs: ended - settled },
     };

@@ -10,6 +10,13 @@ if [ ! -f "$LAB/role.cf" ]; then
   exit 64
 fi
 
+# The world's own resolver (the dns container) instead of Docker's: Postfix
+# must see its DNSSEC answers, and glibc passes the AD bit on only with
+# trust-ad. Docker's resolv.conf is a bind mount, so it is rewritten in place.
+if [ -n "${LAB_RESOLVER:-}" ]; then
+  printf 'nameserver %s\noptions trust-ad\n' "$LAB_RESOLVER" > /etc/resolv.conf
+fi
+
 # role.cf: one "parameter = value" per line.
 set --
 while IFS= read -r line || [ -n "$line" ]; do

@@ -222,6 +222,7 @@ export function createConsoleReporter(out: NodeJS.WritableStream, options: Conso
       const name = passed ? clean(result.scenario.name) : paint("bold", clean(result.scenario.name));
       const observed = result.observation ? clean(describeObservation(result.observation)) : "no observation";
       write(`${mark} ${counter(index, total)} ${name}: ${observed} ${paint("dim", `(${formatDuration(result.durationMs)})`)}`);
+      for (const flag of result.flags ?? []) write(`    ${paint("yellow", "⚑ flag:")} ${clean(flag)}`);
       if (passed) return;
       for (const d of result.verdict.differences) {
         write(`    ${paint("yellow", `${clean(d.field)}:`)} expected ${clean(d.expected)}, observed ${clean(d.observed)}`);

@@ -48,6 +48,7 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px;
 dl.facts dt { font-weight: 700; color: #475467; }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 table.differences { border-collapse: collapse; margin: 10px 0; width: 100%; }
+.flag { margin: 8px 0; padding: 6px 10px; border-left: 4px solid #dc6803; background: #fffaeb; }
 table.differences caption { text-align: left; font-weight: 700; color: #b42318; padding-bottom: 4px; }
 table.differences th, table.differences td { border: 1px solid #fda29b; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 table.differences th { background: #fef3f2; }
@@ -145,6 +146,7 @@ function scenarioSection(r: ScenarioResult, index: number): string {
     s.story !== undefined && s.story.trim() !== "" ? `<p class="story">${esc(s.story.trim())}</p>` : "",
     `<dl class="facts">${facts.map(([dt, dd]) => `<dt>${esc(dt)}</dt><dd>${dd}</dd>`).join("")}</dl>`,
     passed ? "" : differences(r),
+    (r.flags ?? []).map((flag) => `<div class="flag"><strong>⚑ Flag</strong> ${esc(flag)}</div>`).join(""),
     r.error !== undefined ? `<div class="error"><strong>Harness error</strong><pre>${esc(r.error)}</pre></div>` : "",
     `<figure class="diagram">${sequenceDiagram(r)}<figcaption>What happened to Alice's message, step by step: submission, the port-25 hop as the wire saw it, and the outcome.</figcaption></figure>`,
     evidence(r),

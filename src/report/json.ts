@@ -54,6 +54,8 @@ export interface JsonScenario {
   error?: string;
   /** Extra: where observation and expectation differ (empty when they agree). */
   differences: Difference[];
+  /** Extra: risks to notice even when the scenario passed. */
+  flags?: string[];
 }
 
 export interface JsonReport {
@@ -110,6 +112,7 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
     observed: r.observation ? toJsonObserved(r.observation) : null,
     durationMs: ms(r.durationMs),
     differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),
+    ...(r.flags && r.flags.length > 0 ? { flags: [...r.flags] } : {}),
   };
   if (r.error !== undefined) {
     // Keep DESIGN.md's keys first, the extras after.

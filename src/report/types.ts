@@ -13,6 +13,8 @@ export interface ScenarioResult {
   durationMs: number;
   /** Set when a container of the world had stopped: the run cannot go on in that world. */
   worldDied?: boolean;
+  /** Risks to notice even when the scenario passed (e.g. clear text despite an MTA-STS policy). */
+  flags?: string[];
   /** Where the scenario's time went (absent when it failed before submitting). */
   phases?: ScenarioPhases;
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
+import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
 import { textMatcherSchema } from "./textMatcher.js";
 import type {
   CertificateKey,
@@ -13,9 +14,12 @@ import type {
   Outcome,
   Role,
   Submission,
+  MtaStsMode,
+  TlsaRecords,
   Transport,
   Trust,
   WireMode,
+  ZoneSigning,
 } from "./types.js";
 
 /** The members of a union type of the contract, checked to be complete at compile time. */
@@ -29,6 +33,9 @@ export const roles = allOf<Role>()(["sender", "receiver"]);
 export const certificateVariants = allOf<CertificateVariant>()(CERTIFICATE_VARIANTS);
 export const certificateKeys = allOf<CertificateKey>()(["rsa", "ecdsa"]);
 export const wireModes = allOf<WireMode>()(["pass", "strip-starttls", "fail-handshake", "mitm", "inject"]);
+export const zoneSignings = allOf<ZoneSigning>()(["signed", "unsigned", "bogus"]);
+export const tlsaRecords = allOf<TlsaRecords>()(["auto", "wrong", "ca", "none"]);
+export const mtaStsModes = allOf<MtaStsMode>()(["enforce", "testing", "none"]);
 export const outcomes = allOf<Outcome>()(["delivered", "deferred", "bounced", "rejected"]);
 export const transports = allOf<Transport>()(["tls", "plaintext"]);
 export const trusts = allOf<Trust>()(["verified", "trusted", "untrusted", "anonymous"]);
@@ -135,6 +142,31 @@ const tlsExpectationSchema = strictObject({
     .describe("Text found in the cipher name; /…/flags is a regular expression."),
 }).describe("What the TLS session of the relay hop must show.");
 
+const dnsSchema = strictObject({
+  zone: z
+    .enum(zoneSignings)
+    .default(DEFAULT_DNS_SETTINGS.zone)
+    .describe("Bob's provider's zones: DNSSEC-signed (default), unsigned, or bogus (signatures expired: validation fails)."),
+  tlsa: z
+    .enum(tlsaRecords)
+    .default(DEFAULT_DNS_SETTINGS.tlsa)
+    .describe(
+      "TLSA records for _25._tcp.<MX host>: auto (3 1 1 of the key the host presents, the default), wrong (a key it does not present: a rollover without a TLSA update), ca (2 0 1 of the harness CA), none.",
+    ),
+  mtaSts: strictObject({
+    mode: z.enum(mtaStsModes).default(DEFAULT_DNS_SETTINGS.mtaSts.mode).describe("The MTA-STS policy Bob's provider publishes: enforce, testing, or none (the default)."),
+    mx: z
+      .array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "an MX host name or *.domain pattern"))
+      .min(1, "list at least one MX pattern")
+      .optional()
+      .describe("The policy's mx lines; default: the domain's own MX host."),
+  })
+    .prefault({})
+    .describe("MTA-STS (RFC 8461): the policy served at https://mta-sts.<domain>/.well-known/mta-sts.txt."),
+})
+  .prefault({})
+  .describe("What the world's DNS publishes for Bob's provider's domains (the sender resolves through a validating resolver).");
+
 const wireExpectationSchema = strictObject({
   plaintextBody: z
     .boolean()
@@ -204,14 +236,14 @@ const axisValue = z.union([z.string(), z.number(), z.boolean()], {
 export type AxisValue = z.output<typeof axisValue>;
 
 export const settablePathPattern =
-  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.certificate(?:Key)?|wire|message\.via\.(?:provider|port|auth))$/;
+  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.certificate(?:Key)?|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
 
 const axisSchema = strictObject({
   set: z
     .string()
     .regex(
       settablePathPattern,
-      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire or message.via.provider|port|auth",
+      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
     )
     .describe("The field of this document the axis sets, e.g. sender.postconf.smtp_tls_security_level."),
   values: z.array(axisValue).min(1, "an axis needs at least one value").describe("The values the axis takes, in order."),
@@ -252,6 +284,7 @@ export const scenarioDocumentSchema = strictObject({
   sender: providerSchema("sender", "Alice's provider", "smtp.infomaniak.test"),
   receiver: providerSchema("receiver", "Bob's provider", "mx.iroco.test"),
   wire: z.enum(wireModes).default("pass").describe("What the wire between the providers does with the port-25 hop."),
+  dns: dnsSchema,
   attempts: z
     .int()
     .min(1, "at least 1")

@@ -15,7 +15,7 @@ function toProvider({ postconf, certificate, certificateKey, mainCf, masterCf, f
 
 /** The contract's Scenario from a validated document that carries its expectation. */
 export function toScenario(document: ScenarioDocument, expect: Expectation, source: ScenarioSource): Scenario {
-  const { name, story, sender, receiver, wire, attempts, message } = document;
+  const { name, story, sender, receiver, wire, dns, attempts, message } = document;
   return {
     name,
     ...(story !== undefined && { story }),
@@ -23,6 +23,7 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
     sender: toProvider(sender),
     receiver: toProvider(receiver),
     wire,
+    dns: { zone: dns.zone, tlsa: dns.tlsa, mtaSts: { mode: dns.mtaSts.mode, ...(dns.mtaSts.mx && { mx: dns.mtaSts.mx }) } },
     attempts,
     message: {
       from: message.from,

@@ -27,6 +27,33 @@ export type CertificateKey = "rsa" | "ecdsa";
 import type { WireMode } from "../wire/transcript.js";
 export type { WireMode };
 
+/** How the receiver's zones are published: DNSSEC-signed, plain, or signed with broken (expired) signatures. */
+export type ZoneSigning = "signed" | "unsigned" | "bogus";
+
+/**
+ * The TLSA records published for the receiver's MX hosts (_25._tcp.mx.<domain>):
+ * auto = 3 1 1 of the key each host presents; wrong = 3 1 1 of a key it does
+ * not present (a rollover without a TLSA update); ca = 2 0 1 of the harness
+ * CA; none = no TLSA record.
+ */
+export type TlsaRecords = "auto" | "wrong" | "ca" | "none";
+
+export type MtaStsMode = "enforce" | "testing" | "none";
+
+export interface MtaStsSettings {
+  /** none: no policy published (no _mta-sts record). */
+  mode: MtaStsMode;
+  /** The policy's mx patterns; default: each domain's own MX host. */
+  mx?: string[];
+}
+
+/** What the world's DNS publishes for Bob's provider's domains. */
+export interface DnsSettings {
+  zone: ZoneSigning;
+  tlsa: TlsaRecords;
+  mtaSts: MtaStsSettings;
+}
+
 /** Paths to the admin's own configuration files, as written in the scenario (relative to it). */
 export interface OwnConfigPaths {
   mainCf?: string;
@@ -123,6 +150,7 @@ export interface Scenario {
   sender: ProviderSettings;
   receiver: ProviderSettings;
   wire: WireMode;
+  dns: DnsSettings;
   /** Delivery attempts followed: 1 judges the first; more follow the retries after a deferral. */
   attempts: number;
   message: MessageSpec;

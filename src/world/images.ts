@@ -15,7 +15,7 @@ import { dockerClient } from "./docker.js";
 export const BASE_IMAGE = "starttls-lab/bookworm:base";
 
 /** The images the harness builds, each from docker/<name>, tagged starttls-lab/<name>:<hash>. */
-export type WorldImage = "mta" | "wire";
+export type WorldImage = "mta" | "wire" | "dns";
 
 /**
  * The docker/ folder with the image definitions: the repository's, wherever

@@ -102,9 +102,25 @@ export function sniFiles(hosted: HostedDomain): { cert: string; key: string } {
   return { cert: `${SNI_DIR}/${hosted.domain}.crt`, key: `${SNI_DIR}/${hosted.domain}.key` };
 }
 
+/** How the providers reach the world's DNS container. */
+export interface WorldDns {
+  /** The validating resolver's address. */
+  resolver: string;
+  /** postfix-mta-sts-resolver's socketmap port on the same host. */
+  mtaStsPort: number;
+}
+
 /** main.cf settings that make the shared image into this provider. */
-export function roleSettings(identity: ProviderIdentity): string[] {
+export function roleSettings(identity: ProviderIdentity, dns: WorldDns): string[] {
   return [
+    ...(identity.role === "sender"
+      ? [
+          // Alice's provider trusts DNSSEC answers (needed for DANE) and asks
+          // for each domain's MTA-STS policy, as a careful provider does.
+          "smtp_dns_support_level = dnssec",
+          `smtp_tls_policy_maps = socketmap:inet:${dns.resolver}:${dns.mtaStsPort}:postfix`,
+        ]
+      : []),
     `myhostname = ${identity.smtpHost}`,
     `mydomain = ${identity.domain}`,
     `myorigin = ${identity.domain}`,
@@ -118,14 +134,15 @@ export function roleSettings(identity: ProviderIdentity): string[] {
 
 /**
  * Routes: the provider's own domains to Dovecot, the other provider's
- * domains to their MX hosts, and everything else to an error, so that no
- * message can ever leave the test world.
+ * domains over SMTP to whatever their MX records name (an empty next hop
+ * means: look up the domain's MX, as on the Internet), and everything else
+ * to an error, so that no message can ever leave the test world.
  */
 export function transportTable(identity: ProviderIdentity): string {
   const other = PROVIDERS[otherRole(identity.role)];
   return [
     ...hostedDomains(identity).map((hosted) => `${hosted.domain}\tlmtp:unix:private/dovecot-lmtp`),
-    ...hostedDomains(other).map((hosted) => `${hosted.domain}\tsmtp:[${hosted.smtpHost}]:25`),
+    ...hostedDomains(other).map((hosted) => `${hosted.domain}\tsmtp:`),
     `*\terror:5.1.2 starttls-lab: only the test world's domains are reachable`,
     "",
   ].join("\n");
@@ -147,11 +164,22 @@ export function dovecotUsers(identity: ProviderIdentity, password: string): stri
     .join("");
 }
 
-/** Postfix's SNI table: each hosted domain's MX name → its key file, then its certificate chain. */
+/** The files of the certificate a provider presents by default (the scenario's variant). */
+export const PRESENTED_FILES = { cert: "/etc/starttls-lab/tls/server.pem", key: "/etc/starttls-lab/tls/server.key" } as const;
+
+/**
+ * Postfix's SNI table: each hosted domain's MX name → its key file, then its
+ * certificate chain. The primary domain's name maps to the presented
+ * certificate, so a scenario's variant holds whether or not the client sends
+ * SNI (a DANE client always does).
+ */
 export function sniTable(identity: ProviderIdentity): string {
   if (identity.extraDomains.length === 0) return "";
   return hostedDomains(identity)
-    .map((hosted) => `${hosted.smtpHost}\t${sniFiles(hosted).key} ${sniFiles(hosted).cert}\n`)
+    .map((hosted) => {
+      const files = hosted === identity ? PRESENTED_FILES : sniFiles(hosted);
+      return `${hosted.smtpHost}\t${files.key} ${files.cert}\n`;
+    })
     .join("");
 }
 

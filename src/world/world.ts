@@ -6,8 +6,11 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import type { StartedTestContainer } from "testcontainers";
+import { certificateSha256Hex, spkiSha256Hex } from "../pki/digests.js";
 import { ensurePki, ensureServerVariant, type ServerCredentials, type VariantCredentials } from "../pki/index.js";
-import type { CertificateKey, CertificateVariant, OwnConfig, Role } from "../scenario/types.js";
+import { DEFAULT_DNS_SETTINGS } from "../scenario/dnsDefaults.js";
+import type { CertificateKey, CertificateVariant, DnsSettings, OwnConfig, Role } from "../scenario/types.js";
+import { dnsPlan, mtaStsHosts, type TlsaDigests, type WorldAddresses } from "./zones.js";
 import { assertDockerAvailable, dockerClient, howContainerStopped } from "./docker.js";
 import { assertBaseImage, ensureImage } from "./images.js";
 import { LogBook } from "./logBook.js";
@@ -24,11 +27,15 @@ import {
   PROVIDERS,
   roleSettings,
   sniFiles,
+  PRESENTED_FILES,
   sniTable,
   transportTable,
   type ProviderIdentity,
+  type WorldDns,
 } from "./providers.js";
 import { newRunId, removeLeftovers, removeRun, runLabels } from "./runLabels.js";
+import { Dns } from "./dns.js";
+import { DnsContainer, MTA_STS_RESOLVER_PORT } from "./dnsContainer.js";
 import { Wire } from "./wire.js";
 import { WireContainer } from "./wireContainer.js";
 import { wireProgram } from "./wireProgram.js";
@@ -60,6 +67,8 @@ export interface PresentedCertificate {
   certSha256: string;
   pkeySha256: string;
   subjectCN: string;
+  /** The harness CA is sent after the leaf (for DANE-TA records). */
+  chainWithCa: boolean;
 }
 
 const OWN_MASTER_CF = "/etc/starttls-lab/own-master.cf";
@@ -76,7 +85,14 @@ function indexedMapsIn(settings: Record<string, string>, files: string[]): strin
 }
 
 function presentedBy(issued: VariantCredentials): PresentedCertificate {
-  return { variant: issued.variant, key: issued.keyType, certSha256: issued.certSha256, pkeySha256: issued.pkeySha256, subjectCN: issued.subjectCN };
+  return {
+    variant: issued.variant,
+    key: issued.keyType,
+    certSha256: issued.certSha256,
+    pkeySha256: issued.pkeySha256,
+    subjectCN: issued.subjectCN,
+    chainWithCa: false,
+  };
 }
 
 /** One mail provider of a started world. */
@@ -91,6 +107,7 @@ export class Provider {
     readonly password: string,
     readonly credentials: ServerCredentials,
     private readonly pkiDir: string,
+    private readonly caCertPem: string,
     /** What the container was started with on ports 25 and 465. */
     initiallyPresented: VariantCredentials,
   ) {
@@ -101,17 +118,25 @@ export class Provider {
    * Make Postfix present this certificate from the next connection on (each
    * smtpd reads it when it starts; IMAPS keeps its own valid certificate).
    */
-  async presentCertificate(variant: CertificateVariant, key: CertificateKey): Promise<PresentedCertificate> {
-    if (this.presented.variant === variant && this.presented.key === key) return this.presented;
+  async presentCertificate(variant: CertificateVariant, key: CertificateKey, options: { chainWithCa?: boolean } = {}): Promise<PresentedCertificate> {
+    const chainWithCa = options.chainWithCa ?? false;
+    if (this.presented.variant === variant && this.presented.key === key && this.presented.chainWithCa === chainWithCa) return this.presented;
     const issued: VariantCredentials = await ensureServerVariant({
       cacheDir: this.pkiDir,
       spec: { names: certificateNames(this.identity), variant, keyType: key },
     });
+    // A DANE-TA (2 0 1) record names the CA itself: the client can match it only if the server sends the CA too.
+    const chain = chainWithCa ? `${issued.certPem.trimEnd()}\n${this.caCertPem.trimEnd()}\n` : issued.certPem;
     await this.container.copyContentToContainer([
-      { content: issued.certPem, target: "/etc/starttls-lab/tls/server.pem", mode: 0o644 },
-      { content: issued.keyPem, target: "/etc/starttls-lab/tls/server.key", mode: 0o600 },
+      { content: chain, target: PRESENTED_FILES.cert, mode: 0o644 },
+      { content: issued.keyPem, target: PRESENTED_FILES.key, mode: 0o600 },
     ]);
-    this.presented = presentedBy(issued);
+    this.presented = { ...presentedBy(issued), chainWithCa };
+    return this.presented;
+  }
+
+  /** The certificate Postfix presents on ports 25 and 465 now. */
+  get presentedCertificate(): PresentedCertificate {
     return this.presented;
   }
 
@@ -203,6 +228,11 @@ export class MailWorld {
     readonly receiver: Provider,
     /** The proxy on the port-25 hop: every connection from the sender to the receiver's MX names crosses it. */
     readonly wire: Wire,
+    /** Zones, the validating resolver both providers use, and MTA-STS. */
+    readonly dns: Dns,
+    readonly addresses: WorldAddresses,
+    /** The TLSA digests that do not change from scenario to scenario. */
+    private readonly fixedDigests: Omit<TlsaDigests, "presentedKey"> & { otherDomains: Record<string, string> },
     readonly timings: StartupTimings,
   ) {
   }
@@ -213,7 +243,7 @@ export class MailWorld {
 
   /** Undefined while every container runs; otherwise which stopped and its last log lines. */
   async deathNotice(): Promise<string | undefined> {
-    const notices = await Promise.all([this.sender.deathNotice(), this.receiver.deathNotice(), this.wire.deathNotice()]);
+    const notices = await Promise.all([this.sender.deathNotice(), this.receiver.deathNotice(), this.wire.deathNotice(), this.dns.deathNotice()]);
     const dead = notices.filter((notice): notice is string => notice !== undefined);
     return dead.length > 0 ? dead.join("\n") : undefined;
   }
@@ -241,9 +271,10 @@ export class MailWorld {
       return { pki, ms: Date.now() - pkiStarted };
     })();
     const lockDir = path.join(options.cacheDir ?? defaultCacheDir(), "locks");
-    const [image, wireImage, { pki, ms: pkiMs }] = await Promise.all([
+    const [image, wireImage, dnsImage, { pki, ms: pkiMs }] = await Promise.all([
       ensureImage("mta", lockDir, progress),
       ensureImage("wire", lockDir, progress),
+      ensureImage("dns", lockDir, progress),
       pkiPromise,
     ]);
     const imageMs = Date.now() - imageStarted;
@@ -256,6 +287,30 @@ export class MailWorld {
     await dockerClient().createNetwork({ Name: networkName, Driver: "bridge", Labels: labels, CheckDuplicate: true });
 
     const containersStarted = Date.now();
+    // The DNS first: the providers are told its address as their nameserver.
+    const startDns = async (): Promise<Dns> => {
+      const policyServer = await ensureServerVariant({ cacheDir: pkiDir, spec: { names: mtaStsHosts(), variant: "valid", keyType: "rsa" } });
+      const log = new LogBook("dns");
+      progress("starting dns (zones, validating resolver, MTA-STS)");
+      const container = await new DnsContainer(dnsImage.tag)
+        .withWorldNetwork(networkName, [])
+        .withName(`starttls-lab-${runId}-dns`)
+        .withLabels(labels)
+        .withTls(pki.caCertPem, policyServer.certPem, policyServer.keyPem)
+        .withLogBook(log)
+        .start();
+      return new Dns(container, log, container.getIpAddress(networkName));
+    };
+    let dns: Dns;
+    try {
+      dns = await startDns();
+    } catch (error) {
+      await removeRun(runId).catch(() => undefined);
+      liveRuns.delete(runId);
+      throw error;
+    }
+    const worldDns: WorldDns = { resolver: dns.address, mtaStsPort: MTA_STS_RESOLVER_PORT };
+
     const startProvider = async (role: Role): Promise<Provider> => {
       const identity = PROVIDERS[role];
       const credentials = pki.servers[role];
@@ -267,8 +322,8 @@ export class MailWorld {
       const log = new LogBook(role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)");
       progress(`starting ${role} (${identity.smtpHost})`);
       const sniCredentials = Object.fromEntries(
-        (identity.extraDomains.length === 0 ? [] : hostedDomains(identity)).flatMap((hosted) => {
-          const domainCredentials = hosted === identity ? credentials : pki.servers[`domain ${hosted.domain}`];
+        identity.extraDomains.flatMap((hosted) => {
+          const domainCredentials = pki.servers[`domain ${hosted.domain}`];
           if (!domainCredentials) return [];
           const files = sniFiles(hosted);
           const strip = (file: string) => file.replace("/etc/starttls-lab/", "");
@@ -280,10 +335,11 @@ export class MailWorld {
       );
       const container = await new MtaContainer(image.tag)
         .withRole(role, networkName, hostAliases(identity))
+        .withEnvironment({ LAB_RESOLVER: worldDns.resolver })
         .withName(`starttls-lab-${runId}-${role}`)
         .withLabels(labels)
         .withLabFiles({
-          "role.cf": roleSettings(identity).join("\n") + "\n",
+          "role.cf": roleSettings(identity, worldDns).join("\n") + "\n",
           transport: transportTable(identity),
           mailboxes: mailboxTable(identity),
           users: dovecotUsers(identity, password),
@@ -298,7 +354,7 @@ export class MailWorld {
         })
         .withLogBook(log)
         .start();
-      return new Provider(identity, container, log, password, credentials, pkiDir, presented);
+      return new Provider(identity, container, log, password, credentials, pkiDir, pki.caCertPem, presented);
     };
 
     const startWire = async (): Promise<Wire> => {
@@ -330,6 +386,19 @@ export class MailWorld {
       throw failure?.reason;
     }
     const [sender, receiver, wire] = [senderStart.value, receiverStart.value, wireStart.value];
+    const addresses: WorldAddresses = {
+      dns: dns.address,
+      sender: sender.container.getIpAddress(networkName),
+      receiver: receiver.container.getIpAddress(networkName),
+      wire: wire.container.getIpAddress(networkName),
+    };
+    const fixedDigests = {
+      otherKey: spkiSha256Hex(pki.servers.sender!.certPem),
+      caCertificate: certificateSha256Hex(pki.caCertPem),
+      otherDomains: Object.fromEntries(
+        PROVIDERS.receiver.extraDomains.map((hosted) => [hosted.domain, spkiSha256Hex(pki.servers[`domain ${hosted.domain}`]!.certPem)]),
+      ),
+    };
     const now = Date.now();
     const timings: StartupTimings = {
       imageMs,
@@ -339,8 +408,26 @@ export class MailWorld {
       imageBuilt: image.built || wireImage.built,
       keysGenerated: pki.generated,
     };
+    const world = new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, wire, dns, addresses, fixedDigests, timings);
+    try {
+      await world.publishDns(DEFAULT_DNS_SETTINGS);
+    } catch (error) {
+      await world.stop();
+      throw error;
+    }
     progress(`world ${runId} ready`);
-    return new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, wire, timings);
+    return world;
+  }
+
+  /**
+   * Publish what a scenario's DNS settings ask for, with TLSA records made
+   * from the certificate Bob's provider presents now (apply the scenario's
+   * certificates first).
+   */
+  async publishDns(settings: DnsSettings): Promise<void> {
+    const { otherDomains, ...fixed } = this.fixedDigests;
+    const presentedKey = { ...otherDomains, [this.receiver.identity.domain]: this.receiver.presentedCertificate.pkeySha256.replace(/:/g, "").toLowerCase() };
+    await this.dns.publish(dnsPlan(settings, this.addresses, { ...fixed, presentedKey }));
   }
 
   /** Stop and remove the containers and the network. Every call waits for the same removal. */
@@ -350,6 +437,7 @@ export class MailWorld {
         this.sender.container.stop({ remove: true, timeout: 2_000 }),
         this.receiver.container.stop({ remove: true, timeout: 2_000 }),
         this.wire.container.stop({ remove: true, timeout: 2_000 }),
+        this.dns.container.stop({ remove: true, timeout: 2_000 }),
       ]);
       await removeRun(this.runId).catch(() => undefined);
       liveRuns.delete(this.runId);

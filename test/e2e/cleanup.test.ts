@@ -40,7 +40,7 @@ afterEach(async () => {
 
 /** Starts a run and kills it with SIGKILL once its world is up; returns what it left behind. */
 async function killedRun() {
-  // One world: three containers (sender, receiver, wire) and a network to find.
+  // One world: four containers (dns, sender, receiver, wire) and a network to find.
   const run = spawnCli(["run", SEVERAL, "--workers", "1"]);
   await run.waitForLine((line) => line.startsWith("world ready"), "the world was ready");
   const whileRunning = await ownedBy(run.pid);
@@ -54,7 +54,7 @@ describe("a run killed with SIGKILL", () => {
   test("leaves its containers and network behind, and `clean` removes them and says which", async () => {
     const { run, ended, whileRunning, afterKill } = await killedRun();
     expect(ended.signal).toBe("SIGKILL");
-    expect(whileRunning.containers).toHaveLength(3);
+    expect(whileRunning.containers).toHaveLength(4);
     expect(whileRunning.networks).toHaveLength(1);
     // Nobody cleaned up: a killed process runs no handler.
     expect(afterKill).toEqual(whileRunning);
@@ -69,7 +69,7 @@ describe("a run killed with SIGKILL", () => {
 
   test("leaves its containers behind until the next world starts, which removes them", async () => {
     const { run, whileRunning, afterKill } = await killedRun();
-    expect(whileRunning.containers).toHaveLength(3);
+    expect(whileRunning.containers).toHaveLength(4);
     expect(afterKill).toEqual(whileRunning);
 
     const progress: string[] = [];
@@ -80,7 +80,7 @@ describe("a run killed with SIGKILL", () => {
 
     // The new world's own containers are labelled with this process and go away with stop().
     expect((await ownedBy(process.pid)).containers.map((c) => c.name)).toEqual(
-      expect.arrayContaining([`starttls-lab-${world.runId}-sender`, `starttls-lab-${world.runId}-receiver`, `starttls-lab-${world.runId}-wire`]),
+      expect.arrayContaining([`starttls-lab-${world.runId}-sender`, `starttls-lab-${world.runId}-receiver`, `starttls-lab-${world.runId}-wire`, `starttls-lab-${world.runId}-dns`]),
     );
     await world.stop();
     const mine = await ownedBy(process.pid);
@@ -95,7 +95,7 @@ describe("a run interrupted with SIGINT", () => {
     tmpDirs.push(tmp);
     const run = spawnCli(["run", SEVERAL, "--workers", "1", "--report", `json=${tmp}/partial.json`]);
     await run.waitForLine((line) => /^[✓✗] /.test(line), "the first scenario finished");
-    expect((await ownedBy(run.pid)).containers).toHaveLength(3);
+    expect((await ownedBy(run.pid)).containers).toHaveLength(4);
     run.kill("SIGINT");
 
     const ended = await run.finishedWithin(15_000, "after SIGINT");

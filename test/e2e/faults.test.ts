@@ -30,8 +30,8 @@ describe("the command line when the environment is broken", () => {
   test("an image that fails to build: exit 2 with the tail of the build log", async () => {
     const dockerDir = await mkdtemp(path.join(os.tmpdir(), "broken-docker-"));
     await mkdir(path.join(dockerDir, "mta"));
-    // A fork's docker/ folder: the wire as shipped, a broken mta.
-    await cp(path.join("docker", "wire"), path.join(dockerDir, "wire"), { recursive: true });
+    // A fork's docker/ folder: the wire and the dns as shipped, a broken mta.
+    for (const image of ["wire", "dns"]) await cp(path.join("docker", image), path.join(dockerDir, image), { recursive: true });
     await writeFile(
       path.join(dockerDir, "mta", "Dockerfile"),
       `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN echo "E: Unable to locate package postfixx (${path.basename(dockerDir)})" && exit 100\n`,
@@ -108,6 +108,26 @@ describe("a wire that dies mid-run", () => {
     const [broken] = run.results;
     expect(broken!.verdict.passed).toBe(false);
     expect(broken!.error).toMatch(/the wire container stopped \(exit code 137\); its last log lines:\n\s+wire: listening on port 25/);
+  }, 120_000);
+});
+
+describe("a dns container that dies mid-run", () => {
+  let world: MailWorld;
+  beforeAll(async () => {
+    world = await MailWorld.start();
+  }, 300_000);
+  afterAll(() => world?.stop());
+
+  test("fails the scenario with the dns container's last log lines", async () => {
+    await new Docker().getContainer(world.dns.container.getId()).kill();
+    const run = await runScenarios([scenarioFromYaml(`
+      name: after the dns died
+      dns: { tlsa: none }
+      expect: { outcome: delivered, transport: tls }
+    `)], { world });
+    const [broken] = run.results;
+    expect(broken!.verdict.passed).toBe(false);
+    expect(broken!.error).toMatch(/the dns container stopped \(exit code 137\); its last log lines:/);
   }, 120_000);
 });
 

@@ -113,6 +113,7 @@ function scenario(name: string, expect: Expectation, mode: WireMode = "pass"): S
     receiver: { postconf: { smtpd_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
     wire: mode,
     attempts: 1,
+    dns: { zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } },
     message: {
       from: "alice@infomaniak.test",
       to: "bob@iroco.test",

@@ -10,6 +10,7 @@ export function scenario(name: string, file: string, expect: Expectation, line =
     receiver: { postconf: { smtpd_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
     wire: "pass",
     attempts: 1,
+    dns: { zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } },
     message: {
       from: "alice@infomaniak.test",
       to: "bob@iroco.test",

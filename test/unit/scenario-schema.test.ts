@@ -31,6 +31,7 @@ describe("a scenario document", () => {
       sender: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       receiver: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       wire: "pass",
+      dns: { zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } },
       attempts: 1,
       message: {
         from: "alice@infomaniak.test",
@@ -157,6 +158,37 @@ describe("the wire and retries", () => {
     expect(errorOf("name: x\nexpect: { outcome: deferred, wire: { plaintextBody: maybe } }\n")).toMatch(
       /^case\.yaml:2:\d+: expect\.wire\.plaintextBody: expected a boolean, got string/,
     );
+  });
+});
+
+describe("dns", () => {
+  it("publishes signed zones with matching TLSA records and no MTA-STS policy unless told otherwise", () => {
+    expect(only(`name: x\n${delivered}`).dns).toEqual({ zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } });
+    expect(only(`name: x\ndns: { zone: bogus, tlsa: wrong, mtaSts: { mode: enforce, mx: [mx.elsewhere.test, "*.iroco.test"] } }\n${delivered}`).dns).toEqual({
+      zone: "bogus",
+      tlsa: "wrong",
+      mtaSts: { mode: "enforce", mx: ["mx.elsewhere.test", "*.iroco.test"] },
+    });
+  });
+
+  it("says which values each key takes", () => {
+    expect(errorOf(`name: x\ndns: { zone: half-signed }\n${delivered}`)).toBe(
+      'case.yaml:2:14: dns.zone: Invalid option: expected one of "signed"|"unsigned"|"bogus"',
+    );
+    expect(errorOf(`name: x\ndns: { tlsa: 3 1 1 }\n${delivered}`)).toBe(
+      'case.yaml:2:14: dns.tlsa: Invalid option: expected one of "auto"|"wrong"|"ca"|"none"',
+    );
+    expect(errorOf(`name: x\ndns: { mtaSts: { mode: strict } }\n${delivered}`)).toBe(
+      'case.yaml:2:24: dns.mtaSts.mode: Invalid option: expected one of "enforce"|"testing"|"none"',
+    );
+    expect(errorOf(`name: x\ndns: { dane: yes }\n${delivered}`)).toBe("case.yaml:2:8: dns.dane: unknown key (allowed here: zone, tlsa, mtaSts)");
+  });
+
+  it("can be a matrix axis", () => {
+    const scenarios = load(
+      "name: x\nmatrix:\n  axes:\n    zone: { set: dns.zone, values: [signed, unsigned] }\n  cells:\n    - when: { zone: [signed, unsigned] }\n      expect: { outcome: delivered, transport: tls }\n",
+    );
+    expect(scenarios.map((scenario) => scenario.dns.zone)).toEqual(["signed", "unsigned"]);
   });
 });
 
