@@ -417,11 +417,11 @@ test("nothing leaves the world: mail to example.com is refused with the error tr
     const table = await world.provider(role).container.exec(["cat", "/etc/starttls-lab/transport"]);
     expect(table.exitCode, table.output).toBe(0);
     expect(table.stdout, role).toMatch(/^\*\terror:5\.1\.2 starttls-lab: only the test world's domains are reachable$/m);
-    // Besides the catch-all, only the world's own domains, each to Dovecot or to a *.test MX host.
+    // Besides the catch-all, only the world's own domains, each to Dovecot or over SMTP to its MX host (looked up in DNS).
     const routes = table.stdout.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#") && !line.startsWith("*"));
     expect(routes.length, role).toBeGreaterThanOrEqual(2);
     for (const route of routes) {
-      expect(route, role).toMatch(/^[a-z]+\.test\t(lmtp:unix:private\/dovecot-lmtp|smtp:\[mx\.[a-z]+\.test\]:25|smtp:\[smtp\.infomaniak\.test\]:25)$/);
+      expect(route, role).toMatch(/^[a-z]+\.test\t(lmtp:unix:private\/dovecot-lmtp|smtp:)$/);
     }
   }
   const transport = await world.sender.container.exec(["postconf", "-h", "transport_maps"]);

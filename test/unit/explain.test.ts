@@ -13,6 +13,7 @@ import type { Expectation, Scenario, WireMode } from "../../src/scenario/types.j
 import { TAMPERED_CLIENT_HELLO, TAMPERED_EHLO } from "../../src/wire/proxy.js";
 import { HopRecorder } from "../../src/wire/recorder.js";
 import type { Direction, Transcript, WireTranscript } from "../../src/wire/transcript.js";
+import { scenario as fixtureScenario } from "./report-fixtures.js";
 
 const WIRE_FIXTURES = path.resolve(import.meta.dirname, "../fixtures/wire");
 const MARKER = "lab-5f2c9a1b0e3d";
@@ -106,22 +107,7 @@ function wire(mode: WireMode, ...transcripts: Transcript[]): WireObservation {
 }
 
 function scenario(name: string, expect: Expectation, mode: WireMode = "pass"): Scenario {
-  return {
-    name,
-    source: { file: "scenarios/lesson.yaml", line: 1 },
-    sender: { postconf: { smtp_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
-    receiver: { postconf: { smtpd_tls_security_level: "may" }, certificate: "valid", certificateKey: "rsa" },
-    wire: mode,
-    attempts: 1,
-    dns: { zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } },
-    message: {
-      from: "alice@infomaniak.test",
-      to: "bob@iroco.test",
-      subject: "Hello Bob",
-      via: { provider: "sender", port: 465, auth: true },
-    },
-    expect,
-  };
+  return { ...fixtureScenario(name, "scenarios/lesson.yaml", expect), wire: mode };
 }
 
 function result(s: Scenario, observation: Observation): ScenarioResult {
