@@ -4,7 +4,7 @@
  * they differ from what is already published.
  */
 import type { StartedTestContainer } from "testcontainers";
-import { howContainerStopped } from "./docker.js";
+import { deathNotice, execChecked } from "./docker.js";
 import type { LogBook } from "./logBook.js";
 import type { DnsPlan } from "./zones.js";
 
@@ -36,14 +36,11 @@ export class Dns {
   }
 
   private async exec(command: string[]): Promise<void> {
-    const result = await this.container.exec(command);
-    if (result.exitCode !== 0) throw new Error(`${command.join(" ")} failed in the dns container (exit ${result.exitCode}): ${result.output.trim()}`);
+    await execChecked(this.container, command, "in the dns container");
   }
 
   /** Undefined while the container runs; otherwise what stopped it, with its last log lines. */
-  async deathNotice(): Promise<string | undefined> {
-    const how = await howContainerStopped(this.container.getId());
-    if (how === undefined) return undefined;
-    return `the dns container stopped (${how}); its last log lines:\n    ${this.log.tail(12).join("\n    ")}`;
+  deathNotice(): Promise<string | undefined> {
+    return deathNotice("the dns container", this.container, this.log);
   }
 }

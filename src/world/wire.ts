@@ -5,7 +5,7 @@
  * control port, published on 127.0.0.1.
  */
 import type { StartedTestContainer } from "testcontainers";
-import { howContainerStopped } from "./docker.js";
+import { deathNotice } from "./docker.js";
 import type { LogBook } from "./logBook.js";
 import type { WireMode, WireTranscript } from "../wire/transcript.js";
 import { WIRE_CONTROL_PORT } from "./wireContainer.js";
@@ -47,9 +47,7 @@ export class Wire {
   }
 
   /** Undefined while the container runs; otherwise what stopped it, with its last log lines. */
-  async deathNotice(): Promise<string | undefined> {
-    const how = await howContainerStopped(this.container.getId());
-    if (how === undefined) return undefined;
-    return `the wire container stopped (${how}); its last log lines:\n    ${this.log.tail(12).join("\n    ")}`;
+  deathNotice(): Promise<string | undefined> {
+    return deathNotice("the wire container", this.container, this.log);
   }
 }

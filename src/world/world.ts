@@ -11,7 +11,7 @@ import { ensurePki, ensureServerVariant, type ServerCredentials, type VariantCre
 import { DEFAULT_DNS_SETTINGS } from "../scenario/dnsDefaults.js";
 import type { CertificateKey, CertificateVariant, DnsSettings, OwnConfig, Role } from "../scenario/types.js";
 import { dnsPlan, mtaStsHosts, type TlsaDigests, type WorldAddresses } from "./zones.js";
-import { assertDockerAvailable, dockerClient, howContainerStopped } from "./docker.js";
+import { assertDockerAvailable, deathNotice, dockerClient, execChecked } from "./docker.js";
 import { assertBaseImage, ensureImage } from "./images.js";
 import { LogBook } from "./logBook.js";
 import { IMAPS_PORT, MtaContainer, SMTP_PORT, SUBMISSIONS_PORT } from "./mtaContainer.js";
@@ -187,17 +187,13 @@ export class Provider {
     for (const map of indexedMapsIn(settings, this.ownFiles)) await this.exec(["postmap", map]);
   }
 
-  private async exec(command: string[]): Promise<string> {
-    const result = await this.container.exec(command);
-    if (result.exitCode !== 0) throw new Error(`${command.join(" ")} failed on the ${this.identity.role}: ${result.output.trim()}`);
-    return result.output;
+  private exec(command: string[]): Promise<string> {
+    return execChecked(this.container, command, `on the ${this.identity.role}`);
   }
 
   /** Undefined while the container runs; otherwise what stopped it, with its last log lines. */
-  async deathNotice(): Promise<string | undefined> {
-    const how = await howContainerStopped(this.container.getId());
-    if (how === undefined) return undefined;
-    return `the ${this.identity.role} container (${this.identity.smtpHost}) stopped (${how}); its last log lines:\n    ${this.log.tail(12).join("\n    ")}`;
+  deathNotice(): Promise<string | undefined> {
+    return deathNotice(`the ${this.identity.role} container (${this.identity.smtpHost})`, this.container, this.log);
   }
 
   /** `postqueue -j`: one JSON object per queued message. */
@@ -301,14 +297,13 @@ export class MailWorld {
         .start();
       return new Dns(container, log, container.getIpAddress(networkName));
     };
-    let dns: Dns;
-    try {
-      dns = await startDns();
-    } catch (error) {
+    // A world that cannot start leaves nothing behind.
+    const abandonRun = async (error: unknown): Promise<never> => {
       await removeRun(runId).catch(() => undefined);
       liveRuns.delete(runId);
       throw error;
-    }
+    };
+    const dns = await startDns().catch(abandonRun);
     const worldDns: WorldDns = { resolver: dns.address, mtaStsPort: MTA_STS_RESOLVER_PORT };
 
     const startProvider = async (role: Role): Promise<Provider> => {
@@ -379,12 +374,9 @@ export class MailWorld {
     };
 
     const [senderStart, receiverStart, wireStart] = await Promise.allSettled([startProvider("sender"), startProvider("receiver"), startWire()]);
-    const failure = [senderStart, receiverStart, wireStart].find((result): result is PromiseRejectedResult => result.status === "rejected");
-    if (failure || senderStart.status !== "fulfilled" || receiverStart.status !== "fulfilled" || wireStart.status !== "fulfilled") {
-      await removeRun(runId).catch(() => undefined);
-      liveRuns.delete(runId);
-      throw failure?.reason;
-    }
+    if (senderStart.status === "rejected") return abandonRun(senderStart.reason);
+    if (receiverStart.status === "rejected") return abandonRun(receiverStart.reason);
+    if (wireStart.status === "rejected") return abandonRun(wireStart.reason);
     const [sender, receiver, wire] = [senderStart.value, receiverStart.value, wireStart.value];
     const addresses: WorldAddresses = {
       dns: dns.address,
@@ -405,7 +397,7 @@ export class MailWorld {
       pkiMs,
       containersMs: now - containersStarted,
       totalMs: now - started,
-      imageBuilt: image.built || wireImage.built,
+      imageBuilt: image.built || wireImage.built || dnsImage.built,
       keysGenerated: pki.generated,
     };
     const world = new MailWorld(runId, networkName, pki.caCertPem, sender, receiver, wire, dns, addresses, fixedDigests, timings);
