@@ -7,7 +7,7 @@
  * what a line means.
  */
 import type { WireObservation } from "./observe/types.js";
-import { truncate } from "./report/describe.js";
+import { formatBytes, truncate } from "./report/describe.js";
 import { isStarttlsOfferLine } from "./wire/smtpRewrite.js";
 import type {
   Direction,
@@ -89,12 +89,6 @@ export function annotated(line: string, note?: string): string[] {
       : [text, " ".repeat(NOTE_COLUMN) + NOTE_MARK + first];
   for (const more of noteLines.slice(1)) out.push(" ".repeat(NOTE_COLUMN + NOTE_MARK.length) + more);
   return out;
-}
-
-/** "639 bytes", "4.1 kB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
-  return `${(bytes / 1000).toFixed(1)} kB`;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -394,7 +388,7 @@ class ConnectionNarrator {
       if (this.changedCipherSpec[event.from]) return this.addToRun(event.from, 1, event.recordBytes);
       return this.emit(
         arrow(event.from),
-        `TLS handshake record, ${formatBytes(event.recordBytes)}`,
+        `TLS handshake record, ${formatBytes(event.recordBytes, { spelled: true })}`,
         "readable: part of a handshake message, continued in the next record",
       );
     }
@@ -453,7 +447,7 @@ class ConnectionNarrator {
     if (ccs > 0) split.push(`plus ${plural(ccs, "ChangeCipherSpec record")}, which say nothing`);
     this.emit(
       mark,
-      `${plural(records, "record")}, ${formatBytes(bytes)} the eavesdropper cannot read`,
+      `${plural(records, "record")}, ${formatBytes(bytes, { spelled: true })} the eavesdropper cannot read`,
       `encrypted: only sizes and timing show (${split.join(", ")})`,
     );
   }
@@ -630,7 +624,7 @@ export function eavesdropperSection(wire: WireObservation): string[] {
   }
   if (seen.readableCertificate) item("the certificate Bob's provider presented: it crossed unencrypted (TLS 1.2 or older)");
   if (seen.encryptedRecords > 0) {
-    item(`and no more: ${plural(seen.encryptedRecords, "encrypted record")}, ${formatBytes(seen.encryptedBytes)}, of which only the sizes and timing show`);
+    item(`and no more: ${plural(seen.encryptedRecords, "encrypted record")}, ${formatBytes(seen.encryptedBytes, { spelled: true })}, of which only the sizes and timing show`);
   }
   if (seen.tampered.length > 0) {
     item(`besides, the attacker on the wire changed the dialogue: it ${seen.tampered.join("; it ")}`);

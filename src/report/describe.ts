@@ -88,3 +88,14 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor(total / 60);
   return `${minutes} min ${String(total % 60).padStart(2, "0")} s`;
 }
+
+/** "479 B", "2.6 kB", "1.2 MB" (decimal units); `spelled` writes small sizes as "479 bytes", for prose. */
+export function formatBytes(bytes: number, options: { spelled?: boolean } = {}): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return "? B";
+  if (bytes < 1000) {
+    const whole = Math.round(bytes);
+    return options.spelled ? `${whole} byte${whole === 1 ? "" : "s"}` : `${whole} B`;
+  }
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}

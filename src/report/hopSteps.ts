@@ -9,6 +9,7 @@
  * by a man in the middle.
  */
 import type { Direction, TlsHandshakeEvent, Transcript, WireEvent } from "../wire/transcript.js";
+import { formatBytes } from "./describe.js";
 
 /**
  * clear: readable by anyone on the wire. handshake: TLS hellos and alerts,
@@ -309,14 +310,6 @@ export function hopSteps(transcript: Transcript): HopStep[] {
   const builder = new StepBuilder(transcript);
   for (const event of transcript.events) builder.event(event);
   return builder.steps;
-}
-
-/** "479 B", "2.6 kB", "1.2 MB" (decimal units). */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return "? B";
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 /** "1 encrypted record, 36 B", "14 encrypted records, 2.6 kB". */

@@ -14,10 +14,9 @@
 import type { Observation } from "../observe/types.js";
 import type { Scenario } from "../scenario/types.js";
 import type { Direction, WireMode, WireTranscript } from "../wire/transcript.js";
-import { oneLine, truncate } from "./describe.js";
+import { formatBytes, oneLine, truncate } from "./describe.js";
 import {
   describeTraffic,
-  formatBytes,
   hopSteps,
   zoneOf,
   type ContentStep,
