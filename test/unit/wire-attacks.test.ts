@@ -41,7 +41,7 @@ import {
   startWireProxy,
   type WireMode,
 } from "../../src/wire/proxy.js";
-import type { SmtpEvent, Transcript } from "../../src/wire/transcript.js";
+import type { SmtpEvent, Transcript, WireTranscript } from "../../src/wire/transcript.js";
 
 /** Bob's provider's certificate, and the attacker's: same name, another key, issued by nobody the client trusts. */
 const certificate = useTestCertificate();
@@ -67,6 +67,19 @@ function deliver(mode: WireMode, server: ServerScript, policy: ClientPolicy, opt
     serverCertificate: certificate,
     ...(options.client ? { client: options.client } : {}),
     ...(mitm ? { mitm } : {}),
+  });
+}
+
+/** The wire in mitm mode in front of a scripted server, presenting the attacker's certificate (or the PEM given). */
+function startMitmProxy(serverPort: number, collected: { push(t: WireTranscript): void }, marker: string | undefined, certPem = attacker.certPem) {
+  return startWireProxy({
+    listenPort: 0,
+    listenHost: HOST,
+    upstream: { host: HOST, port: serverPort },
+    mode: () => "mitm",
+    onTranscript: (t) => collected.push(t),
+    marker: () => marker,
+    mitm: { certPem, keyPem: attacker.keyPem },
   });
 }
 
@@ -158,15 +171,7 @@ describe("startWireProxy, mode mitm", () => {
   it("an OpenSSL client on TLS 1.2 rejects the wire's certificate with an alert the eavesdropper can read", async () => {
     const smtpd = await startSmtpd(OFFERS, certificate);
     const collected = transcripts();
-    const proxy = await startWireProxy({
-      listenPort: 0,
-      listenHost: HOST,
-      upstream: { host: HOST, port: smtpd.port },
-      mode: () => "mitm",
-      onTranscript: (t) => collected.push(t),
-      marker: () => "lab-unused",
-      mitm: { certPem: attacker.certPem, keyPem: attacker.keyPem },
-    });
+    const proxy = await startMitmProxy(smtpd.port, collected, "lab-unused");
     const dir = mkdtempSync(path.join(os.tmpdir(), "wire-ca-"));
     try {
       const caFile = path.join(dir, "ca.pem");
@@ -218,30 +223,14 @@ describe("startWireProxy, mode mitm", () => {
   });
 
   it("refuses to start with a certificate that does not load", async () => {
-    const start = startWireProxy({
-      listenPort: 0,
-      listenHost: HOST,
-      upstream: { host: HOST, port: 25 },
-      mode: () => "mitm",
-      onTranscript: () => undefined,
-      marker: () => undefined,
-      mitm: { certPem: "not a certificate", keyPem: attacker.keyPem },
-    });
+    const start = startMitmProxy(25, { push: () => undefined }, undefined, "not a certificate");
     await expect(start).rejects.toThrow();
   });
 
   it("close() cuts an intercepted session still open and still delivers its transcript", async () => {
     const smtpd = await startSmtpd(OFFERS, certificate);
     const collected = transcripts();
-    const proxy = await startWireProxy({
-      listenPort: 0,
-      listenHost: HOST,
-      upstream: { host: HOST, port: smtpd.port },
-      mode: () => "mitm",
-      onTranscript: (t) => collected.push(t),
-      marker: () => "lab-x",
-      mitm: { certPem: attacker.certPem, keyPem: attacker.keyPem },
-    });
+    const proxy = await startMitmProxy(smtpd.port, collected, "lab-x");
     const socket = net.connect(proxy.port, HOST);
     socket.on("error", () => undefined);
     const closed = once(socket, "close");
