@@ -28,10 +28,12 @@ import {
   CONTENT_ALERT,
   CONTENT_CHANGE_CIPHER_SPEC,
   CONTENT_HANDSHAKE,
+  HANDSHAKE_SERVER_KEY_EXCHANGE,
   RECORD_HEADER_BYTES,
   handshakeTypeName,
   parseAlert,
   parseClientHello,
+  parseEcdheServerKeyExchange,
   parseServerHello,
   readRecordHeader,
 } from "./tlsParse.js";
@@ -57,6 +59,8 @@ interface Side {
   handshake: Buffer;
   /** TLS: handshake reassembly gave up (malformed or too long). */
   handshakeBroken: boolean;
+  /** Server, TLS 1.2: the ServerHello chose an ECDHE suite, so its ServerKeyExchange names the curve. */
+  ecdheSuite: boolean;
   closed: boolean;
 }
 
@@ -81,6 +85,7 @@ function newSide(): Side {
     encrypted: false,
     handshake: Buffer.alloc(0),
     handshakeBroken: false,
+    ecdheSuite: false,
     closed: false,
   };
 }
@@ -383,12 +388,17 @@ export class HopRecorder {
         } else {
           messages.push("ServerHello");
           event.message = "ServerHello";
+          // A HelloRetryRequest's group is only asked for; the ServerHello after it says what was chosen.
+          if (info.keyExchange) event.keyExchange = info.keyExchange;
+          side.ecdheSuite = info.ecdheSuite === true;
         }
         if (info.legacyVersion) event.legacyVersion = info.legacyVersion;
         if (info.chosenVersion) event.chosenVersion = info.chosenVersion;
         if (info.cipherSuite) event.cipherSuite = info.cipherSuite;
       } else {
         messages.push(handshakeTypeName(type));
+        const curve = type === HANDSHAKE_SERVER_KEY_EXCHANGE && side.ecdheSuite ? parseEcdheServerKeyExchange(body) : undefined;
+        if (curve) event.keyExchange = curve;
       }
     }
     // Keep the reassembly buffer independent of the (possibly large) chunk it came from.

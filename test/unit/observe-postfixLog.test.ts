@@ -23,6 +23,7 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
       peerHost: "mx.iroco.test",
       version: "TLSv1.3",
       cipher: "TLS_AES_256_GCM_SHA384",
+      keyExchange: "X25519",
     });
   });
 
