@@ -53,7 +53,12 @@ interface Side {
   clear: Buffer[][];
   /** Client only: inside DATA content, between the 354 and the lone ".". */
   inData: boolean;
-  /** TLS: this side sent ChangeCipherSpec; its later handshake and alert records are encrypted. */
+  /**
+   * TLS 1.2 and older: this side sent ChangeCipherSpec; its later handshake
+   * and alert records are encrypted. TLS 1.3 encrypts under record type 23
+   * only, and its ChangeCipherSpec is a dummy (RFC 8446 D.4): a second
+   * ClientHello and the ServerHello after a HelloRetryRequest follow one.
+   */
   encrypted: boolean;
   /** TLS: plaintext handshake bytes not yet forming a whole message. */
   handshake: Buffer;
@@ -101,6 +106,8 @@ export class HopRecorder {
   private greeted = false;
   private sawStarttlsOffer = false;
   private sawStarttlsCommand = false;
+  /** The server's hello chose TLS 1.3. */
+  private tls13 = false;
   private at = 0;
   /** mitm: the dialogue the wire read inside TLS; created by the first decrypted bytes. */
   private decrypted: HopRecorder | undefined;
@@ -321,7 +328,7 @@ export class HopRecorder {
       return true;
     }
     if (header.contentType === CONTENT_CHANGE_CIPHER_SPEC) {
-      side.encrypted = true;
+      if (!this.tls13) side.encrypted = true;
       this.events.push({
         kind: "tls-handshake",
         from,
@@ -394,6 +401,7 @@ export class HopRecorder {
         }
         if (info.legacyVersion) event.legacyVersion = info.legacyVersion;
         if (info.chosenVersion) event.chosenVersion = info.chosenVersion;
+        if (info.chosenVersion === "TLSv1.3") this.tls13 = true;
         if (info.cipherSuite) event.cipherSuite = info.cipherSuite;
       } else {
         messages.push(handshakeTypeName(type));
