@@ -8,7 +8,8 @@
  *   given tls field must be equal (version exact, trust exact, peerName
  *   case-insensitive) and the cipher must match its TextMatcher. A missing
  *   observed value is reported as "none". keyExchange compares names in
- *   one normalised form (X25519 ≡ x25519, prime256v1 ≡ P-256 ≡ secp256r1).
+ *   one normalised form (X25519 ≡ x25519, prime256v1 ≡ P-256 ≡ secp256r1);
+ *   when the log names no group (TLS 1.2) the wire's reading stands in.
  * - Whatever was expected: when the sending Postfix's log and the wire both
  *   name the key exchange of the relay hop, they must agree; a disagreement
  *   is a difference on tls.keyExchange naming both witnesses.
@@ -50,8 +51,14 @@ function tlsDifferences(expected: TlsExpectation, observed: Observation): Differ
   if (expected.cipher !== undefined && (tls === undefined || !matchText(expected.cipher, tls.cipher))) {
     differences.push({ field: "tls.cipher", expected: describeMatcher(expected.cipher), observed: tls?.cipher ?? NONE });
   }
-  if (expected.keyExchange !== undefined && (tls?.keyExchange === undefined || !sameKeyExchange(expected.keyExchange, tls.keyExchange))) {
-    differences.push({ field: "tls.keyExchange", expected: expected.keyExchange, observed: tls?.keyExchange ?? NONE });
+  if (expected.keyExchange !== undefined) {
+    // Postfix logs the group of TLS 1.3 sessions only; for older ones the wire's reading is the witness.
+    const wireOnly = tls !== undefined && tls.keyExchange === undefined ? observed.wire?.keyExchange : undefined;
+    const seen = tls?.keyExchange ?? wireOnly;
+    if (seen === undefined || !sameKeyExchange(expected.keyExchange, seen)) {
+      const observedText = seen === undefined ? NONE : wireOnly !== undefined ? `${wireOnly} (read by the wire; the sender's log names no group)` : seen;
+      differences.push({ field: "tls.keyExchange", expected: expected.keyExchange, observed: observedText });
+    }
   }
   return differences;
 }

@@ -47,6 +47,28 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
     });
   });
 
+  it("reads the key exchange as each release logs it (captured from real sessions, test/fixtures/logs/keyexchange-*.log)", () => {
+    // Postfix 3.7 (OpenSSL 3.0), sending: a world's default, a receiver limited to
+    // prime256v1 or secp384r1, TLS 1.2 (anonymous DH at level may, ECDHE at verify), and the wire in mitm.
+    const sent = parseLog(fixture("keyexchange-postfix-3.7.log"));
+    expect(sent.map((event) => event.kind === "tlsEstablished" && [event.version, event.keyExchange ?? null])).toEqual([
+      ["TLSv1.3", "X25519"],
+      ["TLSv1.2", null],
+      ["TLSv1.3", "ECDHE (prime256v1)"],
+      ["TLSv1.3", "ECDHE (secp384r1)"],
+      // Postfix reads the group only for TLS 1.3: a TLS 1.2 line names none, ECDHE suite or not.
+      ["TLSv1.2", null],
+      ["TLSv1.2", null],
+      ["TLSv1.3", "ECDHE (prime256v1)"],
+      ["TLSv1.3", "X25519"],
+      ["TLSv1.3", "X25519"],
+    ]);
+    // Postfix 3.10 (OpenSSL 3.5), receiving: the default, X25519MLKEM768 added to
+    // tls_eecdh_auto_curves on both ends, prime256v1 alone. Same summary as the client's.
+    const received = parseLog(fixture("keyexchange-postfix-3.10.log"));
+    expect(received.map((event) => event.kind === "smtpdTls" && event.keyExchange)).toEqual(["x25519", "X25519MLKEM768", "secp256r1"]);
+  });
+
   it("reads the peercert line the harness enables: subject and issuer CN, fingerprints", () => {
     const line =
       "Nov 27 22:47:38 smtp postfix/smtp[211]: mx.iroco.test[172.18.0.3]:25: subject_CN=mx.iroco.test, issuer_CN=manual CA, fingerprint=CD:20:B0:2D:FC:70:8A:13:3D:56:44:99:DF:4B:17:0C:BE:D7:BC:01:12:92:7F:3F:FA:A7:67:42:A7:34:74:69, pkey_fingerprint=35:12:C3:95:84:FE:8F:19:B7:A3:50:8D:0E:E4:05:9C:3D:5E:AB:B4:31:BF:BB:4D:CE:54:8D:C9:7C:D5:40:9E";
