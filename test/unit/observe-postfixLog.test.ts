@@ -64,9 +64,15 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
       ["TLSv1.3", "X25519"],
     ]);
     // Postfix 3.10 (OpenSSL 3.5), receiving: the default, X25519MLKEM768 added to
-    // tls_eecdh_auto_curves on both ends, prime256v1 alone. Same summary as the client's.
+    // tls_eecdh_auto_curves on both ends, prime256v1 alone; then the hybrid session recorded in
+    // test/fixtures/wire/postfix-3.10-x25519mlkem768.json. Same summary as the client's.
     const received = parseLog(fixture("keyexchange-postfix-3.10.log"));
-    expect(received.map((event) => event.kind === "smtpdTls" && event.keyExchange)).toEqual(["x25519", "X25519MLKEM768", "secp256r1"]);
+    expect(received.map((event) => event.kind === "smtpdTls" && event.keyExchange)).toEqual([
+      "x25519",
+      "X25519MLKEM768",
+      "secp256r1",
+      "X25519MLKEM768",
+    ]);
   });
 
   it("reads the peercert line the harness enables: subject and issuer CN, fingerprints", () => {

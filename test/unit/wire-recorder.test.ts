@@ -490,6 +490,16 @@ describe("HopRecorder on recorded streams (test/fixtures/wire)", () => {
     expect(withoutTimes(replay(chunks, marker, bytewise).events)).toEqual(withoutTimes(whole.events));
   });
 
+  it("reads X25519MLKEM768 off a real Postfix 3.10 ServerHello, whole or split at every byte", () => {
+    const { marker, chunks } = loadFixture("postfix-3.10-x25519mlkem768.json");
+    const whole = replay(chunks, marker);
+    const serverHello = hello(whole, "ServerHello");
+    expect(serverHello).toMatchObject({ chosenVersion: "TLSv1.3", cipherSuite: "TLS_AES_256_GCM_SHA384", keyExchange: "X25519MLKEM768" });
+    // The hybrid share (ML-KEM-768 ciphertext + X25519 key) makes this ServerHello over a kilobyte.
+    expect(serverHello?.recordBytes).toBeGreaterThan(1000);
+    expect(withoutTimes(replay(chunks, marker, bytewise).events)).toEqual(withoutTimes(whole.events));
+  });
+
   it("finds the marker in the plaintext capture, split at every byte", () => {
     const { marker, chunks } = loadFixture("plaintext.json");
     const whole = replay(chunks, marker);
