@@ -275,6 +275,13 @@ const FIXTURE_MARKER = "lab-5f2c9a1b0e3d";
 
 const certificate = useTestCertificate();
 
+/** With WIRE_FIXTURES_UPDATE=1: runs the exchange again under the fixtures' marker and saves what crossed. */
+async function recaptureFixture(name: string, description: string, what: Exchange): Promise<void> {
+  if (!UPDATE_FIXTURES) return;
+  const again = await exchange(what, FIXTURE_MARKER);
+  saveFixture(name, description, FIXTURE_MARKER, again.chunks);
+}
+
 const PLAINTEXT: Exchange = {
   server: { offerStarttls: false, starttlsReply: "220" },
   client: { useStarttls: true },
@@ -358,17 +365,12 @@ describe("HopRecorder on a live loopback exchange", () => {
     // No byte of the raw capture holds the marker in clear: it crossed inside TLS.
     expect(Buffer.concat(chunks.map((c) => c.data)).includes(marker)).toBe(false);
 
-    if (UPDATE_FIXTURES) {
-      const again = await exchange(STARTTLS, FIXTURE_MARKER);
-      saveFixture(
-        "starttls-tls13.json",
-        "STARTTLS then TLS 1.3 over loopback (node:tls client, SNI mx.iroco.test), captured by a pass-through proxy",
-        FIXTURE_MARKER,
-        again.chunks,
-      );
-      const plain = await exchange(PLAINTEXT, FIXTURE_MARKER);
-      saveFixture("plaintext.json", "SMTP without STARTTLS over loopback, captured by a pass-through proxy", FIXTURE_MARKER, plain.chunks);
-    }
+    await recaptureFixture(
+      "starttls-tls13.json",
+      "STARTTLS then TLS 1.3 over loopback (node:tls client, SNI mx.iroco.test), captured by a pass-through proxy",
+      STARTTLS,
+    );
+    await recaptureFixture("plaintext.json", "SMTP without STARTTLS over loopback, captured by a pass-through proxy", PLAINTEXT);
   });
 
   it("(c) TLS 1.2 forced by the client: the ServerHello chooses TLSv1.2", async () => {
@@ -399,15 +401,11 @@ describe("HopRecorder on a live loopback exchange", () => {
     expect(withGroup).toHaveLength(1);
     expect(withGroup[0]).toMatchObject({ from: "server", keyExchange: "secp256r1" });
     expect(withGroup[0]?.kind === "tls-handshake" && withGroup[0].messages).toContain("ServerKeyExchange");
-    if (UPDATE_FIXTURES) {
-      const again = await exchange(tls12P256, FIXTURE_MARKER);
-      saveFixture(
-        "starttls-tls12-p256.json",
-        "STARTTLS then TLS 1.2 ECDHE over loopback (node:tls client offering only P-256 and at most TLSv1.2), captured by a pass-through proxy",
-        FIXTURE_MARKER,
-        again.chunks,
-      );
-    }
+    await recaptureFixture(
+      "starttls-tls12-p256.json",
+      "STARTTLS then TLS 1.2 ECDHE over loopback (node:tls client offering only P-256 and at most TLSv1.2), captured by a pass-through proxy",
+      tls12P256,
+    );
   });
 
   it("(h) a server that wants P-256 asks the X25519 client to retry: the hellos after the dummy ChangeCipherSpec are read", async () => {
