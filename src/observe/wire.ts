@@ -71,7 +71,8 @@ export function wireEvidence(observation: WireObservation, stillOpen: number): s
   }
   const keyExchange = lastKeyExchange(observation.hops);
   if (keyExchange) {
-    const where = keyExchange.event.message === "ServerHello" ? "the ServerHello's key_share" : "the ServerKeyExchange";
+    // TLS 1.2 may carry its ServerKeyExchange in the ServerHello's own record.
+    const where = keyExchange.event.messages?.includes("ServerKeyExchange") ? "the ServerKeyExchange" : "the ServerHello's key_share";
     lines.push(`wire: connection ${keyExchange.hop.id}: key exchange ${keyExchange.event.keyExchange} (${where})`);
   }
   if (observation.injection) {

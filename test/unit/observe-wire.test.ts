@@ -64,6 +64,10 @@ describe("observeWire: the key exchange", () => {
     expect(tls12.keyExchange).toBe("secp256r1");
     expect(wireEvidence(tls12, 0)).toContain("wire: connection 1: key exchange secp256r1 (the ServerKeyExchange)");
     expect(observeWire("pass", [hop(1, { events: [serverHello()] })], []).keyExchange).toBeUndefined();
+    const sameRecord: TlsHandshakeEvent = { ...serverHello(), messages: ["ServerHello", "Certificate", "ServerKeyExchange"], keyExchange: "x25519" };
+    expect(wireEvidence(observeWire("pass", [hop(4, { events: [sameRecord] })], []), 0)).toContain(
+      "wire: connection 4: key exchange x25519 (the ServerKeyExchange)",
+    );
   });
 });
 
