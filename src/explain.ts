@@ -136,7 +136,7 @@ function presentedLine(cert: PeerCertificateEvent): string {
 function judgedLine(session: TlsEstablishedEvent): string {
   return (
     `Alice's provider judged it ${capitalized(session.trust)}: ${trustMeaning(session.trust)}. ` +
-    `The session: ${session.version} with cipher ${session.cipher}, to ${session.peerHost}.`
+    `The session: ${session.version} with cipher ${session.cipher}${session.keyExchange !== undefined ? `, key exchange ${session.keyExchange}` : ""}, to ${session.peerHost}.`
   );
 }
 

@@ -406,10 +406,11 @@ class ConnectionNarrator {
   }
 
   private serverHello(event: TlsHandshakeEvent): void {
-    const chosen = [event.chosenVersion, event.cipherSuite].filter((part): part is string => part !== undefined);
+    const keyExchange = event.keyExchange !== undefined ? `key exchange ${event.keyExchange}` : undefined;
+    const chosen = [event.chosenVersion, event.cipherSuite, keyExchange].filter((part): part is string => part !== undefined);
     const others = (event.messages ?? []).filter((name) => name !== "ServerHello");
     const text = `TLS ServerHello${chosen.length > 0 ? `: ${chosen.join(", ")}` : ""}${others.length > 0 ? ` + ${others.join(", ")}` : ""}`;
-    let note = "readable: the version and cipher the server picks";
+    let note = `readable: the version and cipher${keyExchange ? " and key exchange" : ""} the server picks`;
     if (others.includes("Certificate")) note += "; its certificate crosses readable too (before TLS 1.3 it is not encrypted)";
     else if (event.chosenVersion === "TLSv1.3") note += "; in TLS 1.3 the rest is encrypted, the certificate too";
     this.emit(arrow("server"), text, note);

@@ -121,6 +121,7 @@ function tlsOf(trail: RelayTrail): TlsObservation | undefined {
     cipher: trail.tls.cipher,
     trust: trail.tls.trust,
     ...(trail.peerCertificate ? { peerName: trail.peerCertificate.subjectCN } : {}),
+    ...(trail.tls.keyExchange !== undefined ? { keyExchange: trail.tls.keyExchange } : {}),
   };
 }
 

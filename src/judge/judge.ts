@@ -7,7 +7,12 @@
  * - delivered: the transport must be equal; when TLS was expected, each
  *   given tls field must be equal (version exact, trust exact, peerName
  *   case-insensitive) and the cipher must match its TextMatcher. A missing
- *   observed value is reported as "none".
+ *   observed value is reported as "none". keyExchange compares names in
+ *   one normalised form (X25519 ≡ x25519, prime256v1 ≡ P-256 ≡ secp256r1);
+ *   when the log names no group (TLS 1.2) the wire's reading stands in.
+ * - Whatever was expected: when the sending Postfix's log and the wire both
+ *   name the key exchange of the relay hop, they must agree; a disagreement
+ *   is a difference on tls.keyExchange naming both witnesses.
  * - deferred, bounced, rejected: the reason, when given, must match its
  *   TextMatcher.
  * - wire: each given field must be equal. For a delivered message whose
@@ -20,6 +25,7 @@ import type { Observation } from "../observe/types.js";
 import type { Expectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
 import type { Difference, Verdict } from "./types.js";
 import { describeMatcher, matchText } from "./matchText.js";
+import { sameKeyExchange } from "../observe/keyExchange.js";
 
 const NONE = "none";
 
@@ -45,7 +51,30 @@ function tlsDifferences(expected: TlsExpectation, observed: Observation): Differ
   if (expected.cipher !== undefined && (tls === undefined || !matchText(expected.cipher, tls.cipher))) {
     differences.push({ field: "tls.cipher", expected: describeMatcher(expected.cipher), observed: tls?.cipher ?? NONE });
   }
+  if (expected.keyExchange !== undefined) {
+    // Postfix logs the group of TLS 1.3 sessions only; for older ones the wire's reading is the witness.
+    const wireOnly = tls !== undefined && tls.keyExchange === undefined ? observed.wire?.keyExchange : undefined;
+    const seen = tls?.keyExchange ?? wireOnly;
+    if (seen === undefined || !sameKeyExchange(expected.keyExchange, seen)) {
+      const observedText = seen === undefined ? NONE : wireOnly !== undefined ? `${wireOnly} (read by the wire; the sender's log names no group)` : seen;
+      differences.push({ field: "tls.keyExchange", expected: expected.keyExchange, observed: observedText });
+    }
+  }
   return differences;
+}
+
+/** The two witnesses of the key exchange, the sender's log and the wire, must name the same group. */
+function keyExchangeWitnessDifferences(observed: Observation): Difference[] {
+  const logged = observed.tls?.keyExchange;
+  const seen = observed.wire?.keyExchange;
+  if (logged === undefined || seen === undefined || sameKeyExchange(logged, seen)) return [];
+  return [
+    {
+      field: "tls.keyExchange",
+      expected: "the sender's log and the wire to name the same group",
+      observed: `the sender's log says ${logged}, the wire's handshake shows ${seen}`,
+    },
+  ];
 }
 
 /** The wire fields to check: the scenario's own, plus plaintextBody derived from the transport. */
@@ -99,6 +128,7 @@ export function judge(expect: Expectation, observed: Observation): Verdict {
     }
   }
   differences.push(...wireDifferences(wireExpectation(expect, observed), observed));
+  differences.push(...keyExchangeWitnessDifferences(observed));
 
   return { passed: differences.length === 0, differences };
 }

@@ -37,6 +37,8 @@ export interface TlsEstablishedEvent extends LogLineBase {
   version: string;
   /** e.g. "TLS_AES_256_GCM_SHA384" */
   cipher: string;
+  /** As logged: "X25519" (3.7), "x25519" or "X25519MLKEM768" (3.10), "ECDHE (P-256)", "DHE (2048 bits)". */
+  keyExchange?: string;
 }
 
 /** Server side: `Anonymous TLS connection established from unknown[172.18.0.1]: TLSv1.3 with cipher …`. */
@@ -47,6 +49,7 @@ export interface SmtpdTlsEvent extends LogLineBase {
   client: string;
   version: string;
   cipher: string;
+  keyExchange?: string;
 }
 
 /** With `smtp_tls_loglevel` including `peercert`: `mx.iroco.test[172.18.0.3]:25: subject_CN=…, issuer_CN=…, fingerprint=…, pkey_fingerprint=…`. */
@@ -146,6 +149,8 @@ const QID = "(?:[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-H
 const TRUST = "(Verified|Trusted|Untrusted|Anonymous)";
 const TLS_TO = new RegExp(`^${TRUST} TLS connection established to (.+?): (\\S+) with cipher (\\S+)`);
 const TLS_FROM = new RegExp(`^${TRUST} TLS connection established from (.+?): (\\S+) with cipher (\\S+)`);
+/** Postfix's summary after the cipher: `key-exchange NAME` or `key-exchange KIND (DETAIL)`. */
+const KEY_EXCHANGE = / key-exchange (\S+(?: \([^)]*\))?)/;
 const PEER_CERT =
   /^(.+?): subject_CN=(.*?), issuer_CN=(.*?), fingerprint=([0-9A-Fa-f:]+), pkey_fingerprint=([0-9A-Fa-f:]+)$/;
 const DELIVERY = new RegExp(
@@ -160,6 +165,11 @@ const MASTER = /^(reload|daemon started) -- version (\S+), configuration (\S+)$/
 
 function trustOf(word: string): Trust {
   return word.toLowerCase() as Trust;
+}
+
+function keyExchangeOf(msg: string): { keyExchange?: string } {
+  const found = KEY_EXCHANGE.exec(msg)?.[1];
+  return found === undefined ? {} : { keyExchange: found };
 }
 
 /** Parses one log line into an event, or null when the line is not one we need. */
@@ -192,10 +202,11 @@ export function parseLogLine(rawLine: string): PostfixEvent | null {
       peerHost: bracket >= 0 ? peer.slice(0, bracket) : peer,
       version: m[3]!,
       cipher: m[4]!,
+      ...keyExchangeOf(msg),
     };
   }
   if ((m = TLS_FROM.exec(msg))) {
-    return { ...base, kind: "smtpdTls", trust: trustOf(m[1]!), client: m[2]!, version: m[3]!, cipher: m[4]! };
+    return { ...base, kind: "smtpdTls", trust: trustOf(m[1]!), client: m[2]!, version: m[3]!, cipher: m[4]!, ...keyExchangeOf(msg) };
   }
   if ((m = PEER_CERT.exec(msg))) {
     return {

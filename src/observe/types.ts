@@ -14,6 +14,8 @@ export interface TlsObservation {
   trust: Trust;
   /** The name in the certificate the receiver presented, when the log shows it. */
   peerName?: string;
+  /** The key exchange group as the sending Postfix logged it, e.g. "X25519", "X25519MLKEM768", "ECDHE (P-256)". */
+  keyExchange?: string;
 }
 
 export interface Observation {
@@ -38,6 +40,12 @@ export interface WireObservation {
   attackerReadBody: boolean;
   /** inject: what the wire pipelined after STARTTLS, and whether the receiver threw it away. */
   injection?: { command: string; discarded: boolean; evidence?: string };
+  /**
+   * The key exchange group of the last connection whose handshake showed one
+   * (the ServerHello's key_share, or a TLS 1.2 ServerKeyExchange), e.g. "x25519":
+   * the second witness to the sending Postfix's log.
+   */
+  keyExchange?: string;
   /** Every connection the wire relayed for this scenario, in the order they were accepted. */
   hops: WireTranscript[];
 }

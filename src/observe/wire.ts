@@ -3,7 +3,7 @@
  * of the scenario's connections, and — when the wire injected a command
  * after STARTTLS — whether the receiving Postfix threw it away, from its log.
  */
-import type { WireMode, WireTranscript } from "../wire/transcript.js";
+import type { TlsHandshakeEvent, WireMode, WireTranscript } from "../wire/transcript.js";
 import type { WireObservation } from "./types.js";
 
 /** smtpd's end-of-session line, which counts every command it executed, e.g. "ehlo=2 starttls=1 … commands=7". */
@@ -26,6 +26,22 @@ function injectionVerdict(command: string, receiverLog: readonly string[]): { di
   return { discarded: true, evidence: `receiver's smtpd executed ${counts}: no ${command.toLowerCase()}, the injected ${command} was discarded` };
 }
 
+/** The last handshake event of the hop that named the server's key exchange group. */
+function keyExchangeEvent(hop: WireTranscript): TlsHandshakeEvent | undefined {
+  return hop.transcript.events.findLast(
+    (event): event is TlsHandshakeEvent => event.kind === "tls-handshake" && event.from === "server" && event.keyExchange !== undefined,
+  );
+}
+
+/** The connection that ran the final TLS session: the last one whose handshake named a group. */
+function lastKeyExchange(hops: readonly WireTranscript[]): { hop: WireTranscript; event: TlsHandshakeEvent } | undefined {
+  for (const hop of [...hops].reverse()) {
+    const event = keyExchangeEvent(hop);
+    if (event) return { hop, event };
+  }
+  return undefined;
+}
+
 export function observeWire(mode: WireMode, hops: readonly WireTranscript[], receiverLog: readonly string[]): WireObservation {
   const observation: WireObservation = {
     mode,
@@ -35,6 +51,8 @@ export function observeWire(mode: WireMode, hops: readonly WireTranscript[], rec
   };
   const injected = hops.find((hop) => hop.transcript.injected !== undefined)?.transcript.injected;
   if (injected !== undefined) observation.injection = { command: injected, ...injectionVerdict(injected, receiverLog) };
+  const keyExchange = lastKeyExchange(hops)?.event.keyExchange;
+  if (keyExchange !== undefined) observation.keyExchange = keyExchange;
   return observation;
 }
 
@@ -50,6 +68,12 @@ export function wireEvidence(observation: WireObservation, stillOpen: number): s
     for (const event of hop.transcript.events) {
       if (event.kind === "tampered") lines.push(`wire: connection ${hop.id}: ${event.what}`);
     }
+  }
+  const keyExchange = lastKeyExchange(observation.hops);
+  if (keyExchange) {
+    // TLS 1.2 may carry its ServerKeyExchange in the ServerHello's own record.
+    const where = keyExchange.event.messages?.includes("ServerKeyExchange") ? "the ServerKeyExchange" : "the ServerHello's key_share";
+    lines.push(`wire: connection ${keyExchange.hop.id}: key exchange ${keyExchange.event.keyExchange} (${where})`);
   }
   if (observation.injection) {
     lines.push(

@@ -35,6 +35,7 @@ function tlsDetails(tls: TlsExpectation): string[] {
   if (tls.trust !== undefined) parts.push(tls.trust);
   if (tls.peerName !== undefined) parts.push(`certificate ${tls.peerName}`);
   if (tls.cipher !== undefined) parts.push(`cipher ${quoteMatcher(tls.cipher)}`);
+  if (tls.keyExchange !== undefined) parts.push(`key exchange ${tls.keyExchange}`);
   return parts;
 }
 
@@ -58,7 +59,12 @@ export function describeObservation(o: Observation): string {
     if (o.transport === "plaintext") return "delivered in plaintext";
     if (o.transport === "tls" || o.tls) {
       if (!o.tls) return "delivered over TLS";
-      const parts = [o.tls.version, o.tls.trust, ...(o.tls.peerName ? [`certificate ${o.tls.peerName}`] : [])];
+      const parts = [
+        o.tls.version,
+        o.tls.trust,
+        ...(o.tls.peerName ? [`certificate ${o.tls.peerName}`] : []),
+        ...(o.tls.keyExchange ? [`key exchange ${o.tls.keyExchange}`] : []),
+      ];
       return `delivered over TLS (${parts.join(", ")})`;
     }
     return "delivered";

@@ -56,6 +56,8 @@ export interface HelloStep {
   offeredVersions?: string[];
   chosenVersion?: string;
   cipherSuite?: string;
+  /** The key exchange group the ServerHello (or a TLS 1.2 ServerKeyExchange in its record) shows. */
+  keyExchange?: string;
   /** Other handshake messages readable in the same record (TLS 1.2: Certificate…). */
   also: string[];
 }
@@ -261,6 +263,7 @@ class StepBuilder {
       if (e.offeredVersions !== undefined) step.offeredVersions = e.offeredVersions;
       if (e.chosenVersion !== undefined) step.chosenVersion = e.chosenVersion;
       if (e.cipherSuite !== undefined) step.cipherSuite = e.cipherSuite;
+      if (e.keyExchange !== undefined) step.keyExchange = e.keyExchange;
       this.push(step);
       return;
     }

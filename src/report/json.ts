@@ -17,6 +17,7 @@ export interface JsonTlsExpected {
   trust?: Trust;
   peerName?: string;
   cipher?: string;
+  keyExchange?: string;
 }
 
 export type JsonExpected =
@@ -29,6 +30,8 @@ export interface JsonWire {
   mode: WireMode;
   attackerReadBody: boolean;
   injection?: { command: string; discarded: boolean };
+  /** The key exchange group the wire read off the last handshake, e.g. "x25519". */
+  keyExchange?: string;
   /** Every connection on the port-25 hop, with the eavesdropper's transcript. */
   hops: WireTranscript[];
 }
@@ -37,7 +40,7 @@ export interface JsonWire {
 export interface JsonObserved {
   outcome: Outcome;
   transport?: Transport;
-  tls?: { version: string; cipher: string; trust: Trust; peerName?: string };
+  tls?: { version: string; cipher: string; trust: Trust; peerName?: string; keyExchange?: string };
   reason?: string;
   wire?: JsonWire;
 }
@@ -76,6 +79,7 @@ export function toJsonExpected(e: Expectation): JsonExpected {
       if (e.tls.trust !== undefined) tls.trust = e.tls.trust;
       if (e.tls.peerName !== undefined) tls.peerName = e.tls.peerName;
       if (e.tls.cipher !== undefined) tls.cipher = formatMatcher(e.tls.cipher);
+      if (e.tls.keyExchange !== undefined) tls.keyExchange = e.tls.keyExchange;
       out.tls = tls;
     }
     if (e.wire !== undefined) out.wire = { ...e.wire };
@@ -93,12 +97,14 @@ export function toJsonObserved(o: Observation): JsonObserved {
   if (o.tls !== undefined) {
     out.tls = { version: o.tls.version, cipher: o.tls.cipher, trust: o.tls.trust };
     if (o.tls.peerName !== undefined) out.tls.peerName = o.tls.peerName;
+    if (o.tls.keyExchange !== undefined) out.tls.keyExchange = o.tls.keyExchange;
   }
   if (o.reason !== undefined) out.reason = o.reason;
   if (o.wire !== undefined) {
     const { plaintextBody, mode, attackerReadBody, injection, hops } = o.wire;
     out.wire = { plaintextBody, mode, attackerReadBody, hops };
     if (injection !== undefined) out.wire.injection = { command: injection.command, discarded: injection.discarded };
+    if (o.wire.keyExchange !== undefined) out.wire.keyExchange = o.wire.keyExchange;
   }
   return out;
 }

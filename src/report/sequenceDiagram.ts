@@ -450,6 +450,7 @@ function helloRow(step: HelloStep): Row {
       : [
           { text: `ServerHello · ${step.chosenVersion ?? "version unknown"}`, strong: true },
           { text: `cipher ${step.cipherSuite ?? "unknown"}`, small: true, mono: true },
+          ...(step.keyExchange !== undefined ? [{ text: `key exchange ${step.keyExchange}`, small: true, mono: true }] : []),
         ];
   if (step.also.length > 0) labels.push({ text: `+ ${step.also.join(", ")} (readable)`, small: true });
   return arrowRow(HOP_SIDE[step.from], HOP_SIDE[step.from === "client" ? "server" : "client"], labels, {

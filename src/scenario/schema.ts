@@ -140,6 +140,14 @@ const tlsExpectationSchema = strictObject({
   cipher: textMatcherSchema
     .optional()
     .describe("Text found in the cipher name; /…/flags is a regular expression."),
+  keyExchange: z
+    .string()
+    .regex(singleLine, "a key exchange is one name")
+    .min(1)
+    .optional()
+    .describe(
+      "The key exchange group, case-insensitive, in any usual spelling: x25519, X25519MLKEM768, secp256r1 (= prime256v1 = P-256), secp384r1, x448, ffdhe2048.",
+    ),
 }).describe("What the TLS session of the relay hop must show.");
 
 const dnsSchema = strictObject({

@@ -115,6 +115,8 @@ export interface TlsExpectation {
   trust?: Trust;
   peerName?: string;
   cipher?: TextMatcher;
+  /** A key exchange group, matched in the normalised form of observe/keyExchange.ts. */
+  keyExchange?: string;
 }
 
 /**

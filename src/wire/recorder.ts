@@ -28,10 +28,12 @@ import {
   CONTENT_ALERT,
   CONTENT_CHANGE_CIPHER_SPEC,
   CONTENT_HANDSHAKE,
+  HANDSHAKE_SERVER_KEY_EXCHANGE,
   RECORD_HEADER_BYTES,
   handshakeTypeName,
   parseAlert,
   parseClientHello,
+  parseEcdheServerKeyExchange,
   parseServerHello,
   readRecordHeader,
 } from "./tlsParse.js";
@@ -51,12 +53,19 @@ interface Side {
   clear: Buffer[][];
   /** Client only: inside DATA content, between the 354 and the lone ".". */
   inData: boolean;
-  /** TLS: this side sent ChangeCipherSpec; its later handshake and alert records are encrypted. */
+  /**
+   * TLS 1.2 and older: this side sent ChangeCipherSpec; its later handshake
+   * and alert records are encrypted. TLS 1.3 encrypts under record type 23
+   * only, and its ChangeCipherSpec is a dummy (RFC 8446 D.4): a second
+   * ClientHello and the ServerHello after a HelloRetryRequest follow one.
+   */
   encrypted: boolean;
   /** TLS: plaintext handshake bytes not yet forming a whole message. */
   handshake: Buffer;
   /** TLS: handshake reassembly gave up (malformed or too long). */
   handshakeBroken: boolean;
+  /** Server, TLS 1.2: the ServerHello chose an ECDHE suite, so its ServerKeyExchange names the curve. */
+  ecdheSuite: boolean;
   closed: boolean;
 }
 
@@ -81,6 +90,7 @@ function newSide(): Side {
     encrypted: false,
     handshake: Buffer.alloc(0),
     handshakeBroken: false,
+    ecdheSuite: false,
     closed: false,
   };
 }
@@ -96,6 +106,8 @@ export class HopRecorder {
   private greeted = false;
   private sawStarttlsOffer = false;
   private sawStarttlsCommand = false;
+  /** The server's hello chose TLS 1.3. */
+  private tls13 = false;
   private at = 0;
   /** mitm: the dialogue the wire read inside TLS; created by the first decrypted bytes. */
   private decrypted: HopRecorder | undefined;
@@ -316,7 +328,7 @@ export class HopRecorder {
       return true;
     }
     if (header.contentType === CONTENT_CHANGE_CIPHER_SPEC) {
-      side.encrypted = true;
+      if (!this.tls13) side.encrypted = true;
       this.events.push({
         kind: "tls-handshake",
         from,
@@ -383,12 +395,18 @@ export class HopRecorder {
         } else {
           messages.push("ServerHello");
           event.message = "ServerHello";
+          // A HelloRetryRequest's group is only asked for; the ServerHello after it says what was chosen.
+          if (info.keyExchange) event.keyExchange = info.keyExchange;
+          side.ecdheSuite = info.ecdheSuite === true;
         }
         if (info.legacyVersion) event.legacyVersion = info.legacyVersion;
         if (info.chosenVersion) event.chosenVersion = info.chosenVersion;
+        if (info.chosenVersion === "TLSv1.3") this.tls13 = true;
         if (info.cipherSuite) event.cipherSuite = info.cipherSuite;
       } else {
         messages.push(handshakeTypeName(type));
+        const curve = type === HANDSHAKE_SERVER_KEY_EXCHANGE && side.ecdheSuite ? parseEcdheServerKeyExchange(body) : undefined;
+        if (curve) event.keyExchange = curve;
       }
     }
     // Keep the reassembly buffer independent of the (possibly large) chunk it came from.

@@ -68,12 +68,22 @@ const CIPHER_SUITES: Record<number, string> = {
   0x1303: "TLS_CHACHA20_POLY1305_SHA256",
   0x1304: "TLS_AES_128_CCM_SHA256",
   0x1305: "TLS_AES_128_CCM_8_SHA256",
+  0xc009: "ECDHE-ECDSA-AES128-SHA",
+  0xc00a: "ECDHE-ECDSA-AES256-SHA",
+  0xc013: "ECDHE-RSA-AES128-SHA",
+  0xc014: "ECDHE-RSA-AES256-SHA",
+  0xc023: "ECDHE-ECDSA-AES128-SHA256",
+  0xc024: "ECDHE-ECDSA-AES256-SHA384",
+  0xc027: "ECDHE-RSA-AES128-SHA256",
+  0xc028: "ECDHE-RSA-AES256-SHA384",
   0xc02b: "ECDHE-ECDSA-AES128-GCM-SHA256",
   0xc02c: "ECDHE-ECDSA-AES256-GCM-SHA384",
   0xc02f: "ECDHE-RSA-AES128-GCM-SHA256",
   0xc030: "ECDHE-RSA-AES256-GCM-SHA384",
   0xcca8: "ECDHE-RSA-CHACHA20-POLY1305",
   0xcca9: "ECDHE-ECDSA-CHACHA20-POLY1305",
+  0x00a6: "ADH-AES128-GCM-SHA256",
+  0x00a7: "ADH-AES256-GCM-SHA384",
   0x009e: "DHE-RSA-AES128-GCM-SHA256",
   0x009f: "DHE-RSA-AES256-GCM-SHA384",
   0x002f: "AES128-SHA",
@@ -86,6 +96,32 @@ const CIPHER_SUITES: Record<number, string> = {
 export function cipherSuiteName(value: number): string {
   return CIPHER_SUITES[value] ?? hex4(value);
 }
+
+/** IANA's TLS Supported Groups names (the names OpenSSL 3.5 and Postfix 3.10 log); hex otherwise. */
+const NAMED_GROUPS: Record<number, string> = {
+  0x0017: "secp256r1",
+  0x0018: "secp384r1",
+  0x0019: "secp521r1",
+  0x001d: "x25519",
+  0x001e: "x448",
+  0x0100: "ffdhe2048",
+  0x0101: "ffdhe3072",
+  0x0102: "ffdhe4096",
+  0x0103: "ffdhe6144",
+  0x0104: "ffdhe8192",
+  0x0200: "MLKEM512",
+  0x0201: "MLKEM768",
+  0x0202: "MLKEM1024",
+  0x11eb: "SecP256r1MLKEM768",
+  0x11ec: "X25519MLKEM768",
+  0x11ed: "SecP384r1MLKEM1024",
+};
+
+export function namedGroupName(value: number): string {
+  return NAMED_GROUPS[value] ?? hex4(value);
+}
+
+export const HANDSHAKE_SERVER_KEY_EXCHANGE = 12;
 
 const HANDSHAKE_TYPES: Record<number, string> = {
   0: "HelloRequest",
@@ -218,6 +254,7 @@ function readExtensions(r: Reader): Map<number, Buffer> {
 
 const EXT_SERVER_NAME = 0x0000;
 const EXT_SUPPORTED_VERSIONS = 0x002b;
+const EXT_KEY_SHARE = 0x0033;
 
 export interface ClientHelloInfo {
   legacyVersion?: string;
@@ -280,6 +317,13 @@ export interface ServerHelloInfo {
   chosenVersion?: string;
   cipherSuite?: string;
   helloRetryRequest?: boolean;
+  /**
+   * TLS 1.3: the group of the key_share extension (for a HelloRetryRequest,
+   * the group the server asks the client to retry with).
+   */
+  keyExchange?: string;
+  /** TLS 1.2 and older: the suite's key exchange is ECDHE, so a ServerKeyExchange will name its curve. */
+  ecdheSuite?: boolean;
 }
 
 /** The readable parts of a ServerHello body (after the 4-byte handshake header). */
@@ -297,8 +341,28 @@ export function parseServerHello(body: Buffer): ServerHelloInfo {
   const suite = r.u16();
   if (suite === undefined) return info;
   info.cipherSuite = cipherSuiteName(suite);
+  if (info.cipherSuite.startsWith("ECDHE-")) info.ecdheSuite = true;
   if (r.u8() === undefined) return info;
-  const supported = readExtensions(r).get(EXT_SUPPORTED_VERSIONS);
+  const extensions = readExtensions(r);
+  const supported = extensions.get(EXT_SUPPORTED_VERSIONS);
   if (supported && supported.length === 2) info.chosenVersion = versionName(supported.readUInt16BE(0));
+  // A ServerHello's KeyShareEntry and a HelloRetryRequest's selected_group both start with the group.
+  const keyShare = extensions.get(EXT_KEY_SHARE);
+  if (keyShare && keyShare.length >= 2) info.keyExchange = namedGroupName(keyShare.readUInt16BE(0));
   return info;
+}
+
+const CURVE_TYPE_NAMED_CURVE = 3;
+
+/**
+ * The curve of a TLS 1.2 ECDHE ServerKeyExchange body (RFC 8422 5.4:
+ * ECParameters first, then the signed public key); undefined for explicit
+ * curves. Only meaningful after a ServerHello with an ECDHE suite: a DHE
+ * ServerKeyExchange starts with the length of p instead.
+ */
+export function parseEcdheServerKeyExchange(body: Buffer): string | undefined {
+  const r = new Reader(body);
+  if (r.u8() !== CURVE_TYPE_NAMED_CURVE) return undefined;
+  const curve = r.u16();
+  return curve === undefined ? undefined : namedGroupName(curve);
 }

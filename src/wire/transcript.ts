@@ -53,6 +53,12 @@ export interface TlsHandshakeEvent {
   chosenVersion?: string;
   /** ServerHello: the chosen cipher suite, e.g. "TLS_AES_256_GCM_SHA384". */
   cipherSuite?: string;
+  /**
+   * The key exchange group the server chose, as IANA names it ("x25519",
+   * "X25519MLKEM768", "secp256r1"…): TLS 1.3 from the ServerHello's
+   * key_share, TLS 1.2 from an ECDHE ServerKeyExchange.
+   */
+  keyExchange?: string;
   /** The size of the record on the wire, header included. */
   recordBytes: number;
   at: number;

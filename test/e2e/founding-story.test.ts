@@ -3,6 +3,7 @@
  * to Bob for the levels the support case was about. One world for the file.
  */
 import { expect } from "vitest";
+import { normalizeKeyExchange } from "../../src/observe/keyExchange.js";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 
 test("sender may, receiver may: delivered over TLS, certificate trusted (chain checked, name not)", async ({ world }) => {
@@ -22,6 +23,13 @@ test("sender may, receiver may: delivered over TLS, certificate trusted (chain c
   expect(version).toMatch(/^TLSv1\.[23]$/);
   expect(result.observation!.evidence.join("\n")).toContain(`Trusted TLS connection established to mx.iroco.test`);
   expect(result.observation!.evidence.join("\n")).toContain(`${version} with cipher ${cipher}`);
+  // Two witnesses of the key exchange: the sender's log and the ServerHello the wire read.
+  const logged = result.observation!.tls!.keyExchange;
+  const seen = result.observation!.wire?.keyExchange;
+  expect(logged, "the sender's log names the key exchange of a TLS 1.3 session").toBeDefined();
+  expect(seen, "the wire read the key exchange off the handshake").toBeDefined();
+  expect(normalizeKeyExchange(logged!)).toBe(normalizeKeyExchange(seen!));
+  expect(result.observation!.evidence.join("\n")).toContain(`key-exchange ${logged}`);
   expect(result.verdict.passed).toBe(true);
 });
 

@@ -12,7 +12,7 @@ const FILE = path.join("test", "fixtures", "scenarios", "wrong", "every-kind-of-
 
 test("every kind of wrong expectation fails on its own field", async ({ world }) => {
   const scenarios = await loadScenarioFiles([FILE]);
-  expect(scenarios.length).toBe(22);
+  expect(scenarios.length).toBe(23);
   const run = await runScenarios(scenarios, { world });
 
   for (const result of run.results) {

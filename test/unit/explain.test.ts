@@ -203,6 +203,8 @@ describe("explainResult: the STARTTLS session over TLS 1.3 (recorded stream)", (
     const hello = dialogue.indexOf("TLS ClientHello: SNI mx.iroco.test; offers TLSv1.3, TLSv1.2");
     expect(hello).toBeGreaterThan(divider);
     expect(dialogue).toContain("TLS ServerHello: TLSv1.3, ");
+    // The recorded ServerHello's key_share carries group 0x001d.
+    expect(dialogue).toMatch(/TLS ServerHello: TLSv1\.3, TLS_\w+, key exchange x25519/);
     expect(flat(dialogue)).toContain("in TLS 1.3 the rest is encrypted, the certificate too");
     expect(flat(dialogue)).toContain("still readable: the name Alice's provider asks for (SNI) and the TLS versions it offers");
   });
@@ -228,7 +230,7 @@ describe("explainResult: the STARTTLS session over TLS 1.3 (recorded stream)", (
     expect(flat(out)).toContain(
       "Alice's provider judged it Trusted: the certificate chains to a trusted CA, but its name was not checked at this security level.",
     );
-    expect(flat(out)).toContain("The session: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384, to mx.iroco.test.");
+    expect(flat(out)).toContain("The session: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384, key exchange X25519, to mx.iroco.test.");
   });
 
   it("concludes that the eavesdropper could not read the body", () => {

@@ -263,3 +263,61 @@ describe("judge: the wire — what crossed the port-25 hop", () => {
     ]);
   });
 });
+
+describe("judge: the key exchange — expected, and agreed on by the log and the wire", () => {
+  // Key exchanges as the sending Postfix 3.7 logged them in test/fixtures/logs/sender-keyexchange.log,
+  // and as Postfix 3.10 logs them (DESIGN.md, "The next world").
+  const loggedAs = (keyExchange: string, wireSaw?: string): Observation => ({
+    ...overTls,
+    tls: { ...overTls.tls!, keyExchange },
+    ...(wireSaw !== undefined && { wire: { mode: "pass", plaintextBody: false, attackerReadBody: false, hops: [], keyExchange: wireSaw } }),
+  });
+  const expecting = (keyExchange: string): Expectation => ({ outcome: "delivered", transport: "tls", tls: { keyExchange } });
+
+  it("passes whatever the spelling: case, OpenSSL's and NIST's curve names, Postfix's ECDHE (curve)", () => {
+    expect(judge(expecting("x25519"), loggedAs("X25519", "x25519"))).toEqual(pass);
+    expect(judge(expecting("X25519MLKEM768"), loggedAs("X25519MLKEM768", "X25519MLKEM768"))).toEqual(pass);
+    expect(judge(expecting("P-256"), loggedAs("ECDHE (prime256v1)", "secp256r1"))).toEqual(pass);
+    expect(judge(expecting("secp384r1"), loggedAs("ECDHE (secp384r1)", "secp384r1"))).toEqual(pass);
+  });
+
+  it("fails on tls.keyExchange when the group is another, or unknown", () => {
+    expect(judge(expecting("secp384r1"), loggedAs("X25519", "x25519")).differences).toEqual([
+      { field: "tls.keyExchange", expected: "secp384r1", observed: "X25519" },
+    ]);
+    // A hybrid is not its classical half.
+    expect(judge(expecting("X25519MLKEM768"), loggedAs("x25519", "x25519")).differences).toEqual([
+      { field: "tls.keyExchange", expected: "X25519MLKEM768", observed: "x25519" },
+    ]);
+    expect(judge(expecting("x25519"), overTls).differences).toEqual([{ field: "tls.keyExchange", expected: "x25519", observed: "none" }]);
+  });
+
+  it("fails when the log and the wire disagree, naming both, even when the scenario expects no group", () => {
+    const disagreeing = loggedAs("X25519MLKEM768", "x25519");
+    const difference = {
+      field: "tls.keyExchange",
+      expected: "the sender's log and the wire to name the same group",
+      observed: "the sender's log says X25519MLKEM768, the wire's handshake shows x25519",
+    };
+    expect(judge({ outcome: "delivered", transport: "tls" }, disagreeing)).toEqual({ passed: false, differences: [difference] });
+    expect(judge(expecting("X25519MLKEM768"), disagreeing).differences).toEqual([difference]);
+  });
+
+  it("TLS 1.2: Postfix logs no group, so the wire's reading of the ServerKeyExchange is judged, and named", () => {
+    const tls12: Observation = {
+      ...overTls,
+      tls: { version: "TLSv1.2", cipher: "ECDHE-RSA-AES256-GCM-SHA384", trust: "verified" },
+      wire: { mode: "pass", plaintextBody: false, attackerReadBody: false, hops: [], keyExchange: "secp256r1" },
+    };
+    expect(judge(expecting("prime256v1"), tls12)).toEqual(pass);
+    expect(judge(expecting("x25519"), tls12).differences).toEqual([
+      { field: "tls.keyExchange", expected: "x25519", observed: "secp256r1 (read by the wire; the sender's log names no group)" },
+    ]);
+  });
+
+  it("has nothing to cross-check when one witness is silent (TLS 1.2 with anonymous DH: Postfix logs no group)", () => {
+    expect(judge({ outcome: "delivered", transport: "tls" }, loggedAs("X25519"))).toEqual(pass);
+    const wireOnly: Observation = { ...overTls, wire: { mode: "pass", plaintextBody: false, attackerReadBody: false, hops: [], keyExchange: "x25519" } };
+    expect(judge({ outcome: "delivered", transport: "tls" }, wireOnly)).toEqual(pass);
+  });
+});

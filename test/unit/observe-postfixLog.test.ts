@@ -23,6 +23,7 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
       peerHost: "mx.iroco.test",
       version: "TLSv1.3",
       cipher: "TLS_AES_256_GCM_SHA384",
+      keyExchange: "X25519",
     });
   });
 
@@ -44,6 +45,34 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
       version: "TLSv1.2",
       cipher: "ECDHE-RSA-AES256-GCM-SHA384",
     });
+  });
+
+  it("reads the key exchange as each release logs it (captured from real sessions, test/fixtures/logs/keyexchange-*.log)", () => {
+    // Postfix 3.7 (OpenSSL 3.0), sending: a world's default, a receiver limited to
+    // prime256v1 or secp384r1, TLS 1.2 (anonymous DH at level may, ECDHE at verify), and the wire in mitm.
+    const sent = parseLog(fixture("keyexchange-postfix-3.7.log"));
+    expect(sent.map((event) => event.kind === "tlsEstablished" && [event.version, event.keyExchange ?? null])).toEqual([
+      ["TLSv1.3", "X25519"],
+      ["TLSv1.2", null],
+      ["TLSv1.3", "ECDHE (prime256v1)"],
+      ["TLSv1.3", "ECDHE (secp384r1)"],
+      // Postfix reads the group only for TLS 1.3: a TLS 1.2 line names none, ECDHE suite or not.
+      ["TLSv1.2", null],
+      ["TLSv1.2", null],
+      ["TLSv1.3", "ECDHE (prime256v1)"],
+      ["TLSv1.3", "X25519"],
+      ["TLSv1.3", "X25519"],
+    ]);
+    // Postfix 3.10 (OpenSSL 3.5), receiving: the default, X25519MLKEM768 added to
+    // tls_eecdh_auto_curves on both ends, prime256v1 alone; then the hybrid session recorded in
+    // test/fixtures/wire/postfix-3.10-x25519mlkem768.json. Same summary as the client's.
+    const received = parseLog(fixture("keyexchange-postfix-3.10.log"));
+    expect(received.map((event) => event.kind === "smtpdTls" && event.keyExchange)).toEqual([
+      "x25519",
+      "X25519MLKEM768",
+      "secp256r1",
+      "X25519MLKEM768",
+    ]);
   });
 
   it("reads the peercert line the harness enables: subject and issuer CN, fingerprints", () => {

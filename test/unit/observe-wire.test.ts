@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { observeWire, wireEvidence } from "../../src/observe/wire.js";
-import type { Transcript, WireTranscript } from "../../src/wire/transcript.js";
+import type { TlsHandshakeEvent, Transcript, WireTranscript } from "../../src/wire/transcript.js";
 
 function hop(id: number, transcript: Partial<Transcript>): WireTranscript {
   return {
@@ -40,6 +40,34 @@ describe("observeWire", () => {
     // No end of session logged: nothing proves the command was discarded.
     expect(observeWire("inject", injected, ["Nov 28 mx postfix/smtpd[140]: connect from wire"]).injection).toEqual({ command: "RSET", discarded: false });
     expect(observeWire("pass", [hop(1, {})], [EXECUTED]).injection).toBeUndefined();
+  });
+});
+
+describe("observeWire: the key exchange", () => {
+  const serverHello = (keyExchange?: string): TlsHandshakeEvent => ({
+    kind: "tls-handshake", from: "server", message: "ServerHello", messages: ["ServerHello"], recordBytes: 90, at: 1,
+    ...(keyExchange !== undefined && { keyExchange }),
+  });
+  const serverKeyExchange: TlsHandshakeEvent = {
+    kind: "tls-handshake", from: "server", message: "other", messages: ["ServerKeyExchange"], keyExchange: "secp256r1", recordBytes: 300, at: 2,
+  };
+
+  it("is the group of the last connection whose handshake named one, with its evidence line", () => {
+    const hops = [hop(1, { events: [serverHello("secp384r1")] }), hop(2, { events: [serverHello("X25519MLKEM768")] }), hop(3, { plaintextBody: true })];
+    const observed = observeWire("pass", hops, []);
+    expect(observed.keyExchange).toBe("X25519MLKEM768");
+    expect(wireEvidence(observed, 0)).toContain("wire: connection 2: key exchange X25519MLKEM768 (the ServerHello's key_share)");
+  });
+
+  it("TLS 1.2: from the ServerKeyExchange; none when no handshake showed a group", () => {
+    const tls12 = observeWire("pass", [hop(1, { events: [serverHello(), serverKeyExchange] })], []);
+    expect(tls12.keyExchange).toBe("secp256r1");
+    expect(wireEvidence(tls12, 0)).toContain("wire: connection 1: key exchange secp256r1 (the ServerKeyExchange)");
+    expect(observeWire("pass", [hop(1, { events: [serverHello()] })], []).keyExchange).toBeUndefined();
+    const sameRecord: TlsHandshakeEvent = { ...serverHello(), messages: ["ServerHello", "Certificate", "ServerKeyExchange"], keyExchange: "x25519" };
+    expect(wireEvidence(observeWire("pass", [hop(4, { events: [sameRecord] })], []), 0)).toContain(
+      "wire: connection 4: key exchange x25519 (the ServerKeyExchange)",
+    );
   });
 });
 

@@ -29,7 +29,7 @@ describe("console summary", () => {
     const table = out.lines.filter((l) => l.startsWith("| "));
     expect(table[0]).toMatch(/^\| result +\| scenario +\| expected +\| observed +\| +time \|$/);
     expect(table).toHaveLength(4);
-    expect(table[1]).toMatch(/^\| PASS +\| may to may delivers over TLS +\| delivered over TLS \(TLSv1\.3, trusted\) +\| delivered over TLS \(TLSv1\.3, trusted, certificate mx\.iroco\.test\) +\| +412 ms \|$/);
+    expect(table[1]).toMatch(/^\| PASS +\| may to may delivers over TLS +\| delivered over TLS \(TLSv1\.3, trusted\) +\| delivered over TLS \(TLSv1\.3, trusted, certificate mx\.iroco\.test, key exchange X(?:25519\)|…) +\| +412 ms \|$/);
     expect(table[2]).toContain(`| FAIL   | ${failing.scenario.name}`);
     expect(table[2]).toContain("deferred: TLS is required, but was not offered");
     expect(table[2]).toContain("30.0 s |");
@@ -104,7 +104,7 @@ describe("console progress", () => {
       "… starting sender",
       "world ready (12.3 s)",
       "[1/3] may to may delivers over TLS …",
-      "✓ [1/3] may to may delivers over TLS: delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test) (412 ms)",
+      "✓ [1/3] may to may delivers over TLS: delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test, key exchange X25519) (412 ms)",
       `✗ [2/3] ${failing.scenario.name}: deferred: TLS is required, but was not offered by host mx.iroco.test[172.18.0.3] (30.0 s)`,
       "    outcome: expected delivered, observed deferred",
       "    transport: expected tls, observed (none)",
@@ -117,6 +117,6 @@ describe("console progress", () => {
     const out = new Capture();
     const odd = { ...passing, scenario: scenario("odd", "a.yaml", { outcome: "bounced" }), verdict: { passed: false, differences: [] } };
     createConsoleReporter(out, { color: false }).scenarioFinished(0, 1, odd);
-    expect(out.lines[1]).toBe("    expected bounced, observed delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test)");
+    expect(out.lines[1]).toBe("    expected bounced, observed delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test, key exchange X25519)");
   });
 });

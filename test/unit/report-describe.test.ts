@@ -23,6 +23,9 @@ describe("describeExpectation", () => {
         tls: { peerName: "mx.iroco.test", cipher: { kind: "regex", source: "AES", flags: "" } },
       }),
     ).toBe("delivered over TLS (certificate mx.iroco.test, cipher /AES/)");
+    expect(describeExpectation({ outcome: "delivered", transport: "tls", tls: { version: "TLSv1.3", keyExchange: "X25519MLKEM768" } })).toBe(
+      "delivered over TLS (TLSv1.3, key exchange X25519MLKEM768)",
+    );
   });
 
   it("describes failures with their reason as written", () => {
@@ -38,7 +41,7 @@ describe("describeExpectation", () => {
 
 describe("describeObservation", () => {
   it("describes what happened", () => {
-    expect(describeObservation(passing.observation!)).toBe("delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test)");
+    expect(describeObservation(passing.observation!)).toBe("delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test, key exchange X25519)");
     expect(describeObservation({ outcome: "delivered", transport: "plaintext", evidence: [] })).toBe("delivered in plaintext");
     expect(describeObservation(failing.observation!)).toBe(`deferred: ${DEFERRAL}`);
     expect(describeObservation({ outcome: "bounced", evidence: [] })).toBe("bounced");

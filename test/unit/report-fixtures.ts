@@ -34,9 +34,9 @@ export const passing: ScenarioResult = {
   observation: {
     outcome: "delivered",
     transport: "tls",
-    tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test" },
+    tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test", keyExchange: "X25519" },
     evidence: [
-      "postfix/smtp[101]: Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+      "postfix/smtp[101]: Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
       "Received: from smtp.infomaniak.test by mx.iroco.test with ESMTPS id <abc@x> for <bob@iroco.test>",
     ],
   },

@@ -163,7 +163,12 @@ describe("hop steps", () => {
     expect(kinds.slice(kinds.indexOf("starttls"))).toEqual(["starttls", "hello", "hello", "encrypted", "closed"]);
     const [client, server] = only(steps, "hello");
     expect(client).toMatchObject<Partial<HelloStep>>({ message: "ClientHello", sni: "mx.iroco.test", offeredVersions: ["TLSv1.3", "TLSv1.2"] });
-    expect(server).toMatchObject<Partial<HelloStep>>({ message: "ServerHello", chosenVersion: "TLSv1.3", cipherSuite: "TLS_AES_256_GCM_SHA384" });
+    expect(server).toMatchObject<Partial<HelloStep>>({
+      message: "ServerHello",
+      chosenVersion: "TLSv1.3",
+      cipherSuite: "TLS_AES_256_GCM_SHA384",
+      keyExchange: "x25519",
+    });
     const data = hop.transcript.events.filter((e) => e.kind === "tls-data");
     const sum = (from: "client" | "server"): { records: number; bytes: number } => ({
       records: data.reduce((n, e) => n + (e.kind === "tls-data" && e.from === from ? e.records : 0), 0),
@@ -325,6 +330,7 @@ describe("the HTML report in headless Chromium", () => {
     const svgText = (await tls.locator("svg").textContent()) ?? "";
     expect(svgText).toContain("SNI mx.iroco.test");
     expect(svgText).toContain("ServerHello · TLSv1.3");
+    expect(svgText).toContain("key exchange x25519");
     expect(svgText).toMatch(/\d+ encrypted records, \d+\.\d kB/);
   });
 

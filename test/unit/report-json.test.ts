@@ -24,12 +24,12 @@ describe("toJsonReport", () => {
       observed: {
         outcome: "delivered",
         transport: "tls",
-        tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test" },
+        tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test", keyExchange: "X25519" },
       },
       durationMs: 412,
       differences: [],
     });
-    expect(Object.keys(entry.observed!.tls!)).toEqual(["version", "cipher", "trust", "peerName"]);
+    expect(Object.keys(entry.observed!.tls!)).toEqual(["version", "cipher", "trust", "peerName", "keyExchange"]);
   });
 
   it("omits absent observation keys instead of writing null", () => {

@@ -13,7 +13,7 @@ import tls from "node:tls";
 import { describe, expect, it } from "vitest";
 import { hello, HOST, Lines, smtpLines, useTestCertificate } from "./helpers/loopbackSmtp.js";
 import { HopRecorder } from "../../src/wire/recorder.js";
-import type { Direction, Transcript, WireEvent } from "../../src/wire/transcript.js";
+import type { Direction, TlsHandshakeEvent, Transcript, WireEvent } from "../../src/wire/transcript.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/wire");
 
@@ -34,6 +34,8 @@ interface ServerScript {
   offerStarttls: boolean;
   /** The reply to STARTTLS. */
   starttlsReply: "220" | "454";
+  /** The only key exchange groups the server accepts (node:tls ecdhCurve), e.g. "P-256". */
+  groups?: string;
 }
 
 /** Bob's provider, scripted: enough SMTP for one message, STARTTLS upgrading the same socket. */
@@ -82,6 +84,8 @@ async function serveSmtp(socket: net.Socket, script: ServerScript, context: tls.
 interface ClientScript {
   useStarttls: boolean;
   maxVersion?: tls.SecureVersion;
+  /** The key exchange groups the client offers (node:tls ecdhCurve), e.g. "P-256". */
+  groups?: string;
   /** After the server's 220 to STARTTLS: a real handshake, or garbage. */
   afterStarttls?: "tls" | "garbage";
 }
@@ -119,6 +123,7 @@ async function sendMessage(port: number, script: ClientScript, marker: string): 
         servername: "mx.iroco.test",
         rejectUnauthorized: false,
         ...(script.maxVersion ? { maxVersion: script.maxVersion } : {}),
+        ...(script.groups ? { ecdhCurve: script.groups } : {}),
       });
       await once(secured, "secureConnect");
       lines = new Lines(secured);
@@ -197,7 +202,10 @@ interface Exchange {
 async function exchange({ server: serverScript, client }: Exchange, marker: string) {
   const smtpd = net.createServer((socket) => {
     socket.on("error", () => socket.destroy());
-    serveSmtp(socket, serverScript, certificate.context).catch(() => socket.destroy());
+    const context = serverScript.groups
+      ? tls.createSecureContext({ key: certificate.keyPem, cert: certificate.certPem, ecdhCurve: serverScript.groups })
+      : certificate.context;
+    serveSmtp(socket, serverScript, context).catch(() => socket.destroy());
   });
   smtpd.listen(0, HOST);
   await once(smtpd, "listening");
@@ -267,6 +275,13 @@ const FIXTURE_MARKER = "lab-5f2c9a1b0e3d";
 
 const certificate = useTestCertificate();
 
+/** With WIRE_FIXTURES_UPDATE=1: runs the exchange again under the fixtures' marker and saves what crossed. */
+async function recaptureFixture(name: string, description: string, what: Exchange): Promise<void> {
+  if (!UPDATE_FIXTURES) return;
+  const again = await exchange(what, FIXTURE_MARKER);
+  saveFixture(name, description, FIXTURE_MARKER, again.chunks);
+}
+
 const PLAINTEXT: Exchange = {
   server: { offerStarttls: false, starttlsReply: "220" },
   client: { useStarttls: true },
@@ -333,6 +348,8 @@ describe("HopRecorder on a live loopback exchange", () => {
     const serverHello = hello(t, "ServerHello");
     expect(serverHello).toMatchObject({ from: "server", chosenVersion: "TLSv1.3", legacyVersion: "TLSv1.2" });
     expect(serverHello?.cipherSuite).toMatch(/^TLS_/);
+    // node:tls offers an X25519 key share first, and the server takes it.
+    expect(serverHello?.keyExchange).toBe("x25519");
 
     expect(dataTotals(t, "client").records).toBeGreaterThan(0);
     expect(dataTotals(t, "server").records).toBeGreaterThan(0);
@@ -348,17 +365,12 @@ describe("HopRecorder on a live loopback exchange", () => {
     // No byte of the raw capture holds the marker in clear: it crossed inside TLS.
     expect(Buffer.concat(chunks.map((c) => c.data)).includes(marker)).toBe(false);
 
-    if (UPDATE_FIXTURES) {
-      const again = await exchange(STARTTLS, FIXTURE_MARKER);
-      saveFixture(
-        "starttls-tls13.json",
-        "STARTTLS then TLS 1.3 over loopback (node:tls client, SNI mx.iroco.test), captured by a pass-through proxy",
-        FIXTURE_MARKER,
-        again.chunks,
-      );
-      const plain = await exchange(PLAINTEXT, FIXTURE_MARKER);
-      saveFixture("plaintext.json", "SMTP without STARTTLS over loopback, captured by a pass-through proxy", FIXTURE_MARKER, plain.chunks);
-    }
+    await recaptureFixture(
+      "starttls-tls13.json",
+      "STARTTLS then TLS 1.3 over loopback (node:tls client, SNI mx.iroco.test), captured by a pass-through proxy",
+      STARTTLS,
+    );
+    await recaptureFixture("plaintext.json", "SMTP without STARTTLS over loopback, captured by a pass-through proxy", PLAINTEXT);
   });
 
   it("(c) TLS 1.2 forced by the client: the ServerHello chooses TLSv1.2", async () => {
@@ -371,6 +383,40 @@ describe("HopRecorder on a live loopback exchange", () => {
     expect(ccs.map((e) => e.kind === "tls-handshake" && e.from).sort()).toEqual(["client", "server"]);
     expect(dataTotals(t, "client").records).toBeGreaterThan(0);
     expect(t.plaintextBody).toBe(false);
+  });
+
+  it("(f) TLS 1.3 with only P-384 offered: the ServerHello's key_share names secp384r1", async () => {
+    const { transcript: t } = await exchange({ ...STARTTLS, client: { useStarttls: true, groups: "P-384" } }, newMarker());
+    expect(hello(t, "ServerHello")).toMatchObject({ chosenVersion: "TLSv1.3", keyExchange: "secp384r1" });
+  });
+
+  it("(g) TLS 1.2 ECDHE with only P-256 offered: the ServerKeyExchange, readable, names secp256r1", async () => {
+    const marker = newMarker();
+    const tls12P256: Exchange = { ...STARTTLS, client: { useStarttls: true, maxVersion: "TLSv1.2", groups: "P-256" } };
+    const { transcript: t } = await exchange(tls12P256, marker);
+    const serverHello = hello(t, "ServerHello");
+    expect(serverHello).toMatchObject({ chosenVersion: "TLSv1.2" });
+    expect(serverHello?.cipherSuite).toMatch(/^ECDHE-/);
+    const withGroup = t.events.filter((e) => e.kind === "tls-handshake" && e.keyExchange !== undefined);
+    expect(withGroup).toHaveLength(1);
+    expect(withGroup[0]).toMatchObject({ from: "server", keyExchange: "secp256r1" });
+    expect(withGroup[0]?.kind === "tls-handshake" && withGroup[0].messages).toContain("ServerKeyExchange");
+    await recaptureFixture(
+      "starttls-tls12-p256.json",
+      "STARTTLS then TLS 1.2 ECDHE over loopback (node:tls client offering only P-256 and at most TLSv1.2), captured by a pass-through proxy",
+      tls12P256,
+    );
+  });
+
+  it("(h) a server that wants P-256 asks the X25519 client to retry: the hellos after the dummy ChangeCipherSpec are read", async () => {
+    const { transcript: t } = await exchange({ ...STARTTLS, server: { ...STARTTLS.server, groups: "P-256" } }, newMarker());
+    const handshakes = t.events.filter((e): e is TlsHandshakeEvent => e.kind === "tls-handshake");
+    const sequence = handshakes.map((e) => `${e.from}:${(e.messages ?? ["encrypted"]).join("+")}`);
+    // TLS 1.3 middlebox compatibility (RFC 8446 D.4): a ChangeCipherSpec that encrypts nothing.
+    expect(sequence.slice(0, 4)).toEqual(["client:ClientHello", "server:HelloRetryRequest", "server:ChangeCipherSpec", "client:ChangeCipherSpec"]);
+    expect(handshakes.filter((e) => e.message === "ClientHello")).toHaveLength(2);
+    expect(hello(t, "ServerHello")).toMatchObject({ chosenVersion: "TLSv1.3", keyExchange: "secp256r1" });
+    expect(handshakes.filter((e) => e.keyExchange !== undefined)).toHaveLength(1);
   });
 
   it("(d) the server answers STARTTLS with 454: the dialogue stays in clear text", async () => {
@@ -409,7 +455,7 @@ describe("HopRecorder on recorded streams (test/fixtures/wire)", () => {
     expect(whole.sawStarttlsOffer && whole.sawStarttlsCommand).toBe(true);
     expect(hello(whole, "ClientHello")).toMatchObject({ sni: "mx.iroco.test" });
     expect(hello(whole, "ClientHello")?.offeredVersions).toEqual(expect.arrayContaining(["TLSv1.3", "TLSv1.2"]));
-    expect(hello(whole, "ServerHello")).toMatchObject({ chosenVersion: "TLSv1.3" });
+    expect(hello(whole, "ServerHello")).toMatchObject({ chosenVersion: "TLSv1.3", keyExchange: "x25519" });
     expect(dataTotals(whole, "client").records).toBeGreaterThan(0);
 
     const single = replay(chunks, marker, bytewise);
@@ -432,6 +478,24 @@ describe("HopRecorder on recorded streams (test/fixtures/wire)", () => {
       return pieces;
     };
     expect(withoutTimes(replay(chunks, marker, randomCuts).events)).toEqual(whole);
+  });
+
+  it("reads the curve of the TLS 1.2 capture off its ServerKeyExchange, whole or split at every byte", () => {
+    const { marker, chunks } = loadFixture("starttls-tls12-p256.json");
+    const whole = replay(chunks, marker);
+    const named = whole.events.filter((e) => e.kind === "tls-handshake" && e.keyExchange !== undefined);
+    expect(named.map((e) => e.kind === "tls-handshake" && [e.from, e.keyExchange])).toEqual([["server", "secp256r1"]]);
+    expect(withoutTimes(replay(chunks, marker, bytewise).events)).toEqual(withoutTimes(whole.events));
+  });
+
+  it("reads X25519MLKEM768 off a real Postfix 3.10 ServerHello, whole or split at every byte", () => {
+    const { marker, chunks } = loadFixture("postfix-3.10-x25519mlkem768.json");
+    const whole = replay(chunks, marker);
+    const serverHello = hello(whole, "ServerHello");
+    expect(serverHello).toMatchObject({ chosenVersion: "TLSv1.3", cipherSuite: "TLS_AES_256_GCM_SHA384", keyExchange: "X25519MLKEM768" });
+    // The hybrid share (ML-KEM-768 ciphertext + X25519 key) makes this ServerHello over a kilobyte.
+    expect(serverHello?.recordBytes).toBeGreaterThan(1000);
+    expect(withoutTimes(replay(chunks, marker, bytewise).events)).toEqual(withoutTimes(whole.events));
   });
 
   it("finds the marker in the plaintext capture, split at every byte", () => {
@@ -517,6 +581,27 @@ describe("HopRecorder on hand-made records", () => {
     expect(hello(t, "ServerHello")).toBeUndefined();
     expect(t.events.at(-2)).toMatchObject({ kind: "tls-handshake", messages: ["HelloRetryRequest"], chosenVersion: "TLSv1.3" });
     expect(t.events.at(-1)).toMatchObject({ kind: "tls-alert", from: "server", level: "fatal", description: "handshake_failure" });
+  });
+
+  it("takes the key exchange from the ServerHello after a HelloRetryRequest, not from the retry request", () => {
+    const recorder = new HopRecorder();
+    afterStarttls(recorder);
+    const hrrRandom = Buffer.from("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c", "hex");
+    const serverHello = (random: Buffer, keyShare: Buffer): Buffer =>
+      handshake(2, Buffer.concat([
+        u16(0x0303), random, Buffer.from([0]), u16(0x1302), Buffer.from([0]),
+        vec2(Buffer.concat([u16(0x002b), vec2(u16(0x0304)), u16(0x0033), vec2(keyShare)])),
+      ]));
+    // The retry request asks for secp256r1 (selected_group only); the real ServerHello
+    // answers with an X25519MLKEM768 share (1120 bytes: ML-KEM-768 ciphertext + X25519 key).
+    recorder.serverBytes(record(22, serverHello(hrrRandom, u16(0x0017))));
+    recorder.serverBytes(record(22, serverHello(randomBytes(32), Buffer.concat([u16(0x11ec), vec2(randomBytes(1120))]))));
+    const t = recorder.transcript("x");
+    const handshakes = t.events.filter((e) => e.kind === "tls-handshake");
+    expect(handshakes.map((e) => e.kind === "tls-handshake" && [e.messages, e.keyExchange])).toEqual([
+      [["HelloRetryRequest"], undefined],
+      [["ServerHello"], "X25519MLKEM768"],
+    ]);
   });
 
   it("aggregates consecutive application data and keeps a pipelined STARTTLS in order", () => {
