@@ -39,6 +39,7 @@ import { DnsContainer, MTA_STS_RESOLVER_PORT } from "./dnsContainer.js";
 import { Wire } from "./wire.js";
 import { WireContainer } from "./wireContainer.js";
 import { wireProgram } from "./wireProgram.js";
+import { applyTestcontainersDefaults } from "./testcontainersDefaults.js";
 
 export interface WorldOptions {
   /** Where certificates are cached between runs (default ~/.cache/starttls-lab). */
@@ -245,6 +246,7 @@ export class MailWorld {
   }
 
   static async start(options: WorldOptions = {}): Promise<MailWorld> {
+    applyTestcontainersDefaults();
     const progress = options.onProgress ?? (() => {});
     const started = Date.now();
     await assertDockerAvailable();
