@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { afterEach, beforeAll, expect, test } from "vitest";
-import { buildCli, CliProcess, childEnv, REPO_ROOT } from "./helpers/cli.js";
+import { buildCli, CliProcess, endChildren, childEnv, REPO_ROOT } from "./helpers/cli.js";
 import { ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 const SCRIPT = path.join(REPO_ROOT, "test", "fixtures", "library", "start-world.mjs");
@@ -25,11 +25,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.kill("SIGKILL");
-    await child.finished().catch(() => undefined);
-    await removeOwnedBy(child.pid);
-  }
+  await endChildren(children, removeOwnedBy);
 });
 
 test("a plain node script imports MailWorld from the package, starts a world and stops it", async () => {
