@@ -25,6 +25,7 @@ import {
   type ProviderIdentity,
   type WorldDns,
 } from "./providers.js";
+import type { LogBook } from "./logBook.js";
 import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 export const SMTP_PORT = 25;
@@ -145,7 +146,7 @@ export class StartedMtaContainer extends StartedWorldContainer {
 
   constructor(
     container: StartedTestContainer,
-    log: StartedWorldContainer["log"],
+    log: LogBook,
     title: ContainerTitle,
     address: string,
     provider: { identity: ProviderIdentity; password: string; certificates: WorldCertificates; own: VariantCredentials },

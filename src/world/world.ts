@@ -128,6 +128,7 @@ export class MailWorld {
       return { certificates, providers: { sender, receiver } satisfies Record<Role, ProviderCredentials>, ms: Date.now() - pkiStarted };
     })();
     const [mtaImage, wireImage, dnsImage, { certificates, providers, ms: pkiMs }] = await Promise.all([
+      // The one place a world chooses the mail servers it runs.
       ensureImage("mta", lockDir, progress),
       ensureImage("wire", lockDir, progress),
       ensureImage("dns", lockDir, progress),

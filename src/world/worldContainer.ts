@@ -32,6 +32,7 @@ export interface ContainerTitle {
 
 export abstract class WorldContainer<Started extends StartedWorldContainer> extends GenericContainer {
   private aliases: string[] = [];
+  private network?: WorldNetwork;
   protected readonly log: LogBook;
 
   constructor(
@@ -46,24 +47,31 @@ export abstract class WorldContainer<Started extends StartedWorldContainer> exte
   /** Join the world's network under these names (what the other containers resolve), named and labelled as its run's. */
   inWorld(network: WorldNetwork, nameSuffix: string, aliases: string[] = []): this {
     this.aliases = aliases;
+    this.network = network;
     return this.withNetworkMode(network.name).withName(`starttls-lab-${network.runId}-${nameSuffix}`).withLabels(network.labels);
   }
 
   override async start(): Promise<Started> {
+    const network = this.worldNetwork();
     const container = await super.start();
-    return this.started(container, container.getIpAddress(this.networkMode!));
+    return this.started(container, container.getIpAddress(network.name));
+  }
+
+  private worldNetwork(): WorldNetwork {
+    if (!this.network) throw new Error(`${this.title.container}: call inWorld() before start()`);
+    return this.network;
   }
 
   /** Wraps testcontainers' started container into this module's own. */
   protected abstract started(container: StartedTestContainer, address: string): Started;
 
   protected override async beforeContainerCreated(): Promise<void> {
-    if (!this.networkMode) throw new Error(`${this.title.container}: call inWorld() before start()`);
+    const network = this.worldNetwork();
     const bindings = this.hostConfig.PortBindings as Record<string, Array<{ HostPort?: string; HostIp?: string }>> | undefined;
     for (const binding of Object.values(bindings ?? {})) {
       for (const entry of binding) entry.HostIp = "127.0.0.1";
     }
-    this.createOpts.NetworkingConfig = { EndpointsConfig: { [this.networkMode]: { Aliases: this.aliases } } };
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network.name]: { Aliases: this.aliases } } };
   }
 }
 
