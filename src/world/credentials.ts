@@ -16,17 +16,13 @@ export interface ProviderCredentials {
 }
 
 export class WorldCertificates {
-  /** What was generated, e.g. "ca", "variant valid rsa for mx.iroco.test"; empty on a warm cache. */
-  readonly generated: string[];
-
   private constructor(
     private readonly pkiDir: string,
     /** The harness root CA, the only trust anchor of the world. */
     readonly caCertPem: string,
-    generated: string[],
-  ) {
-    this.generated = generated;
-  }
+    /** What was generated, e.g. "ca", "variant valid rsa for mx.iroco.test"; empty on a warm cache. */
+    readonly generated: string[],
+  ) {}
 
   static async open(pkiDir: string): Promise<WorldCertificates> {
     const pki = await ensurePki({ cacheDir: pkiDir, servers: {} });
