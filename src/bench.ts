@@ -5,9 +5,6 @@
  * fresh world for every scenario) in the same run, and with two worlds.
  * Progress goes to stderr, figures to stdout.
  */
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
-
 import os from "node:os";
 import { runScenario, runScenarios } from "./runner.js";
 import type { ScenarioPhases, ScenarioResult } from "./report/types.js";

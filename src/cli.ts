@@ -5,9 +5,6 @@
  * 2 bad usage, an invalid scenario file or no Docker engine (then nothing
  * was started), 130/143 interrupted.
  */
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
-
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import type { RunResult, ScenarioResult } from "./report/types.js";

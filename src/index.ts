@@ -3,7 +3,10 @@
  * scenarios (objects or files) through it, and get Observations and Verdicts.
  * For vitest, see "starttls-lab/vitest" (a shared-world fixture).
  */
-export { MailWorld, Provider, defaultCacheDir, type WorldOptions, type StartupTimings } from "./world/world.js";
+export { MailWorld, defaultCacheDir, type WorldOptions, type StartupTimings } from "./world/world.js";
+export type { StartedMtaContainer, PresentedCertificate } from "./world/mtaContainer.js";
+export type { StartedDnsContainer } from "./world/dnsContainer.js";
+export type { StartedWireContainer, WireHops } from "./world/wireContainer.js";
 export { removeLeftovers } from "./world/runLabels.js";
 export { applyScenario, runScenario, runScenarios, type RunListener, type RunOptions } from "./runner.js";
 export { loadScenarioFiles, loadScenarioText, ScenarioError } from "./scenario/load.js";

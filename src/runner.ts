@@ -58,10 +58,10 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
     world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey, { chainWithCa: scenario.dns.tlsa === "ca" }),
   ]);
   const fingerprints: Record<string, string> = {
-    "sender.certificate.sha256": senderCertificate.certSha256,
-    "sender.certificate.pkey_sha256": senderCertificate.pkeySha256,
-    "receiver.certificate.sha256": receiverCertificate.certSha256,
-    "receiver.certificate.pkey_sha256": receiverCertificate.pkeySha256,
+    "sender.certificate.sha256": senderCertificate.certSha256.postfix,
+    "sender.certificate.pkey_sha256": senderCertificate.pkeySha256.postfix,
+    "receiver.certificate.sha256": receiverCertificate.certSha256.postfix,
+    "receiver.certificate.pkey_sha256": receiverCertificate.pkeySha256.postfix,
   };
   const resolve = (settings: Record<string, string>) =>
     Object.fromEntries(

@@ -9,9 +9,6 @@
 import { test } from "vitest";
 import { MailWorld, type WorldOptions } from "./world/world.js";
 
-process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
-process.env.TESTCONTAINERS_HOST_OVERRIDE ??= "localhost";
-
 export function worldTestWith(options: WorldOptions = {}) {
   return test.extend("world", { scope: "file" }, async ({}, { onCleanup }) => {
     const world = await MailWorld.start(options);

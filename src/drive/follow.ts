@@ -12,7 +12,8 @@ import { relayTrail, type RelayTrail } from "../observe/relayTrail.js";
 import type { Role } from "../scenario/types.js";
 import { findMailbox, otherRole } from "../world/providers.js";
 import { WaitTimeoutError } from "../world/logBook.js";
-import type { MailWorld, Provider } from "../world/world.js";
+import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
+import type { MailWorld } from "../world/world.js";
 import type { SubmissionResult } from "./alice.js";
 import { headerValues } from "./headers.js";
 import { findInInbox } from "./mailbox.js";
@@ -89,7 +90,7 @@ async function waitForRetry(
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
   }
-  await provider.container.exec(["postqueue", "-i", queueId]);
+  await provider.retry(queueId);
   return provider.log.waitFor(isStatus, { from, timeoutMs: STATUS_TIMEOUT_MS - RETRY_NUDGE_AFTER_MS, what });
 }
 

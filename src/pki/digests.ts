@@ -1,18 +1,23 @@
-/** SHA-256 digests of certificates as DNS records write them (TLSA: plain lower-case hex). */
+/** SHA-256 digests of certificates, in Postfix's and in TLSA's spelling (see Sha256Digest). */
 import { createHash, X509Certificate } from "node:crypto";
+import type { Sha256Digest } from "./types.js";
+
+function sha256(bytes: Buffer): Sha256Digest {
+  const hex = createHash("sha256").update(bytes).digest("hex");
+  return { tlsa: hex, postfix: (hex.toUpperCase().match(/../g) ?? []).join(":") };
+}
 
 /** The first certificate in a PEM bundle (a leaf followed by its chain). */
 function firstCertificate(pem: string): X509Certificate {
   return new X509Certificate(pem);
 }
 
-/** TLSA selector 1, matching type 1: the SubjectPublicKeyInfo's SHA-256. */
-export function spkiSha256Hex(pem: string): string {
-  const spki = firstCertificate(pem).publicKey.export({ type: "spki", format: "der" });
-  return createHash("sha256").update(spki).digest("hex");
+/** The whole certificate's DER (TLSA selector 0, matching type 1). */
+export function certificateDigest(pem: string): Sha256Digest {
+  return sha256(firstCertificate(pem).raw);
 }
 
-/** TLSA selector 0, matching type 1: the whole certificate's SHA-256. */
-export function certificateSha256Hex(pem: string): string {
-  return createHash("sha256").update(firstCertificate(pem).raw).digest("hex");
+/** The SubjectPublicKeyInfo's DER (TLSA selector 1, matching type 1). */
+export function publicKeyDigest(pem: string): Sha256Digest {
+  return sha256(firstCertificate(pem).publicKey.export({ type: "spki", format: "der" }));
 }

@@ -1,10 +1,12 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { addDays } from "./dates.js";
+import { daysBetween, SERVER_CERTIFICATE_DAYS } from "./dates.js";
 
-// A cached certificate close to expiry is replaced before it lapses, so a
-// run never starts with a "valid" certificate that dies halfway through and
-// turns every trusted delivery into a confusing failure.
-const RENEW_BEFORE_DAYS = 30;
+// A cached certificate is renewed once a third of its life is left, as ACME
+// clients do (certbot: 30 days before a 90-day certificate ends): about 66
+// days for a server certificate, years for a CA. So a run never starts with
+// a "valid" certificate that dies halfway through and turns every trusted
+// delivery into a confusing failure.
+const RENEW_WHEN_LIFE_LEFT = 1 / 3;
 
 export interface FreshnessCheck {
   certPem: string;
@@ -37,7 +39,11 @@ export function reuseProblem(check: FreshnessCheck): string | undefined {
   switch (check.validity ?? "current") {
     case "current":
       if (validFrom > check.now) return `not valid until ${cert.validFrom}`;
-      if (validTo <= addDays(check.now, RENEW_BEFORE_DAYS)) return `expires ${cert.validTo}`;
+      if (daysBetween(check.now, validTo) < RENEW_WHEN_LIFE_LEFT * daysBetween(validFrom, validTo)) return `expires ${cert.validTo}: due for renewal`;
+      // Cached under an older, longer-lived profile (825 days until 2026).
+      if (check.ca !== true && daysBetween(validFrom, validTo) > SERVER_CERTIFICATE_DAYS) {
+        return `lives ${Math.round(daysBetween(validFrom, validTo))} days, longer than a CA issues today (${SERVER_CERTIFICATE_DAYS})`;
+      }
       break;
     case "expired":
       if (validTo > check.now) return `meant to be expired, but valid until ${cert.validTo}`;

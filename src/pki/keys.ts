@@ -1,27 +1,24 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import forge from "node-forge";
+import { createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import type { KeyType } from "./types.js";
 
-export interface RsaKeyPair {
-  /** PKCS#8 PEM: what gets written to disk; Postfix, Dovecot and Node all read it. */
-  keyPem: string;
-  privateKey: forge.pki.rsa.PrivateKey;
-  publicKey: forge.pki.rsa.PublicKey;
+// Keys always come from node:crypto (forge's pure-JS RSA generation can take
+// seconds per key) and are stored as PKCS#8 PEM, which Postfix, Dovecot,
+// Node and both signing libraries read.
+
+/** A PKCS#8 PEM private key ("BEGIN PRIVATE KEY"): RSA-2048 or P-256. */
+export function generateKeyPem(keyType: KeyType): string {
+  const publicKeyEncoding = { type: "spki", format: "pem" } as const;
+  const privateKeyEncoding = { type: "pkcs8", format: "pem" } as const;
+  return keyType === "rsa"
+    ? generateKeyPairSync("rsa", { modulusLength: 2048, publicExponent: 0x10001, publicKeyEncoding, privateKeyEncoding }).privateKey
+    : generateKeyPairSync("ec", { namedCurve: "prime256v1", publicKeyEncoding, privateKeyEncoding }).privateKey;
 }
 
-// node:crypto generates RSA keys natively; forge's pure-JS fallback can take
-// seconds per key. forge only needs the result to build and sign certificates.
-export function generateRsaKeyPair(): RsaKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048,
-    publicExponent: 0x10001,
-    privateKeyEncoding: { type: "pkcs8", format: "pem" },
-    publicKeyEncoding: { type: "spki", format: "pem" },
-  });
-  return {
-    keyPem: privateKey,
-    privateKey: forge.pki.privateKeyFromPem(privateKey),
-    publicKey: forge.pki.publicKeyFromPem(publicKey),
-  };
+export function keyTypeOf(keyPem: string): KeyType {
+  const key = createPrivateKey(keyPem);
+  if (key.asymmetricKeyType === "rsa") return "rsa";
+  if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") return "ecdsa";
+  throw new Error(`pki: unsupported key type ${key.asymmetricKeyType} ${key.asymmetricKeyDetails?.namedCurve ?? ""}`);
 }
 
 /**

@@ -1,10 +1,11 @@
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import path from "node:path";
-import { createAuthority, type AuthorityPem } from "./authority.js";
 import { obtainEntry, type EntryLayout } from "./cache.js";
-import { addDays, BACKDATE_DAYS } from "./dates.js";
+import { addDays, addYears, BACKDATE_DAYS } from "./dates.js";
+import { certificateDigest } from "./digests.js";
 import { reuseProblem } from "./freshness.js";
-import { generateKeyPem, issueCertificate } from "./x509.js";
+import { issueCertificate } from "./issue.js";
+import { generateKeyPem } from "./keys.js";
 
 // Where each authority lives in the cache, and how each is (re)made. The
 // harness root is shared by ensurePki and ensureServerVariant.
@@ -23,8 +24,16 @@ export const LEAF_LAYOUT = {
   spec: { file: "spec.json", mode: 0o644 },
 } satisfies EntryLayout<string>;
 
+export const CA_COMMON_NAME = "starttls-lab test CA";
 export const UNKNOWN_CA_COMMON_NAME = "starttls-lab unknown CA";
 export const INTERMEDIATE_CA_COMMON_NAME = "starttls-lab intermediate CA";
+
+const ROOT_VALIDITY_YEARS = 10;
+
+export interface AuthorityPem {
+  certPem: string;
+  keyPem: string;
+}
 
 export interface StoredAuthority extends AuthorityPem {
   certFile: string;
@@ -34,14 +43,28 @@ export interface StoredAuthority extends AuthorityPem {
 }
 
 function stored(dir: string, contents: { cert: string; key: string }, created: boolean): StoredAuthority {
-  const der = new X509Certificate(contents.cert).raw;
   return {
     certPem: contents.cert,
     keyPem: contents.key,
     certFile: path.join(dir, CERT_FILE),
-    fingerprint: createHash("sha256").update(der).digest("hex"),
+    fingerprint: certificateDigest(contents.cert).tlsa,
     created,
   };
+}
+
+/** A self-signed RSA root named `commonName`. */
+async function newRoot(commonName: string, now: Date): Promise<{ cert: string; key: string }> {
+  const keyPem = generateKeyPem("rsa");
+  const notBefore = addDays(now, -BACKDATE_DAYS);
+  const certPem = await issueCertificate({
+    subjectCN: commonName,
+    keyPem,
+    notBefore,
+    notAfter: addYears(notBefore, ROOT_VALIDITY_YEARS),
+    profile: { kind: "ca" },
+    issuer: "self",
+  });
+  return { cert: certPem, key: keyPem };
 }
 
 /** The harness root CA, which clients trust (cacheRoot/ca). */
@@ -49,10 +72,7 @@ export async function obtainRootAuthority(cacheRoot: string, now: Date): Promise
   const dir = path.join(cacheRoot, "ca");
   const entry = await obtainEntry(dir, CA_LAYOUT, {
     problem: (c) => reuseProblem({ certPem: c.cert, keyPem: c.key, now, ca: true }),
-    create: () => {
-      const { certPem, keyPem } = createAuthority(now);
-      return { cert: certPem, key: keyPem };
-    },
+    create: () => newRoot(CA_COMMON_NAME, now),
   });
   return stored(dir, entry.contents, entry.created);
 }
@@ -62,10 +82,7 @@ export async function obtainUnknownAuthority(cacheRoot: string, now: Date): Prom
   const dir = path.join(cacheRoot, "unknown-ca");
   const entry = await obtainEntry(dir, CA_LAYOUT, {
     problem: (c) => reuseProblem({ certPem: c.cert, keyPem: c.key, now, ca: true, selfSigned: true }),
-    create: () => {
-      const { certPem, keyPem } = createAuthority(now, UNKNOWN_CA_COMMON_NAME);
-      return { cert: certPem, key: keyPem };
-    },
+    create: () => newRoot(UNKNOWN_CA_COMMON_NAME, now),
   });
   return stored(dir, entry.contents, entry.created);
 }

@@ -1,10 +1,12 @@
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { obtainEntry, specHash } from "./cache.js";
-import { addDays, BACKDATE_DAYS } from "./dates.js";
+import { addDays, currentServerValidity } from "./dates.js";
+import { certificateDigest, publicKeyDigest } from "./digests.js";
 import { reuseProblem } from "./freshness.js";
-import type { ServerCredentials } from "./index.js";
+import { issueCertificate } from "./issue.js";
+import { generateKeyPem } from "./keys.js";
 import { assertNames } from "./names.js";
 import {
   CERT_FILE,
@@ -15,9 +17,7 @@ import {
   obtainUnknownAuthority,
   type StoredAuthority,
 } from "./store.js";
-import { generateKeyPem, issueCertificate, type KeyType } from "./x509.js";
-
-export type { KeyType } from "./x509.js";
+import type { KeyType, VariantCredentials, VariantSpec } from "./types.js";
 
 // Server certificates that go wrong in the ways a real Postfix client (with
 // smtp_tls_CAfile = the harness root) can tell apart.
@@ -27,29 +27,9 @@ import { CERTIFICATE_VARIANTS, type CertificateVariant } from "./variantNames.js
 
 const KEY_TYPES: readonly KeyType[] = ["rsa", "ecdsa"];
 
-export interface VariantSpec {
-  names: string[];
-  variant: CertificateVariant;
-  /** Default "rsa" (RSA-2048); "ecdsa" is a P-256 key. */
-  keyType?: KeyType;
-}
-
-export interface VariantCredentials extends ServerCredentials {
-  variant: CertificateVariant;
-  keyType: KeyType;
-  /** SHA-256 fingerprint of the leaf certificate, colon-separated uppercase hex as Postfix writes it (smtp_tls_fingerprint_cert_match with smtp_tls_fingerprint_digest = sha256). */
-  certSha256: string;
-  /** SHA-256 of the leaf's public key (SubjectPublicKeyInfo DER), same format. */
-  pkeySha256: string;
-  /** The name presented as subject CN. */
-  subjectCN: string;
-}
-
 /** The only name a wrong-name certificate carries, whatever names were asked for. */
 export const WRONG_NAME = "wrong-name.invalid.test";
 
-// Leaves that are meant to work last as long as ensurePki's.
-const LEAF_VALIDITY_DAYS = 825;
 // Bump when a variant's profile (extensions, dates…) changes.
 const VARIANT_PROFILE = 1;
 
@@ -77,7 +57,7 @@ const PLANS: Record<CertificateVariant, Plan> = {
 function validityDates(validity: Validity, now: Date): { notBefore: Date; notAfter: Date } {
   switch (validity) {
     case "current":
-      return { notBefore: addDays(now, -BACKDATE_DAYS), notAfter: addDays(now, LEAF_VALIDITY_DAYS) };
+      return currentServerValidity(now);
     case "expired":
       return { notBefore: addDays(now, -30), notAfter: addDays(now, -1) };
     case "not-yet-valid":
@@ -97,11 +77,6 @@ function assertVariantSpec(spec: unknown): asserts spec is VariantSpec {
     throw new Error(`pki: unknown key type ${JSON.stringify(keyType)}; expected one of ${KEY_TYPES.join(", ")}`);
   }
   assertNames(names, `pki: variant "${variant as string}"`);
-}
-
-/** Colon-separated uppercase hex, as Postfix prints and matches fingerprints. */
-function colonHex(bytes: Buffer): string {
-  return (bytes.toString("hex").toUpperCase().match(/../g) ?? []).join(":");
 }
 
 /**
@@ -180,7 +155,6 @@ export async function ensureServerVariant(options: {
   });
   if (entry.created) generated.push(`variant ${variant} ${keyType}`);
 
-  const leaf = new X509Certificate(entry.contents.cert);
   return {
     names,
     certPem: entry.contents.cert,
@@ -189,8 +163,8 @@ export async function ensureServerVariant(options: {
     keyFile: path.join(dir, KEY_FILE),
     variant,
     keyType,
-    certSha256: leaf.fingerprint256,
-    pkeySha256: colonHex(createHash("sha256").update(leaf.publicKey.export({ type: "spki", format: "der" })).digest()),
+    certSha256: certificateDigest(entry.contents.cert),
+    pkeySha256: publicKeyDigest(entry.contents.cert),
     subjectCN: names[0]!,
     generated,
   };

@@ -1,23 +1,61 @@
-/** The world's DNS container: authoritative zones, a validating resolver, and MTA-STS (policy server and resolver daemon). */
-import { Wait } from "testcontainers";
-import { WorldContainer } from "./worldContainer.js";
+/**
+ * The world's DNS container: authoritative zones, a validating resolver, and
+ * MTA-STS (policy server and resolver daemon). Started, it publishes a
+ * scenario's zones and MTA-STS policies (lab-dns-apply signs and serves
+ * them), and only when they differ from what is already published.
+ */
+import { Wait, type StartedTestContainer } from "testcontainers";
+import type { ServerCredentials } from "../pki/types.js";
+import type { WorldDns } from "./providers.js";
+import { StartedWorldContainer, WorldContainer } from "./worldContainer.js";
+import type { DnsPlan } from "./zones.js";
 
 export const MTA_STS_RESOLVER_PORT = 8461;
 
-export class DnsContainer extends WorldContainer {
+const PLAN_DIR = "/etc/lab-dns/plan";
+
+export class DnsContainer extends WorldContainer<StartedDnsContainer> {
   constructor(image: string) {
-    super(image);
+    super(image, { log: "dns", container: "the dns container" });
     this.withWaitStrategy(Wait.forLogMessage(/^lab-dns: ready/m))
       .withStartupTimeout(60_000)
       .withLabels({ "starttls-lab.role": "dns" });
   }
 
   /** The CA the MTA-STS resolver trusts, and the policy server's certificate (for mta-sts.<domain>). */
-  withTls(caPem: string, policyCertPem: string, policyKeyPem: string): this {
+  withTls(caPem: string, policyServer: ServerCredentials): this {
     return this.withCopyContentToContainer([
       { content: caPem, target: "/etc/lab-dns/tls/ca.pem", mode: 0o644 },
-      { content: policyCertPem, target: "/etc/lab-dns/tls/policy.pem", mode: 0o644 },
-      { content: policyKeyPem, target: "/etc/lab-dns/tls/policy.key", mode: 0o600 },
+      { content: policyServer.certPem, target: "/etc/lab-dns/tls/policy.pem", mode: 0o644 },
+      { content: policyServer.keyPem, target: "/etc/lab-dns/tls/policy.key", mode: 0o600 },
     ]);
+  }
+
+  protected override started(container: StartedTestContainer, address: string): StartedDnsContainer {
+    return new StartedDnsContainer(container, this.log, this.title, address);
+  }
+}
+
+export class StartedDnsContainer extends StartedWorldContainer {
+  private published: string | undefined;
+
+  /** How the providers reach it: the resolver's address, and the MTA-STS resolver's socketmap port. */
+  get forProviders(): WorldDns {
+    return { resolver: this.address, mtaStsPort: MTA_STS_RESOLVER_PORT };
+  }
+
+  async publish(plan: DnsPlan): Promise<void> {
+    const wanted = JSON.stringify(plan);
+    if (wanted === this.published) return;
+    // plan/ is the complete desired state: rewritten whole every time.
+    await this.run(["rm", "-rf", PLAN_DIR]);
+    await this.copyContentToContainer([
+      { content: plan.zones.map((zone) => `${zone.name} ${zone.signing}\n`).join(""), target: `${PLAN_DIR}/zones` },
+      ...plan.zones.map((zone) => ({ content: zone.text, target: `${PLAN_DIR}/${zone.name}.zone` })),
+      ...Object.entries(plan.mtaStsPolicies).map(([domain, policy]) => ({ content: policy, target: `${PLAN_DIR}/mta-sts/${domain}.txt` })),
+    ]);
+    this.published = undefined;
+    await this.run(["lab-dns-apply"]);
+    this.published = wanted;
   }
 }

@@ -1,38 +1,237 @@
-/** One mail provider's container (Postfix + Dovecot), either role. */
-import { Wait } from "testcontainers";
-import type { Role } from "../scenario/types.js";
-import { WorldContainer } from "./worldContainer.js";
+/**
+ * One mail provider's container (Postfix + Dovecot), either role. Started,
+ * it is the harness's handle on that provider: its ports, its mailboxes'
+ * password, the certificate Postfix presents, and what a scenario does to it
+ * (apply settings, present a certificate, put the admin's own files, read
+ * the queue, retry a message).
+ */
+import { randomBytes } from "node:crypto";
+import { Wait, type StartedTestContainer } from "testcontainers";
+import type { KeyType, ServerCredentials, Sha256Digest, VariantCredentials } from "../pki/types.js";
+import type { CertificateVariant } from "../pki/variantNames.js";
+import type { OwnConfig } from "../scenario/types.js";
+import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
+import {
+  certificateNames,
+  dovecotSniConfig,
+  dovecotUsers,
+  hostAliases,
+  mailboxTable,
+  PRESENTED_FILES,
+  roleSettings,
+  sniFiles,
+  sniTable,
+  transportTable,
+  type ProviderIdentity,
+  type WorldDns,
+} from "./providers.js";
+import type { LogBook } from "./logBook.js";
+import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 export const SMTP_PORT = 25;
 export const SUBMISSIONS_PORT = 465;
 export const IMAPS_PORT = 993;
 
-function holdsPrivateKey(name: string): boolean {
-  return name.endsWith(".key");
+const LAB_DIR = "/etc/starttls-lab";
+const OWN_MASTER_CF = `${LAB_DIR}/own-master.cf`;
+
+/** The certificate a provider's Postfix presents (port 25 and 465), with its fingerprints for pinning. */
+export interface PresentedCertificate {
+  variant: CertificateVariant;
+  key: KeyType;
+  certSha256: Sha256Digest;
+  pkeySha256: Sha256Digest;
+  subjectCN: string;
+  /** The harness CA is sent after the leaf (for DANE-TA records). */
+  chainWithCa: boolean;
 }
 
-export class MtaContainer extends WorldContainer {
-  constructor(image: string) {
-    super(image);
+function presentedBy(issued: VariantCredentials, chainWithCa: boolean): PresentedCertificate {
+  const { variant, keyType: key, certSha256, pkeySha256, subjectCN } = issued;
+  return { variant, key, certSha256, pkeySha256, subjectCN, chainWithCa };
+}
+
+function labFile(name: string, content: string) {
+  // Anything holding a private key gets mode 0600.
+  return { content, target: `${LAB_DIR}/${name}`, mode: name.endsWith(".key") ? 0o600 : 0o644 };
+}
+
+/** Indexed maps (built with postmap) that settings name among the given files. */
+function indexedMapsIn(settings: Record<string, string>, files: string[]): string[] {
+  const maps = new Set<string>();
+  for (const value of Object.values(settings)) {
+    for (const match of value.matchAll(/\b(hash|btree|lmdb|cdb|dbm):(\/etc\/postfix\/[A-Za-z0-9._/-]+)/g)) {
+      if (files.includes(match[2]!)) maps.add(`${match[1]}:${match[2]}`);
+    }
+  }
+  return [...maps];
+}
+
+export class MtaContainer extends WorldContainer<StartedMtaContainer> {
+  /** Every mailbox's password (Dovecot's passwd-file); fresh for each container. */
+  private readonly password = randomBytes(12).toString("base64url");
+  private certificates?: { world: WorldCertificates; own: VariantCredentials };
+
+  constructor(
+    image: string,
+    private readonly identity: ProviderIdentity,
+  ) {
+    super(image, {
+      log: identity.role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)",
+      container: `the ${identity.role} container (${identity.smtpHost})`,
+    });
     this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
       .withWaitStrategy(
         Wait.forAll([Wait.forLogMessage(/postfix\/master\[\d+\]: daemon started/), Wait.forLogMessage(/Dovecot v[\d.]+ .*starting up/)]),
       )
-      .withStartupTimeout(60_000);
+      .withStartupTimeout(60_000)
+      .withLabels({ "starttls-lab.role": identity.role })
+      .withCopyContentToContainer([
+        labFile("transport", transportTable(identity)),
+        labFile("mailboxes", mailboxTable(identity)),
+        labFile("users", dovecotUsers(identity, this.password)),
+        labFile("sni", sniTable(identity)),
+        labFile("dovecot-sni.conf", dovecotSniConfig(identity)),
+      ]);
   }
 
-  withRole(role: Role, networkName: string, aliases: string[]): this {
-    return this.withWorldNetwork(networkName, aliases).withLabels({ "starttls-lab.role": role });
+  /** On the world's network under the provider's names, resolving through the world's DNS only. */
+  inProviderWorld(network: WorldNetwork, dns: WorldDns): this {
+    return this.inWorld(network, this.identity.role, hostAliases(this.identity))
+      .withEnvironment({ LAB_RESOLVER: dns.resolver })
+      .withCopyContentToContainer([labFile("role.cf", roleSettings(this.identity, dns).join("\n") + "\n")]);
   }
 
-  /** Role files for /etc/starttls-lab; anything holding a private key gets mode 0600. */
-  withLabFiles(files: Record<string, string>): this {
-    return this.withCopyContentToContainer(
-      Object.entries(files).map(([name, content]) => ({
-        content,
-        target: `/etc/starttls-lab/${name}`,
-        mode: holdsPrivateKey(name) ? 0o600 : 0o644,
-      })),
-    );
+  /**
+   * The harness CA and the provider's certificates. Ports 25 and 465 start
+   * with its own valid RSA certificate, the one scenarios ask for by
+   * default, so the first scenario has nothing to install.
+   */
+  withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
+    this.certificates = { world, own: credentials.own };
+    const strip = (file: string) => file.slice(`${LAB_DIR}/`.length);
+    return this.withCopyContentToContainer([
+      labFile("tls/ca.pem", world.caCertPem),
+      labFile("tls/server.pem", credentials.own.certPem),
+      labFile("tls/server.key", credentials.own.keyPem),
+      labFile("tls/imap.pem", credentials.own.certPem),
+      labFile("tls/imap.key", credentials.own.keyPem),
+      ...credentials.sni.flatMap(({ hosted, credentials: domain }) => [
+        labFile(strip(sniFiles(hosted).cert), domain.certPem),
+        labFile(strip(sniFiles(hosted).key), domain.keyPem),
+      ]),
+    ]);
+  }
+
+  protected override started(container: StartedTestContainer, address: string): StartedMtaContainer {
+    if (!this.certificates) throw new Error(`${this.title.container}: call withCertificates() before start()`);
+    return new StartedMtaContainer(container, this.log, this.title, address, {
+      identity: this.identity,
+      password: this.password,
+      certificates: this.certificates.world,
+      own: this.certificates.own,
+    });
+  }
+}
+
+export class StartedMtaContainer extends StartedWorldContainer {
+  readonly identity: ProviderIdentity;
+  /** Every mailbox's password on this provider. */
+  readonly password: string;
+  /** The provider's own certificate, which IMAPS presents. */
+  readonly credentials: ServerCredentials;
+  private readonly certificates: WorldCertificates;
+  private presented: PresentedCertificate;
+  private ownFiles: string[] = [];
+
+  constructor(
+    container: StartedTestContainer,
+    log: LogBook,
+    title: ContainerTitle,
+    address: string,
+    provider: { identity: ProviderIdentity; password: string; certificates: WorldCertificates; own: VariantCredentials },
+  ) {
+    super(container, log, title, address);
+    this.identity = provider.identity;
+    this.password = provider.password;
+    this.credentials = provider.own;
+    this.certificates = provider.certificates;
+    this.presented = presentedBy(provider.own, false);
+  }
+
+  get smtpPort(): number {
+    return this.getMappedPort(SMTP_PORT);
+  }
+  get submissionsPort(): number {
+    return this.getMappedPort(SUBMISSIONS_PORT);
+  }
+  get imapsPort(): number {
+    return this.getMappedPort(IMAPS_PORT);
+  }
+
+  /** The certificate Postfix presents on ports 25 and 465 now. */
+  get presentedCertificate(): PresentedCertificate {
+    return this.presented;
+  }
+
+  /**
+   * Make Postfix present this certificate from the next connection on (each
+   * smtpd reads it when it starts; IMAPS keeps its own valid certificate).
+   */
+  async presentCertificate(variant: CertificateVariant, key: KeyType, options: { chainWithCa?: boolean } = {}): Promise<PresentedCertificate> {
+    const chainWithCa = options.chainWithCa ?? false;
+    if (this.presented.variant === variant && this.presented.key === key && this.presented.chainWithCa === chainWithCa) return this.presented;
+    const issued = await this.certificates.server(certificateNames(this.identity), variant, key);
+    // A DANE-TA (2 0 1) record names the CA itself: the client can match it only if the server sends the CA too.
+    const chain = chainWithCa ? `${issued.certPem.trimEnd()}\n${this.certificates.caCertPem.trimEnd()}\n` : issued.certPem;
+    await this.copyContentToContainer([
+      { content: chain, target: PRESENTED_FILES.cert, mode: 0o644 },
+      { content: issued.keyPem, target: PRESENTED_FILES.key, mode: 0o600 },
+    ]);
+    this.presented = presentedBy(issued, chainWithCa);
+    return this.presented;
+  }
+
+  /**
+   * Reset main.cf to the role's baseline plus these settings, empty the
+   * queue; lab-apply reloads Postfix only when a long-lived daemon would
+   * otherwise keep old state (see docker/mta/lab-apply).
+   */
+  async applySettings(settings: Record<string, string>): Promise<void> {
+    const result = await this.run(["lab-apply", ...Object.entries(settings).map(([name, value]) => `${name}=${value}`)]);
+    if (/warning|fatal/i.test(result.output)) {
+      throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
+    }
+  }
+
+  /**
+   * Put the admin's own files in place (removing the previous scenario's):
+   * maps under /etc/postfix (indexed ones rebuilt with postmap) and master.cf
+   * entries, which lab-apply appends to the role's master.cf.
+   */
+  async useOwnFiles(own: OwnConfig | undefined, settings: Record<string, string>): Promise<void> {
+    const files = own?.files ?? [];
+    if (this.ownFiles.length === 0 && files.length === 0 && !own?.masterCf) return;
+    await this.run(["rm", "-f", OWN_MASTER_CF, ...this.ownFiles, ...this.ownFiles.map((file) => `${file}.db`)]);
+    this.ownFiles = files.map((file) => file.target);
+    const contents = [
+      ...files.map((file) => ({ content: file.content, target: file.target, mode: 0o644 })),
+      ...(own?.masterCf ? [{ content: own.masterCf.text, target: OWN_MASTER_CF, mode: 0o644 }] : []),
+    ];
+    if (contents.length === 0) return;
+    await this.copyContentToContainer(contents);
+    // Postfix waits for freshly written files to settle; backdate them, then build the indexed maps.
+    await this.run(["touch", "-d", "10 seconds ago", ...contents.map((file) => file.target)]);
+    for (const map of indexedMapsIn(settings, this.ownFiles)) await this.run(["postmap", map]);
+  }
+
+  /** `postqueue -j`: one JSON object per queued message. */
+  async queueJson(): Promise<string> {
+    return (await this.run(["lab-queue"])).stdout;
+  }
+
+  /** Deliver this queued message now instead of at its next retry time (`postqueue -i`). */
+  async retry(queueId: string): Promise<void> {
+    await this.run(["postqueue", "-i", queueId]);
   }
 }

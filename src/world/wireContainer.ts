@@ -1,7 +1,14 @@
-/** The wire's container: the Node.js proxy on the port-25 hop, with its control port. */
-import { Wait } from "testcontainers";
-import { WorldContainer } from "./worldContainer.js";
+/**
+ * The wire's container: the Node.js proxy on the port-25 hop, with its
+ * control port. Started, it takes a scenario's mode and the marker to look
+ * for, and gives the transcripts of the scenario's connections once they have
+ * all closed; spoken over the control port, published on 127.0.0.1.
+ */
+import { Wait, type StartedTestContainer } from "testcontainers";
+import type { ServerCredentials } from "../pki/types.js";
+import type { WireMode, WireTranscript } from "../wire/transcript.js";
 import type { WireProgram } from "./wireProgram.js";
+import { StartedWorldContainer, WorldContainer } from "./worldContainer.js";
 
 export const WIRE_SMTP_PORT = 25;
 export const WIRE_CONTROL_PORT = 8025;
@@ -9,9 +16,18 @@ export const WIRE_CONTROL_PORT = 8025;
 const MITM_CERT = "/etc/wire/mitm.pem";
 const MITM_KEY = "/etc/wire/mitm.key";
 
-export class WireContainer extends WorldContainer {
+/** How long the scenario's connections may take to close after the message settled. */
+const SETTLE_TIMEOUT_MS = 15_000;
+
+export interface WireHops {
+  hops: WireTranscript[];
+  /** Connections still open when the wait ended (0 unless something hung). */
+  open: number;
+}
+
+export class WireContainer extends WorldContainer<StartedWireContainer> {
   constructor(image: string) {
-    super(image);
+    super(image, { log: "wire", container: "the wire container" });
     this.withExposedPorts(WIRE_CONTROL_PORT)
       .withWaitStrategy(Wait.forLogMessage(/^wire: listening on port 25/))
       .withStartupTimeout(30_000)
@@ -30,10 +46,37 @@ export class WireContainer extends WorldContainer {
   }
 
   /** The certificate the wire presents when it plays the man in the middle. */
-  withMitmCertificate(certPem: string, keyPem: string): this {
+  withMitmCertificate(attacker: ServerCredentials): this {
     return this.withEnvironment({ WIRE_MITM_CERT: MITM_CERT, WIRE_MITM_KEY: MITM_KEY }).withCopyContentToContainer([
-      { content: certPem, target: MITM_CERT, mode: 0o644 },
-      { content: keyPem, target: MITM_KEY, mode: 0o600 },
+      { content: attacker.certPem, target: MITM_CERT, mode: 0o644 },
+      { content: attacker.keyPem, target: MITM_KEY, mode: 0o600 },
     ]);
+  }
+
+  protected override started(container: StartedTestContainer, address: string): StartedWireContainer {
+    return new StartedWireContainer(container, this.log, this.title, address);
+  }
+}
+
+export class StartedWireContainer extends StartedWorldContainer {
+  private url(path: string): string {
+    return `http://127.0.0.1:${this.getMappedPort(WIRE_CONTROL_PORT)}${path}`;
+  }
+
+  /** From the next connection on: this mode, and this marker to look for in the body. */
+  async prepare(mode: WireMode, marker: string): Promise<void> {
+    const response = await fetch(this.url("/scenario"), {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ mode, marker }),
+    });
+    if (!response.ok) throw new Error(`the wire refused mode ${mode}: ${response.status} ${await response.text()}`);
+  }
+
+  /** The scenario's connections, once none is open any more (waits on the wire, not on a clock). */
+  async hops(timeoutMs = SETTLE_TIMEOUT_MS): Promise<WireHops> {
+    const response = await fetch(this.url(`/hops?timeoutMs=${timeoutMs}`));
+    if (!response.ok) throw new Error(`the wire did not give its transcripts: ${response.status} ${await response.text()}`);
+    return (await response.json()) as WireHops;
   }
 }

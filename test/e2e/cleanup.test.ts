@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 import { MailWorld } from "../../src/world/world.js";
-import { buildCli, CliProcess, nameInResultLine, resultLines, runCli } from "./helpers/cli.js";
+import { buildCli, CliProcess, endChildren, nameInResultLine, resultLines, runCli } from "./helpers/cli.js";
 import { ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 /** Six passing scenarios: long enough (~3 s each) that the run is surely still going when we strike. */
@@ -29,11 +29,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    child.kill("SIGKILL");
-    await child.finished().catch(() => undefined);
-    await removeOwnedBy(child.pid);
-  }
+  await endChildren(children, removeOwnedBy);
   for (const world of worlds.splice(0)) await world.stop();
   for (const dir of tmpDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });

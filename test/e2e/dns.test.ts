@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 
 test("Alice's provider finds Bob's by MX lookup: no route in its transport table names a host", async ({ world }) => {
-  const transport = await world.sender.container.exec(["cat", "/etc/starttls-lab/transport"]);
+  const transport = await world.sender.exec(["cat", "/etc/starttls-lab/transport"]);
   expect(transport.output).toMatch(/^iroco\.test\tsmtp:$/m);
   expect(transport.output).not.toMatch(/\[mx\./);
 
@@ -22,17 +22,17 @@ test("Alice's provider finds Bob's by MX lookup: no route in its transport table
 });
 
 test("the providers' resolver answers for *.test only, with DNSSEC", async ({ world }) => {
-  const resolvConf = await world.sender.container.exec(["cat", "/etc/resolv.conf"]);
+  const resolvConf = await world.sender.exec(["cat", "/etc/resolv.conf"]);
   expect(resolvConf.output).toBe(`nameserver ${world.dns.address}\noptions trust-ad\n`);
-  const inWorld = await world.sender.container.exec(["getent", "hosts", "mx.iroco.test"]);
+  const inWorld = await world.sender.exec(["getent", "hosts", "mx.iroco.test"]);
   expect(inWorld.output).toContain(world.addresses.wire);
-  const outside = await world.sender.container.exec(["getent", "hosts", "example.com"]);
+  const outside = await world.sender.exec(["getent", "hosts", "example.com"]);
   expect(outside.exitCode).not.toBe(0);
   expect(outside.output).toBe("");
 });
 
 test("a TLSA record is published for the key Bob's provider presents, and follows its certificate", async ({ world }) => {
-  const tlsaOf = async () => (await world.dns.container.exec(["kdig", "@127.0.0.1", "+short", "_25._tcp.mx.iroco.test", "TLSA"])).output.replace(/\s+/g, "").toLowerCase();
+  const tlsaOf = async () => (await world.dns.exec(["kdig", "@127.0.0.1", "+short", "_25._tcp.mx.iroco.test", "TLSA"])).output.replace(/\s+/g, "").toLowerCase();
   const dane = (certificate: string) => scenarioFromYaml(`
     name: dane with ${certificate}
     sender: { postconf: { smtp_tls_security_level: dane } }
@@ -41,11 +41,11 @@ test("a TLSA record is published for the key Bob's provider presents, and follow
   `);
   const first = await runScenario(world, dane("valid"));
   expect(first.verdict.passed).toBe(true);
-  const pkey = world.receiver.presentedCertificate.pkeySha256.replace(/:/g, "").toLowerCase();
+  const pkey = world.receiver.presentedCertificate.pkeySha256.tlsa;
   expect(await tlsaOf()).toBe(`311${pkey}`);
   // An expired certificate with its own key: DANE-EE ignores dates, the new key is published.
   const second = await runScenario(world, dane("expired"));
   expect(second.verdict.passed).toBe(true);
-  const expiredKey = world.receiver.presentedCertificate.pkeySha256.replace(/:/g, "").toLowerCase();
+  const expiredKey = world.receiver.presentedCertificate.pkeySha256.tlsa;
   expect(await tlsaOf()).toBe(`311${expiredKey}`);
 });

@@ -75,7 +75,7 @@ describe("a container that dies mid-run", () => {
     const first = await runScenario(world, passing);
     expect(first.verdict.passed).toBe(true);
 
-    await new Docker().getContainer(world.receiver.container.getId()).kill();
+    await new Docker().getContainer(world.receiver.getId()).kill();
     const after = [1, 2].map((n) =>
       scenarioFromYaml(`
         name: after the crash ${n}
@@ -100,7 +100,7 @@ describe("a wire that dies mid-run", () => {
   afterAll(() => world?.stop());
 
   test("fails the scenario with the wire's last log lines, not with a confusing deferral", async () => {
-    await new Docker().getContainer(world.wire.container.getId()).kill();
+    await new Docker().getContainer(world.wire.getId()).kill();
     const run = await runScenarios([scenarioFromYaml(`
       name: after the wire died
       expect: { outcome: delivered, transport: tls }
@@ -119,7 +119,7 @@ describe("a dns container that dies mid-run", () => {
   afterAll(() => world?.stop());
 
   test("fails the scenario with the dns container's last log lines", async () => {
-    await new Docker().getContainer(world.dns.container.getId()).kill();
+    await new Docker().getContainer(world.dns.getId()).kill();
     const run = await runScenarios([scenarioFromYaml(`
       name: after the dns died
       dns: { tlsa: none }

@@ -11,7 +11,8 @@ import Docker from "dockerode";
 import { expect } from "vitest";
 import { explainResult } from "../../src/explain.js";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
-import type { MailWorld, Provider } from "../../src/world/world.js";
+import type { StartedMtaContainer as Provider } from "../../src/world/mtaContainer.js";
+import type { MailWorld } from "../../src/world/world.js";
 import { defaultCacheDir } from "../../src/world/world.js";
 import { authPlain, clientOffersVersion, ehloKeywords, handshakeOutcome, SmtpClient, tlsConnect, type HandshakeOutcome } from "./helpers/security.js";
 
@@ -295,7 +296,7 @@ test("TLS 1.2 and 1.3 are accepted (certificate verified) on 465, 993 and STARTT
 
 // ── 4. Keys and containers ───────────────────────────────────────────────────
 
-/** The harness's cache of certificates and keys, as this world used it: keyFile is <pki>/servers/<hash>/key.pem. */
+/** The harness's cache of certificates and keys, as this world used it: keyFile is <pki>/variants/<hash>/key.pem. */
 function pkiRootOf(world: MailWorld): string {
   return path.dirname(path.dirname(path.dirname(world.sender.credentials.keyFile)));
 }
@@ -321,18 +322,18 @@ test("inside each container the private keys are mode 600 and no CA key is among
 
   for (const role of ROLES) {
     const provider = world.provider(role);
-    const stat = await provider.container.exec(["stat", "-c", "%a %U", "/etc/starttls-lab/tls/server.key"]);
+    const stat = await provider.exec(["stat", "-c", "%a %U", "/etc/starttls-lab/tls/server.key"]);
     expect(stat.exitCode, stat.output).toBe(0);
     expect(stat.stdout.trim(), role).toBe("600 root");
 
-    const found = await provider.container.exec(["grep", "-rl", "PRIVATE KEY", "/etc/starttls-lab", "/etc/postfix", "/etc/dovecot"]);
+    const found = await provider.exec(["grep", "-rl", "PRIVATE KEY", "/etc/starttls-lab", "/etc/postfix", "/etc/dovecot"]);
     const keyFiles = found.stdout.trim().split("\n").filter((line) => line !== "");
     expect(keyFiles, role).toContain("/etc/starttls-lab/tls/server.key");
     for (const file of keyFiles) {
       expect(file, `${role}: a private key outside a .key file`).toMatch(/\.key$/);
-      const mode = await provider.container.exec(["stat", "-c", "%a %U", file]);
+      const mode = await provider.exec(["stat", "-c", "%a %U", file]);
       expect(mode.stdout.trim(), `${role} ${file}`).toBe("600 root");
-      const content = await provider.container.exec(["cat", file]);
+      const content = await provider.exec(["cat", file]);
       const body = pemBody(content.stdout);
       expect(body.length, `${role} ${file}`).toBeGreaterThan(100);
       for (const authority of authorityKeys.filter((key) => key !== "")) {
@@ -369,7 +370,7 @@ test("the harness's cached private keys are mode 0600", async ({ world }) => {
 test("containers are unprivileged, mount nothing from the host, publish on 127.0.0.1 only and sit on the world's network only", async ({ world }) => {
   const docker = new Docker();
   for (const role of ROLES) {
-    const info = await docker.getContainer(world.provider(role).container.getId()).inspect();
+    const info = await docker.getContainer(world.provider(role).getId()).inspect();
     const host = info.HostConfig;
     expect(host.Privileged, role).toBe(false);
     expect(host.Binds ?? [], role).toEqual([]);
@@ -414,7 +415,7 @@ test("nothing leaves the world: mail to example.com is refused with the error tr
   await expectNothingQueued(world);
 
   for (const role of ROLES) {
-    const table = await world.provider(role).container.exec(["cat", "/etc/starttls-lab/transport"]);
+    const table = await world.provider(role).exec(["cat", "/etc/starttls-lab/transport"]);
     expect(table.exitCode, table.output).toBe(0);
     expect(table.stdout, role).toMatch(/^\*\terror:5\.1\.2 starttls-lab: only the test world's domains are reachable$/m);
     // Besides the catch-all, only the world's own domains, each to Dovecot or over SMTP to its MX host (looked up in DNS).
@@ -424,7 +425,7 @@ test("nothing leaves the world: mail to example.com is refused with the error tr
       expect(route, role).toMatch(/^[a-z]+\.test\t(lmtp:unix:private\/dovecot-lmtp|smtp:)$/);
     }
   }
-  const transport = await world.sender.container.exec(["postconf", "-h", "transport_maps"]);
+  const transport = await world.sender.exec(["postconf", "-h", "transport_maps"]);
   expect(transport.stdout.trim()).toBe("texthash:/etc/starttls-lab/transport");
 });
 

@@ -224,17 +224,21 @@ describe("ensureServerVariant: certificate details", () => {
     }
   });
 
-  it("certSha256 and pkeySha256 match OpenSSL's, in Postfix's format", async () => {
+  it("certSha256 and pkeySha256 match OpenSSL's, in Postfix's format and in TLSA's", async () => {
     for (const v of issued.values()) {
       const fp = (await run("openssl", ["x509", "-noout", "-fingerprint", "-sha256", "-in", v.certFile])).stdout;
-      expect(`sha256 Fingerprint=${v.certSha256}`).toBe(fp.trim());
-      expect(v.certSha256).toMatch(FINGERPRINT);
+      expect(`sha256 Fingerprint=${v.certSha256.postfix}`).toBe(fp.trim());
+      expect(v.certSha256.postfix).toMatch(FINGERPRINT);
+      const certDer = spawnSync("openssl", ["x509", "-outform", "DER", "-in", v.certFile]).stdout;
+      expect(v.certSha256.tlsa).toBe(createHash("sha256").update(certDer).digest("hex"));
 
       const pubkeyPem = (await run("openssl", ["x509", "-noout", "-pubkey", "-in", v.certFile])).stdout;
       const spkiDer = spawnSync("openssl", ["pkey", "-pubin", "-outform", "DER"], { input: pubkeyPem }).stdout;
-      const expected = createHash("sha256").update(spkiDer).digest("hex").toUpperCase().match(/../g)!.join(":");
-      expect(v.pkeySha256).toBe(expected);
-      expect(v.pkeySha256).toMatch(FINGERPRINT);
+      const expected = createHash("sha256").update(spkiDer).digest("hex");
+      expect(v.pkeySha256.tlsa).toBe(expected);
+      expect(v.pkeySha256.tlsa).toMatch(/^[0-9a-f]{64}$/);
+      expect(v.pkeySha256.postfix).toBe(expected.toUpperCase().match(/../g)!.join(":"));
+      expect(v.pkeySha256.postfix).toMatch(FINGERPRINT);
     }
   });
 
@@ -362,7 +366,7 @@ describe("ensureServerVariant: cache", () => {
     await fs.rm(path.join(cacheDir, "ca"), { recursive: true });
     const second = await ensureServerVariant({ cacheDir, spec: { names: NAMES, variant: "with-intermediate" } });
     expect(second.generated).toEqual(["ca", "intermediate ca", "variant with-intermediate rsa"]);
-    expect(second.certSha256).not.toBe(first.certSha256);
+    expect(second.certSha256.postfix).not.toBe(first.certSha256.postfix);
     const caFileNow = path.join(cacheDir, "ca", "cert.pem");
     const [leaf, intermediate] = splitPem(second.certPem);
     const leafFile = path.join(cacheDir, "leaf.pem");

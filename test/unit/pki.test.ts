@@ -6,6 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensurePki, type WorldPki } from "../../src/pki/index.js";
+import { issueCertificate } from "../../src/pki/issue.js";
 
 const run = promisify(execFile);
 
@@ -58,7 +59,7 @@ describe("ensurePki: certificates", () => {
   it("signs with SHA-256 and sets the expected extensions and dates, per OpenSSL", async () => {
     const now = new Date();
     const pki = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
-    const server = pki.servers.receiver!;
+    const server = pki.servers.receiver;
 
     const caText = (await run("openssl", ["x509", "-noout", "-text", "-in", pki.caCertFile])).stdout;
     expect(caText).toMatch(/Signature Algorithm: sha256WithRSAEncryption/);
@@ -82,7 +83,10 @@ describe("ensurePki: certificates", () => {
     const day = 24 * 60 * 60 * 1000;
     const leaf = new X509Certificate(server.certPem);
     expect(Math.abs(new Date(leaf.validFrom).getTime() - (now.getTime() - day))).toBeLessThan(60_000);
-    expect(Math.abs(new Date(leaf.validTo).getTime() - (now.getTime() + 825 * day))).toBeLessThan(60_000);
+    // As a public CA issues today: at most 200 days, counting notAfter's own second (CA/Browser Forum, March 2026).
+    const lifeMs = new Date(leaf.validTo).getTime() - new Date(leaf.validFrom).getTime();
+    expect(lifeMs + 1000).toBeLessThanOrEqual(200 * day);
+    expect(lifeMs).toBe(199 * day);
     const ca = new X509Certificate(pki.caCertPem);
     expect(new Date(ca.validTo).getUTCFullYear() - new Date(ca.validFrom).getUTCFullYear()).toBe(10);
   });
@@ -103,7 +107,7 @@ describe("ensurePki: certificates", () => {
 
   it("rejects a certificate for a name it does not carry", async () => {
     const pki = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
-    const result = run("openssl", ["verify", "-CAfile", pki.caCertFile, "-verify_hostname", "mx.other.test", pki.servers.receiver!.certFile]);
+    const result = run("openssl", ["verify", "-CAfile", pki.caCertFile, "-verify_hostname", "mx.other.test", pki.servers.receiver.certFile]);
     await expect(result).rejects.toThrow(/hostname mismatch/);
   });
 });
@@ -132,7 +136,7 @@ describe("ensurePki: files on disk", () => {
     const previous = process.umask(0o000);
     try {
       const pki = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
-      expect((await fs.stat(pki.servers.receiver!.keyFile)).mode & 0o777).toBe(0o600);
+      expect((await fs.stat(pki.servers.receiver.keyFile)).mode & 0o777).toBe(0o600);
     } finally {
       process.umask(previous);
     }
@@ -140,10 +144,10 @@ describe("ensurePki: files on disk", () => {
 
   it("tightens a cached key file whose mode was loosened", async () => {
     const first = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
-    await fs.chmod(first.servers.receiver!.keyFile, 0o644);
+    await fs.chmod(first.servers.receiver.keyFile, 0o644);
     const second = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
     expect(second.generated).toEqual([]);
-    expect((await fs.stat(second.servers.receiver!.keyFile)).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(second.servers.receiver.keyFile)).mode & 0o777).toBe(0o600);
   });
 });
 
@@ -164,28 +168,59 @@ describe("ensurePki: cache", () => {
     expect(second.generated).toEqual(["server receiver"]);
     expect(second.caCertPem).toBe(first.caCertPem);
     expect(second.servers.sender).toEqual(first.servers.sender);
-    expect(second.servers.receiver!.certFile).not.toBe(first.servers.receiver!.certFile);
-    expect(new X509Certificate(second.servers.receiver!.certPem).checkHost("other.test")).toBe("other.test");
+    expect(second.servers.receiver.certFile).not.toBe(first.servers.receiver.certFile);
+    expect(new X509Certificate(second.servers.receiver.certPem).checkHost("other.test")).toBe("other.test");
     // The names' order matters too: names[0] is the CN.
     const reordered = { ...SERVERS, receiver: { names: ["iroco.test", "mx.iroco.test"] } };
     expect((await ensurePki({ cacheDir, servers: reordered })).generated).toEqual(["server receiver"]);
   });
 
-  it("replaces a leaf that is about to expire, keeping the CA", async () => {
+  it("renews a leaf once a third of its life is left, well before it expires, keeping the CA", async () => {
+    const day = 24 * 60 * 60 * 1000;
     const first = await ensurePki({ cacheDir, servers: SERVERS });
-    const later = new Date(Date.now() + 810 * 24 * 60 * 60 * 1000);
-    const second = await ensurePki({ cacheDir, servers: SERVERS, now: later });
-    expect(second.generated).toEqual(["server sender", "server receiver"]);
-    expect(second.caCertPem).toBe(first.caCertPem);
-    expect(new Date(new X509Certificate(second.servers.sender!.certPem).validTo).getTime()).toBeGreaterThan(later.getTime());
+    const leaf = new X509Certificate(first.servers.sender.certPem);
+    const [from, to] = [new Date(leaf.validFrom).getTime(), new Date(leaf.validTo).getTime()];
+    const renewalDue = to - (to - from) / 3;
+
+    const beforeDue = await ensurePki({ cacheDir, servers: SERVERS, now: new Date(renewalDue - day) });
+    expect(beforeDue.generated).toEqual([]);
+    const afterDue = new Date(renewalDue + day);
+    const renewed = await ensurePki({ cacheDir, servers: SERVERS, now: afterDue });
+    expect(renewed.generated).toEqual(["server sender", "server receiver"]);
+    expect(renewed.caCertPem).toBe(first.caCertPem);
+    // Renewed with more than two months to go.
+    expect(to - afterDue.getTime()).toBeGreaterThan(60 * day);
+    expect(new Date(new X509Certificate(renewed.servers.sender.certPem).validTo).getTime()).toBeGreaterThan(to);
+  });
+
+  it("replaces a cached leaf that lives longer than a CA issues today (the 825 days of earlier versions)", async () => {
+    const day = 24 * 60 * 60 * 1000;
+    const first = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
+    const server = first.servers.receiver;
+    const caKeyPem = await fs.readFile(path.join(path.dirname(first.caCertFile), "key.pem"), "utf8");
+    const now = Date.now();
+    const longLived = await issueCertificate({
+      subjectCN: server.names[0]!,
+      keyPem: server.keyPem,
+      notBefore: new Date(now - day),
+      notAfter: new Date(now + 825 * day),
+      profile: { kind: "leaf", names: server.names },
+      issuer: { certPem: first.caCertPem, keyPem: caKeyPem },
+    });
+    await fs.writeFile(server.certFile, longLived);
+
+    const second = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
+    expect(second.generated).toEqual(["server receiver"]);
+    const leaf = new X509Certificate(second.servers.receiver.certPem);
+    expect(new Date(leaf.validTo).getTime() - new Date(leaf.validFrom).getTime()).toBe(199 * day);
   });
 
   it("replaces a damaged entry", async () => {
     const first = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
-    await fs.writeFile(first.servers.receiver!.certFile, "garbage\n");
+    await fs.writeFile(first.servers.receiver.certFile, "garbage\n");
     const second = await ensurePki({ cacheDir, servers: { receiver: SERVERS.receiver } });
     expect(second.generated).toEqual(["server receiver"]);
-    expect(await fs.readFile(second.servers.receiver!.certFile, "utf8")).toBe(second.servers.receiver!.certPem);
+    expect(await fs.readFile(second.servers.receiver.certFile, "utf8")).toBe(second.servers.receiver.certPem);
   });
 
   it("lets concurrent callers agree on one CA and one leaf", async () => {
@@ -195,8 +230,8 @@ describe("ensurePki: cache", () => {
     const onDisk = await snapshot(results[0]!);
     for (const pki of results) {
       expect(pki.caCertPem).toBe(onDisk[pki.caCertFile]);
-      expect(pki.servers.receiver!.certPem).toBe(onDisk[pki.servers.receiver!.certFile]);
-      expect(pki.servers.receiver!.keyPem).toBe(onDisk[pki.servers.receiver!.keyFile]);
+      expect(pki.servers.receiver.certPem).toBe(onDisk[pki.servers.receiver.certFile]);
+      expect(pki.servers.receiver.keyPem).toBe(onDisk[pki.servers.receiver.keyFile]);
     }
     expect(results.flatMap((r) => r.generated).filter((g) => g === "ca")).toHaveLength(1);
   });

@@ -117,6 +117,18 @@ export class CliProcess {
   }
 }
 
+/**
+ * Ends every child a test spawned and removes what each left in Docker, so a
+ * failed test leaves nothing running (for afterEach).
+ */
+export async function endChildren(children: CliProcess[], removeLeftBy: (pid: number) => Promise<void>): Promise<void> {
+  for (const child of children.splice(0)) {
+    child.kill("SIGKILL");
+    await child.finished().catch(() => undefined);
+    await removeLeftBy(child.pid);
+  }
+}
+
 /** Runs `node dist/cli.js …args` to the end. */
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new CliProcess(args, CLI, options.env).finished();
