@@ -167,7 +167,7 @@ export interface DialogueOptions {
  */
 export class SmtpDialogue<Note = never> {
   phase: DialoguePhase;
-  private greeted: boolean;
+  private greetingDone: boolean;
   private readonly awaiting: AwaitedReply<Note>[] = [];
   /** Inside DATA content, between the 354 and the lone ".". */
   private inData = false;
@@ -176,7 +176,17 @@ export class SmtpDialogue<Note = never> {
 
   constructor(options: DialogueOptions = {}) {
     this.phase = options.phase ?? "clear";
-    this.greeted = options.greeted ?? this.phase === "decrypted";
+    this.greetingDone = options.greeted ?? this.phase === "decrypted";
+  }
+
+  /** The server's greeting has ended: every later reply answers a command. */
+  get greeted(): boolean {
+    return this.greetingDone;
+  }
+
+  /** The client's next line is a command (not message content, not after the switch to TLS). */
+  expectsCommand(): boolean {
+    return this.phase !== "tls" && !this.inData && this.chunkLeft === 0;
   }
 
   /** Bytes of a BDAT chunk the client's next bytes carry (frame them with LineFramer.next). */
@@ -237,8 +247,8 @@ export class SmtpDialogue<Note = never> {
   serverLine(text: string): ServerLineMeaning<Note> {
     const reply = parseReplyLine(text);
     if (this.phase === "tls" || !reply) return { role: "raw", final: true };
-    if (!this.greeted) {
-      if (reply.final) this.greeted = true;
+    if (!this.greetingDone) {
+      if (reply.final) this.greetingDone = true;
       return { role: "greeting", code: reply.code, final: reply.final };
     }
     const head = this.awaiting[0];
