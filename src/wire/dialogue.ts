@@ -10,9 +10,10 @@
  * the recorder to mark every line it records, and the report to mark lines
  * of transcripts recorded before the marks existed.
  *
- * Runs inside the wire container on Debian bookworm's nodejs 18: no imports
- * at all, so it also runs anywhere else unchanged.
+ * Runs inside the wire container on Debian bookworm's nodejs 18: no npm
+ * dependencies, and nothing from outside src/wire.
  */
+import type { SmtpEvent, WireEvent } from "./transcript.js";
 
 /**
  * clear: readable by anyone on the wire. tls: after the server's 220 to
@@ -269,10 +270,41 @@ export class SmtpDialogue<Note = never> {
   }
 
   /** From the 220 to STARTTLS on, neither side speaks SMTP in clear: nothing awaits a reply any more. */
-  private startTls(): void {
+  startTls(): void {
     this.phase = "tls";
     this.awaiting.length = 0;
     this.inData = false;
     this.chunkLeft = 0;
   }
+}
+
+/**
+ * The events with every SMTP line marked (role, command, phase): lines the
+ * recorder already marked keep their marks; the others (transcripts
+ * recorded before the marks existed, or written by hand) are worked out with
+ * this same model, replayed line by line.
+ */
+export function markedEvents(events: readonly WireEvent[]): WireEvent[] {
+  const clear = new SmtpDialogue();
+  let decrypted: SmtpDialogue | undefined;
+  return events.map((event) => {
+    if (event.kind === "starttls") {
+      if (clear.phase === "clear") clear.startTls();
+      return event;
+    }
+    if (event.kind !== "smtp") return event;
+    const dialogue = event.decrypted === true ? (decrypted ??= new SmtpDialogue({ phase: "decrypted" })) : clear;
+    if (event.role !== undefined && event.phase !== undefined) return event;
+    const phase = dialogue.phase;
+    const meaning = event.from === "server" ? dialogue.serverLine(event.line) : replayClientLine(dialogue, event.line);
+    const marked: SmtpEvent = { ...event, role: meaning.role, phase };
+    if (meaning.command !== undefined) marked.command = meaning.command;
+    return marked;
+  });
+}
+
+/** A recorded client line fed back: inside a BDAT chunk it counts as that many of the chunk's bytes. */
+function replayClientLine(dialogue: SmtpDialogue, line: string): LineMeaning {
+  if (dialogue.chunkBytesLeft === 0) return dialogue.clientLine(line);
+  return dialogue.clientFrame({ kind: "chunk", bytes: Buffer.from(`${line}\r\n`, "utf8") });
 }

@@ -9,7 +9,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
 import { expect } from "vitest";
-import { explainResult } from "../../src/explain.js";
+import { explainResult } from "../../src/report/explain.js";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 import type { MailWorld, Provider } from "../../src/world/world.js";
 import { defaultCacheDir } from "../../src/world/world.js";

@@ -117,7 +117,8 @@ describe("hop steps", () => {
     const steps = hopSteps(hop.transcript);
     const contents = only(steps, "content");
     expect(contents).toEqual<ContentStep[]>([
-      { kind: "content", from: "client", lines: 6, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "clear" },
+      // From:, To:, Subject:, the empty line, two body lines.
+      { kind: "content", from: "client", via: "DATA", lines: 6, headerLines: 3, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "clear" },
     ]);
     const lines = only(steps, "smtp").flatMap((s) => s.lines);
     expect(lines).toContain("DATA");
@@ -151,7 +152,8 @@ describe("hop steps", () => {
       ]),
     );
     expect(only(steps, "content")).toEqual([
-      { kind: "content", from: "client", lines: 2, ended: true, bodyReadable: false, zone: "clear" },
+      // No empty line: every line counts as a header line.
+      { kind: "content", from: "client", via: "DATA", lines: 2, headerLines: 2, ended: true, bodyReadable: false, zone: "clear" },
     ]);
     expect(steps.map((s) => s.kind)).toEqual(["smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "content", "smtp"]);
   });
@@ -182,7 +184,7 @@ describe("hop steps", () => {
     if (!mitm) throw new Error("fixture without hop");
     const content = only(hopSteps(mitm.transcript), "content");
     expect(content).toEqual([
-      { kind: "content", from: "client", lines: 3, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "decrypted" },
+      { kind: "content", from: "client", via: "DATA", lines: 3, headerLines: 1, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "decrypted" },
     ]);
   });
 
