@@ -70,7 +70,8 @@ export function lineText(line: Uint8Array, encoding: "latin1" | "utf8" = "latin1
 /**
  * One piece of a side's byte stream: a whole line with its ending, a piece
  * of an over-long line ("piece": passed on uninterpreted up to its line
- * ending), or bytes of a BDAT chunk ("chunk", which need no line ending).
+ * ending), or a line of a BDAT chunk ("chunk": its last one ends where the
+ * chunk ends, with or without a line ending).
  */
 export interface Frame {
   kind: "line" | "piece" | "chunk";
@@ -92,8 +93,11 @@ export class LineFramer {
     const buf = this.pending;
     if (buf.length === 0) return undefined;
     if (chunkBytes > 0) {
-      const n = Math.min(chunkBytes, buf.length);
-      return this.cut(n, "chunk");
+      const inChunk = buf.subarray(0, chunkBytes);
+      const newline = inChunk.indexOf(0x0a);
+      if (newline >= 0) return this.cut(newline + 1, "chunk");
+      if (inChunk.length === chunkBytes || inChunk.length >= MAX_LINE_BYTES) return this.cut(inChunk.length, "chunk");
+      return undefined;
     }
     const newline = buf.indexOf(0x0a);
     if (newline < 0) {
@@ -303,7 +307,7 @@ export function markedEvents(events: readonly WireEvent[]): WireEvent[] {
   });
 }
 
-/** A recorded client line fed back: inside a BDAT chunk it counts as that many of the chunk's bytes. */
+/** A recorded client line fed back: inside a BDAT chunk it counts as that many of the chunk's bytes, CRLF included. */
 function replayClientLine(dialogue: SmtpDialogue, line: string): LineMeaning {
   if (dialogue.chunkBytesLeft === 0) return dialogue.clientLine(line);
   return dialogue.clientFrame({ kind: "chunk", bytes: Buffer.from(`${line}\r\n`, "utf8") });

@@ -23,7 +23,7 @@
  * Runs inside the wire container on nodejs 18: no npm dependencies.
  */
 import type { Direction, SmtpEvent, TlsHandshakeEvent, Transcript, WireEvent } from "./transcript.js";
-import { LineFramer, SmtpDialogue, type DialoguePhase, type Frame, type LineMeaning } from "./dialogue.js";
+import { LineFramer, lineText, SmtpDialogue, type DialoguePhase, type Frame, type LineMeaning } from "./dialogue.js";
 import { isStarttlsCommand, isStarttlsOfferLine } from "./smtpRewrite.js";
 import {
   CONTENT_ALERT,
@@ -230,16 +230,14 @@ export class HopRecorder {
     this.keepAsClear(from, frame.bytes);
     const raw = this.sides[from].raw;
     const phase = raw ? "tls" : this.dialogue.phase;
+    const line = lineText(frame.bytes, "utf8");
     if (from === "client") {
       const meaning: LineMeaning = raw ? { role: "raw" } : this.dialogue.clientFrame(frame);
-      for (const line of frameLines(frame)) {
-        if (meaning.role === "command" && isStarttlsCommand(line)) this.sawStarttlsCommand = true;
-        this.smtpEvent(from, line, phase, meaning);
-      }
+      if (meaning.role === "command" && isStarttlsCommand(line)) this.sawStarttlsCommand = true;
+      this.smtpEvent(from, line, phase, meaning);
       return;
     }
     const meaning = raw ? { role: "raw" as const, final: true } : this.dialogue.serverFrame(frame);
-    const [line = ""] = frameLines(frame);
     if (meaning.role === "reply" && meaning.code === "250" && isStarttlsOfferLine(line)) this.sawStarttlsOffer = true;
     this.smtpEvent(from, line, phase, meaning);
     if (meaning.opened === "tls") this.startTls();
@@ -363,17 +361,4 @@ export class HopRecorder {
     if (messages.length > 0) event.messages = messages;
     return event;
   }
-}
-
-/**
- * The text lines of a clear-text frame, without their endings: one for a
- * line or a piece, one per line a BDAT chunk carries (its last one may be
- * cut where the chunk's bytes arrived).
- */
-function frameLines(frame: Frame): string[] {
-  const text = frame.bytes.toString("utf8");
-  if (frame.kind !== "chunk") return [text.replace(/\r?\n$/, "")];
-  const lines = text.split(/\r?\n/);
-  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
-  return lines;
 }
