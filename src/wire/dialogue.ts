@@ -38,13 +38,17 @@ export const END_OF_DATA = ".";
 /** A clear-text line longer than this without a line ending is passed on in pieces, uninterpreted. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
-const REPLY_LINE = /^(\d{3})([ -]?)/;
+const REPLY_LINE = /^(\d{3})([ -]?)(.*)$/s;
 
-/** A reply line's code, and whether it is the reply's last line; undefined when the line is no reply line. */
-export function parseReplyLine(text: string): { code: string; final: boolean } | undefined {
+/**
+ * A reply line's code, whether it is the reply's last line ("250 …", not
+ * "250-…"), and its text after the separator; undefined when the line is no
+ * reply line.
+ */
+export function parseReplyLine(text: string): { code: string; final: boolean; text: string } | undefined {
   const m = REPLY_LINE.exec(text);
   if (!m) return undefined;
-  return { code: m[1] ?? "", final: m[2] !== "-" };
+  return { code: m[1] ?? "", final: m[2] !== "-", text: m[3] ?? "" };
 }
 
 /** The command's verb, upper-cased ("" for an empty line). */

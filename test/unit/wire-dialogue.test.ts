@@ -27,12 +27,17 @@ function recorded(name: string): { marker: string; chunks: { from: Direction; da
   return { marker: file.marker, chunks: file.chunks.map((c) => ({ from: c.from, data: Buffer.from(c.base64, "base64") })) };
 }
 
-/** Feeds chunks as they crossed, then closes both sides. */
-function record(chunks: readonly { from: Direction; data: Buffer }[], marker = "lab-marker", recorder = new HopRecorder()): Transcript {
+/** Feeds chunks to the recorder as they crossed. */
+function feed(recorder: HopRecorder, chunks: readonly { from: Direction; data: Buffer }[]): void {
   for (const chunk of chunks) {
     if (chunk.from === "client") recorder.clientBytes(chunk.data);
     else recorder.serverBytes(chunk.data);
   }
+}
+
+/** Feeds chunks as they crossed, then closes both sides. */
+function record(chunks: readonly { from: Direction; data: Buffer }[], marker = "lab-marker", recorder = new HopRecorder()): Transcript {
+  feed(recorder, chunks);
   recorder.close("client");
   recorder.close("server");
   return recorder.transcript(marker);
@@ -294,10 +299,7 @@ describe("the switch to TLS, and what a man in the middle reads", () => {
 
   it("marks the dialogue read inside TLS decrypted: the first reply answers EHLO, DATA content included", () => {
     const recorder = new HopRecorder();
-    for (const chunk of [crlf("server", "220 mx"), crlf("client", "STARTTLS"), crlf("server", "220 2.0.0 Ready")]) {
-      if (chunk.from === "client") recorder.clientBytes(chunk.data);
-      else recorder.serverBytes(chunk.data);
-    }
+    feed(recorder, [crlf("server", "220 mx"), crlf("client", "STARTTLS"), crlf("server", "220 2.0.0 Ready")]);
     recorder.decryptedBytes("client", Buffer.from("EHLO a.test\r\n"));
     recorder.decryptedBytes("server", Buffer.from("250-mx.iroco.test\r\n250 8BITMIME\r\n"));
     recorder.decryptedBytes("client", Buffer.from("MAIL FROM:<a@a.test>\r\nDATA\r\n"));
