@@ -222,16 +222,23 @@ class StepBuilder {
       delete this.openReply[zone];
       if (e.from === "server" && (role === "reply" || role === "greeting")) this.openReply[zone] = step;
     }
-    if (e.from === "client") return;
+    if (e.from === "client") {
+      // The next command (pipelined BDAT chunks) means the chunk's bytes were all sent.
+      if (role === "command") this.endChunk(zone);
+      return;
+    }
     const reply = parseReplyLine(e.line);
     if (reply?.final === false) return;
     delete this.openReply[zone];
-    // A BDAT chunk ends with the server's answer to it.
+    // A BDAT chunk also ends with the server's answer to it (to BDAT … LAST: the message's).
+    if (e.command === "BDAT" || e.command === END_OF_DATA) this.endChunk(zone);
+  }
+
+  private endChunk(zone: ContentStep["zone"]): void {
     const content = this.openContent[zone];
-    if (content && e.command === "BDAT") {
-      content.ended = true;
-      delete this.openContent[zone];
-    }
+    if (content?.via !== "BDAT") return;
+    content.ended = true;
+    delete this.openContent[zone];
   }
 
   /** A line of message content, or the "." ending it, joins the content step of its zone. */

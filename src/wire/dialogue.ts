@@ -32,7 +32,10 @@ export type DialoguePhase = "clear" | "tls" | "decrypted";
  */
 export type LineRole = "greeting" | "command" | "reply" | "content" | "end-of-data" | "raw";
 
-/** "." stands for the end of DATA content in the list of commands awaiting a reply. */
+/**
+ * The end of the message among the commands awaiting a reply: the lone "."
+ * closing DATA content, or BDAT … LAST, whose reply is the message's.
+ */
 export const END_OF_DATA = ".";
 
 /** A clear-text line longer than this without a line ending is passed on in pieces, uninterpreted. */
@@ -141,7 +144,8 @@ export interface LineMeaning {
   role: LineRole;
   /**
    * command: its verb. reply: the verb of the command it answers
-   * (END_OF_DATA for the reply to the message). content and end-of-data:
+   * (END_OF_DATA for the reply to the message: after DATA content, or to
+   * BDAT … LAST). content and end-of-data:
    * "DATA" or "BDAT". Absent when nothing was awaiting a reply.
    */
   command?: string;
@@ -203,14 +207,14 @@ export class SmtpDialogue<Note = never> {
     return this.chunkLeft;
   }
 
-  /** The client's bytes, framed: a BDAT chunk's bytes or one line. */
-  clientFrame(frame: Frame, note?: Note): LineMeaning {
+  /** The client's bytes, framed: a line of a BDAT chunk or one line. */
+  clientFrame(frame: Frame): LineMeaning {
     if (frame.kind === "chunk") {
       this.chunkLeft = Math.max(0, this.chunkLeft - frame.bytes.length);
       return { role: "content", command: "BDAT" };
     }
     if (frame.kind === "piece") return { role: "raw" };
-    return this.clientLine(lineText(frame.bytes), note);
+    return this.clientLine(lineText(frame.bytes));
   }
 
   /** The server's bytes, framed. */
@@ -219,8 +223,8 @@ export class SmtpDialogue<Note = never> {
     return this.serverLine(lineText(frame.bytes));
   }
 
-  /** A client line (without its ending). `note` goes with the command to the entry awaiting its reply. */
-  clientLine(text: string, note?: Note): LineMeaning {
+  /** A client line (without its ending). */
+  clientLine(text: string): LineMeaning {
     if (this.phase === "tls") return { role: "raw" };
     if (this.inData) {
       if (text !== END_OF_DATA) return { role: "content", command: "DATA" };
@@ -229,8 +233,13 @@ export class SmtpDialogue<Note = never> {
       return { role: "end-of-data", command: "DATA" };
     }
     const verb = commandVerb(text);
-    this.expect(verb, note);
-    if (verb === "BDAT") this.chunkLeft = parseBdat(text)?.size ?? 0;
+    if (verb !== "BDAT") {
+      this.expect(verb);
+      return { role: "command", command: verb };
+    }
+    const chunk = parseBdat(text);
+    this.chunkLeft = chunk?.size ?? 0;
+    this.expect(chunk?.last ? END_OF_DATA : verb);
     return { role: "command", command: verb };
   }
 

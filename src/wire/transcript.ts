@@ -32,7 +32,7 @@ export interface SmtpEvent {
    * report works them out with the same model.
    */
   role?: LineRole;
-  /** command: its verb; reply: the verb it answers ("." for the message); content: "DATA" or "BDAT". */
+  /** command: its verb; reply: the verb it answers ("." for the message: after DATA, or to BDAT … LAST); content: "DATA" or "BDAT". */
   command?: string;
   /** clear, tls (a line that crossed in clear after the switch to TLS), or decrypted (mitm). */
   phase?: DialoguePhase;

@@ -169,7 +169,8 @@ describe("BDAT", () => {
       `client content BDAT clear: ${LAST_CHUNK}`,
       // The chunk ended without a line ending: the next command starts right after its last byte.
       "client command RSET clear: RSET",
-      "server reply BDAT clear: 250 2.0.0 Ok: queued",
+      // The reply to BDAT … LAST is the reply to the whole message.
+      "server reply . clear: 250 2.0.0 Ok: queued",
       "server reply RSET clear: 250 2.0.0 Ok",
     ];
     const t = record(session, "the body ends");
@@ -197,7 +198,10 @@ describe("BDAT", () => {
     expect(dialogue.chunkBytesLeft).toBe(2);
     dialogue.clientFrame({ kind: "chunk", bytes: Buffer.from("ab") });
     expect(dialogue.expectsCommand()).toBe(true);
-    expect(dialogue.serverLine("250 2.0.0 Ok: queued")).toMatchObject({ role: "reply", command: "BDAT", final: true });
+    expect(dialogue.serverLine("250 2.0.0 Ok: queued")).toMatchObject({ role: "reply", command: ".", final: true });
+    dialogue.clientLine("BDAT 3");
+    dialogue.clientFrame({ kind: "chunk", bytes: Buffer.from("abc") });
+    expect(dialogue.serverLine("250 2.0.0 3 octets received")).toMatchObject({ role: "reply", command: "BDAT", final: true });
   });
 
   it("the proxy follows the chunk too: a STARTTLS inside a chunk reaches the server untouched (strip-starttls)", async () => {
@@ -245,7 +249,7 @@ describe("BDAT", () => {
       expect(marks(hop.transcript).slice(-3)).toEqual([
         `client command BDAT clear: BDAT ${chunk.length} LAST`,
         "client content BDAT clear: STARTTLS",
-        "server reply BDAT clear: 250 2.0.0 Ok: queued",
+        "server reply . clear: 250 2.0.0 Ok: queued",
       ]);
     } finally {
       await proxy.close();
