@@ -11,15 +11,7 @@ import { commandVerb, END_OF_DATA, parseReplyLine } from "../wire/dialogue.js";
 import { isStarttlsOfferLine } from "../wire/smtpRewrite.js";
 import type { Direction, TlsHandshakeEvent, Transcript, WireMode, WireTranscript } from "../wire/transcript.js";
 import { formatBytes, truncate } from "./describe.js";
-import {
-  hopSteps,
-  type ContentStep,
-  type EncryptedStep,
-  type HandshakeStep,
-  type HelloStep,
-  type HopStep,
-  type SmtpStep,
-} from "./hopSteps.js";
+import { hopSteps, type HopStep, type StepOf } from "./hopSteps.js";
 
 // ------------------------------------------------------------------ layout
 
@@ -152,7 +144,7 @@ export function wireLegend(wire: WireObservation): string[] {
 /** Where an SMTP line crossed: in clear before STARTTLS, read by the attacker inside TLS, or in clear after a failed switch. */
 type Place = "clear" | "decrypted" | "raw";
 
-const placeOf = (step: SmtpStep): Place => (step.phase === "tls" ? "raw" : step.phase === "decrypted" ? "decrypted" : "clear");
+const placeOf = (step: StepOf<"smtp">): Place => (step.phase === "tls" ? "raw" : step.phase === "decrypted" ? "decrypted" : "clear");
 
 /** A line of an EHLO reply offering STARTTLS. */
 const isOfferLine = (line: string): boolean => line.startsWith("250") && isStarttlsOfferLine(line);
@@ -230,7 +222,7 @@ class ConnectionNarrator {
     return undefined;
   }
 
-  private command(step: SmtpStep): void {
+  private command(step: StepOf<"smtp">): void {
     const place = placeOf(step);
     for (const line of step.lines) {
       this.emit(arrow("client", place === "decrypted"), line, this.placeNote(place) ?? this.commandNote(line, place));
@@ -255,7 +247,7 @@ class ConnectionNarrator {
   }
 
   /** Every line of a reply; the notes say what the reply means, on its last line. */
-  private reply(step: SmtpStep): void {
+  private reply(step: StepOf<"smtp">): void {
     const place = placeOf(step);
     const ehlo = step.role === "reply" && step.command === "EHLO";
     const offered = ehlo && step.lines.some(isOfferLine);
@@ -270,7 +262,7 @@ class ConnectionNarrator {
     });
   }
 
-  private replyNote(step: SmtpStep, line: string, place: Place, offered: boolean, tampered: boolean): string | undefined {
+  private replyNote(step: StepOf<"smtp">, line: string, place: Place, offered: boolean, tampered: boolean): string | undefined {
     const code = parseReplyLine(line)?.code;
     if (code === undefined) return undefined;
     if (step.role === "greeting") {
@@ -298,7 +290,7 @@ class ConnectionNarrator {
   }
 
   /** The message's lines, collapsed into one, then the "." that ends it. */
-  private content(step: ContentStep): void {
+  private content(step: StepOf<"content">): void {
     const decrypted = step.zone === "decrypted";
     const blank = step.headerLines < step.lines;
     const body = blank ? step.lines - step.headerLines - 1 : 0;
@@ -319,7 +311,7 @@ class ConnectionNarrator {
 
   // ---------------------------------------------------------------- TLS
 
-  private handshake(step: HandshakeStep): void {
+  private handshake(step: StepOf<"handshake">): void {
     if (step.messages.length === 0) {
       return this.emit(
         arrow(step.from),
@@ -333,7 +325,7 @@ class ConnectionNarrator {
     this.emit(arrow(step.from), `TLS ${step.messages.join(", ")}`, readableMessagesNote(step.messages));
   }
 
-  private clientHello(step: HelloStep): void {
+  private clientHello(step: StepOf<"hello">): void {
     const parts = [step.sni !== undefined ? `SNI ${step.sni}` : "no SNI"];
     if (step.offeredVersions && step.offeredVersions.length > 0) parts.push(`offers ${step.offeredVersions.join(", ")}`);
     const note =
@@ -343,7 +335,7 @@ class ConnectionNarrator {
     this.emit(arrow("client"), `TLS ClientHello: ${parts.join("; ")}`, note);
   }
 
-  private serverHello(step: HelloStep): void {
+  private serverHello(step: StepOf<"hello">): void {
     const chosen = [step.chosenVersion, step.cipherSuite].filter((part): part is string => part !== undefined);
     const others = step.also;
     const text = `TLS ServerHello${chosen.length > 0 ? `: ${chosen.join(", ")}` : ""}${others.length > 0 ? ` + ${others.join(", ")}` : ""}`;
@@ -354,7 +346,7 @@ class ConnectionNarrator {
   }
 
   /** A run of encrypted records, both ways, as one line. */
-  private encrypted(step: EncryptedStep): void {
+  private encrypted(step: StepOf<"encrypted">): void {
     const { client, server, changeCipherSpecs } = step;
     const records = client.records + server.records;
     const mark = server.records === 0 ? arrow("client") : client.records === 0 ? arrow("server") : BOTH_WAYS;

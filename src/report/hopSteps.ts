@@ -131,6 +131,9 @@ export type HopStep =
   | TamperedStep
   | ClosedStep;
 
+/** The step of one kind, e.g. StepOf<"smtp">. */
+export type StepOf<K extends HopStep["kind"]> = Extract<HopStep, { kind: K }>;
+
 /** The zone a step belongs to; undefined for markers (STARTTLS, attacker notes, closing). */
 export function zoneOf(step: HopStep): Zone | undefined {
   switch (step.kind) {
