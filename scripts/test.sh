@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prepare.sh || exit $?
 bash scripts/ensure-chromium.sh || exit $?
+# The wire's program on its own: Node 18 in its container, nothing from outside src/wire.
+npx tsc -p src/wire/tsconfig.json || exit $?
 mkdir -p reports
 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json "$@"
 code=$?

@@ -8,7 +8,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import type { RunResult, ScenarioResult } from "./report/types.js";
-import { explainResult } from "./explain.js";
+import { explainResult } from "./report/explain.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";

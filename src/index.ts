@@ -12,7 +12,7 @@ export { applyScenario, runScenario, runScenarios, type RunListener, type RunOpt
 export { loadScenarioFiles, loadScenarioText, ScenarioError } from "./scenario/load.js";
 export { scenarioFromYaml } from "./scenario/inline.js";
 export { judge } from "./judge/judge.js";
-export { explainResult } from "./explain.js";
+export { explainResult } from "./report/explain.js";
 export { toJsonReport, toJunitXml, writeReports } from "./report/index.js";
 export type { Scenario, Expectation, Outcome, Transport, Trust, ProviderSettings, MessageSpec } from "./scenario/types.js";
 export type { Observation, TlsObservation } from "./observe/types.js";

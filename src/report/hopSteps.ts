@@ -1,14 +1,18 @@
 /**
- * One port-25 connection, as the wire recorded it, turned into the steps a
- * sequence diagram draws: SMTP commands and (multi-line) replies, the DATA
- * content collapsed into one step, the STARTTLS switch, the TLS hellos,
- * encrypted records aggregated, and what an attacker on the wire changed.
+ * One port-25 connection, as the wire recorded it, turned into steps: SMTP
+ * commands and (multi-line) replies, the message content collapsed into one
+ * step, the STARTTLS switch, the TLS hellos, encrypted records aggregated,
+ * and what an attacker on the wire changed. The HTML sequence diagram and
+ * the `explain` lesson both tell these steps, each in its own words.
  *
- * Every step says which part of the connection it belongs to (its zone):
- * readable by anyone on the wire, the TLS handshake, encrypted, or decrypted
- * by a man in the middle.
+ * What each SMTP line is comes from the dialogue model (src/wire/dialogue.ts):
+ * the recorder marks its lines, and older transcripts are marked here with
+ * the same model. Every step says which part of the connection it belongs
+ * to (its zone): readable by anyone on the wire, the TLS handshake,
+ * encrypted, or decrypted by a man in the middle.
  */
-import type { Direction, TlsHandshakeEvent, Transcript, WireEvent } from "../wire/transcript.js";
+import { END_OF_DATA, markedEvents, parseReplyLine, type DialoguePhase } from "../wire/dialogue.js";
+import type { Direction, SmtpEvent, TlsHandshakeEvent, Transcript, WireEvent } from "../wire/transcript.js";
 import { formatBytes } from "./describe.js";
 
 /**
@@ -25,17 +29,27 @@ export interface SmtpStep {
   from: Direction;
   lines: string[];
   zone: "clear" | "decrypted";
+  /** greeting, command, reply, or raw: clear text the dialogue does not read as SMTP. */
+  role: "greeting" | "command" | "reply" | "raw";
+  /** command: its verb; reply: the verb of the command it answers ("." for the message). */
+  command?: string;
+  /** clear, decrypted, or tls: the line crossed in clear after the switch to TLS. */
+  phase: DialoguePhase;
 }
 
-/** The message itself (DATA content up to the lone "."), collapsed into one step. */
+/** The message itself (DATA content up to the lone ".", or a BDAT chunk), collapsed into one step. */
 export interface ContentStep {
   kind: "content";
   from: Direction;
   /** Content lines, the final "." not counted. */
   lines: number;
+  /** DATA (ended by a lone ".") or BDAT (one chunk). */
+  via: "DATA" | "BDAT";
+  /** Lines before the first empty one (all of them when there is none). */
+  headerLines: number;
   /** The Subject header's line, when the content showed one. */
   subject?: string;
-  /** The final "." was seen. */
+  /** The final "." was seen (BDAT: the server answered the chunk). */
   ended: boolean;
   /** The body's marker was readable here: by anyone (clear), or by the attacker (decrypted). */
   bodyReadable: boolean;
@@ -62,11 +76,16 @@ export interface HelloStep {
   also: string[];
 }
 
-/** Readable handshake records that are not hellos (TLS 1.2 Certificate, a lone ChangeCipherSpec…). */
+/**
+ * Readable handshake records that are not hellos (TLS 1.2 Certificate, a
+ * lone ChangeCipherSpec…); no messages: a record holding only part of a
+ * message, continued in the next one.
+ */
 export interface HandshakeStep {
   kind: "handshake";
   from: Direction;
   messages: string[];
+  recordBytes: number;
 }
 
 export interface AlertStep {
@@ -114,6 +133,9 @@ export type HopStep =
   | TamperedStep
   | ClosedStep;
 
+/** The step of one kind, e.g. StepOf<"smtp">. */
+export type StepOf<K extends HopStep["kind"]> = Extract<HopStep, { kind: K }>;
+
 /** The zone a step belongs to; undefined for markers (STARTTLS, attacker notes, closing). */
 export function zoneOf(step: HopStep): Zone | undefined {
   switch (step.kind) {
@@ -131,26 +153,20 @@ export function zoneOf(step: HopStep): Zone | undefined {
   }
 }
 
-const REPLY = /^(\d{3})([ -]?)/;
+const onlyChangeCipherSpec = (messages: readonly string[]): boolean =>
+  messages.length > 0 && messages.every((m) => m === "ChangeCipherSpec");
 
 /** Builds the steps of one connection; never throws on odd transcripts. */
 class StepBuilder {
   readonly steps: HopStep[] = [];
-  /** A reply whose last line has not come yet. */
-  private openReply: SmtpStep | undefined;
-  /** The DATA content being collapsed. */
-  private openContent: ContentStep | undefined;
-  private inHeaders = false;
-  /** Client commands still waiting for their final reply (upper-cased verbs). */
-  private readonly awaiting: string[] = [];
-  private greeted = false;
+  /** The reply whose last line has not come yet, per zone; its lines follow each other. */
+  private readonly openReply: Partial<Record<SmtpStep["zone"], SmtpStep>> = {};
+  /** The message content being collapsed, per zone. */
+  private readonly openContent: Partial<Record<ContentStep["zone"], ContentStep>> = {};
+  /** This side sent ChangeCipherSpec: its later handshake records are encrypted. */
+  private readonly changedCipherSpec: Record<Direction, boolean> = { client: false, server: false };
 
   constructor(private readonly transcript: Transcript) {}
-
-  private push(step: HopStep): void {
-    this.openReply = undefined;
-    this.steps.push(step);
-  }
 
   private last(): HopStep | undefined {
     return this.steps[this.steps.length - 1];
@@ -159,12 +175,12 @@ class StepBuilder {
   event(e: WireEvent): void {
     switch (e.kind) {
       case "smtp":
-        this.smtp(e.from, e.line, e.decrypted === true ? "decrypted" : "clear");
+        this.smtp(e);
         return;
       case "starttls":
-        this.awaiting.length = 0;
-        this.openContent = undefined;
-        this.push({ kind: "starttls" });
+        delete this.openContent.clear;
+        delete this.openReply.clear;
+        this.steps.push({ kind: "starttls" });
         return;
       case "tls-handshake":
         this.handshake(e);
@@ -179,76 +195,78 @@ class StepBuilder {
         const step: AlertStep = { kind: "alert", from: e.from };
         if (e.level !== undefined) step.level = e.level;
         if (e.description !== undefined) step.description = e.description;
-        this.push(step);
+        this.steps.push(step);
         return;
       }
       case "tampered":
-        this.push({ kind: "tampered", from: e.from, what: e.what });
+        this.steps.push({ kind: "tampered", from: e.from, what: e.what });
         return;
       case "closed": {
         const last = this.last();
         if (last?.kind === "closed" && !last.sides.includes(e.from)) last.sides.push(e.from);
-        else this.push({ kind: "closed", sides: [e.from] });
+        else this.steps.push({ kind: "closed", sides: [e.from] });
         return;
       }
     }
   }
 
-  private smtp(from: Direction, line: string, zone: "clear" | "decrypted"): void {
-    if (from === "client") this.clientLine(line, zone);
-    else this.serverLine(line, zone);
-  }
-
-  private clientLine(line: string, zone: "clear" | "decrypted"): void {
-    const content = this.openContent;
-    if (content && content.zone === zone) {
-      if (line === ".") {
-        content.ended = true;
-        this.openContent = undefined;
-        this.awaiting.push(".");
-        return;
-      }
-      content.lines += 1;
-      if (this.inHeaders) {
-        if (line === "") this.inHeaders = false;
-        else if (content.subject === undefined && /^subject:/i.test(line)) content.subject = line;
-      }
+  private smtp(e: SmtpEvent): void {
+    const zone = e.decrypted === true ? "decrypted" : "clear";
+    const role = e.role ?? "raw";
+    if (role === "content" || role === "end-of-data") {
+      this.content(zone, e, role === "end-of-data");
       return;
     }
-    this.push({ kind: "smtp", from: "client", lines: [line], zone });
-    this.awaiting.push((/^\S*/.exec(line)?.[0] ?? "").toUpperCase());
-  }
-
-  private serverLine(line: string, zone: "clear" | "decrypted"): void {
-    const open = this.openReply;
-    if (open && open.zone === zone && this.last() === open) {
-      open.lines.push(line);
+    const open = this.openReply[zone];
+    if (e.from === "server" && open && this.last() === open) {
+      open.lines.push(e.line);
     } else {
-      this.push({ kind: "smtp", from: "server", lines: [line], zone });
+      const step: SmtpStep = { kind: "smtp", from: e.from, lines: [e.line], zone, role, phase: e.phase ?? "clear" };
+      if (e.command !== undefined) step.command = e.command;
+      this.steps.push(step);
+      delete this.openReply[zone];
+      if (e.from === "server" && (role === "reply" || role === "greeting")) this.openReply[zone] = step;
     }
-    const step = this.last();
-    const m = REPLY.exec(line);
-    if (m && m[2] === "-") {
-      if (step?.kind === "smtp") this.openReply = step;
+    if (e.from === "client") {
+      // The next command (pipelined BDAT chunks) means the chunk's bytes were all sent.
+      if (role === "command") this.endChunk(zone);
       return;
     }
-    this.openReply = undefined;
-    if (!m) return;
-    if (!this.greeted) {
-      this.greeted = true;
-      return;
-    }
-    const command = this.awaiting.shift();
-    if (command === "DATA" && m[1] === "354") this.startContent(zone);
+    const reply = parseReplyLine(e.line);
+    if (reply?.final === false) return;
+    delete this.openReply[zone];
+    // A BDAT chunk also ends with the server's answer to it (to BDAT … LAST: the message's).
+    if (e.command === "BDAT" || e.command === END_OF_DATA) this.endChunk(zone);
   }
 
-  private startContent(zone: "clear" | "decrypted"): void {
-    const bodyReadable =
-      zone === "clear" ? this.transcript.plaintextBody : this.transcript.attackerReadBody === true;
-    const step: ContentStep = { kind: "content", from: "client", lines: 0, ended: false, bodyReadable, zone };
-    this.push(step);
-    this.openContent = step;
-    this.inHeaders = true;
+  private endChunk(zone: ContentStep["zone"]): void {
+    const content = this.openContent[zone];
+    if (content?.via !== "BDAT") return;
+    content.ended = true;
+    delete this.openContent[zone];
+  }
+
+  /** A line of message content, or the "." ending it, joins the content step of its zone. */
+  private content(zone: ContentStep["zone"], e: SmtpEvent, end: boolean): void {
+    const line = e.line;
+    let step = this.openContent[zone];
+    if (!step) {
+      const bodyReadable = zone === "clear" ? this.transcript.plaintextBody : this.transcript.attackerReadBody === true;
+      const via = e.command === "BDAT" ? "BDAT" : "DATA";
+      step = { kind: "content", from: "client", via, lines: 0, headerLines: 0, ended: false, bodyReadable, zone };
+      this.steps.push(step);
+      this.openContent[zone] = step;
+    }
+    if (end && line === END_OF_DATA) {
+      step.ended = true;
+      delete this.openContent[zone];
+      return;
+    }
+    const inHeaders = step.headerLines === step.lines;
+    step.lines += 1;
+    if (!inHeaders || line === "") return;
+    step.headerLines += 1;
+    if (step.subject === undefined && /^subject:/i.test(line)) step.subject = line;
   }
 
   private handshake(e: TlsHandshakeEvent): void {
@@ -264,54 +282,51 @@ class StepBuilder {
       if (e.chosenVersion !== undefined) step.chosenVersion = e.chosenVersion;
       if (e.cipherSuite !== undefined) step.cipherSuite = e.cipherSuite;
       if (e.keyExchange !== undefined) step.keyExchange = e.keyExchange;
-      this.push(step);
+      this.steps.push(step);
       return;
     }
     const messages = e.messages ?? [];
-    if (messages.length === 0) {
-      // An encrypted handshake record: only its size shows.
+    if (messages.includes("ChangeCipherSpec")) this.changedCipherSpec[e.from] = true;
+    if (messages.length === 0 && this.changedCipherSpec[e.from]) {
+      // A handshake record sent after ChangeCipherSpec: encrypted, only its size shows.
       const traffic = this.encrypted(e.from);
       traffic.records += 1;
       traffic.bytes += e.recordBytes;
       return;
     }
-    if (messages.every((m) => m === "ChangeCipherSpec")) {
-      const last = this.last();
-      if (last?.kind === "encrypted") {
-        last.changeCipherSpecs += 1;
-        return;
-      }
+    const last = this.last();
+    if (last?.kind === "encrypted" && onlyChangeCipherSpec(messages)) {
+      last.changeCipherSpecs += 1;
+      return;
     }
-    this.push({ kind: "handshake", from: e.from, messages: [...messages] });
+    this.steps.push({ kind: "handshake", from: e.from, messages: [...messages], recordBytes: e.recordBytes });
   }
 
   /** The current encrypted run, started when needed; a lone ChangeCipherSpec just before it joins it. */
   private encrypted(from: Direction): Traffic {
     let last = this.last();
-    if (last?.kind !== "encrypted") {
-      let changeCipherSpecs = 0;
-      while (last?.kind === "handshake" && last.messages.every((m) => m === "ChangeCipherSpec")) {
-        changeCipherSpecs += last.messages.length;
-        this.steps.pop();
-        last = this.last();
-      }
-      const step: EncryptedStep = {
-        kind: "encrypted",
-        client: { records: 0, bytes: 0 },
-        server: { records: 0, bytes: 0 },
-        changeCipherSpecs,
-      };
-      this.push(step);
-      return step[from];
+    if (last?.kind === "encrypted") return last[from];
+    let changeCipherSpecs = 0;
+    while (last?.kind === "handshake" && onlyChangeCipherSpec(last.messages)) {
+      changeCipherSpecs += last.messages.length;
+      this.steps.pop();
+      last = this.last();
     }
-    return last[from];
+    const step: EncryptedStep = {
+      kind: "encrypted",
+      client: { records: 0, bytes: 0 },
+      server: { records: 0, bytes: 0 },
+      changeCipherSpecs,
+    };
+    this.steps.push(step);
+    return step[from];
   }
 }
 
 /** The steps of one connection, in the order they happened on the wire. */
 export function hopSteps(transcript: Transcript): HopStep[] {
   const builder = new StepBuilder(transcript);
-  for (const event of transcript.events) builder.event(event);
+  for (const event of markedEvents(transcript.events)) builder.event(event);
   return builder.steps;
 }
 

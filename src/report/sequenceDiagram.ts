@@ -21,6 +21,7 @@ import {
   zoneOf,
   type ContentStep,
   type EncryptedStep,
+  type HandshakeStep,
   type HelloStep,
   type HopStep,
   type SmtpStep,
@@ -491,6 +492,12 @@ function tamperedLabels(from: Direction, what: string): Label[] {
   ];
 }
 
+/** The readable messages of a handshake record, or what a record holding part of one is. */
+function handshakeLabel(step: HandshakeStep): string {
+  if (step.messages.length > 0) return step.messages.join(", ");
+  return `handshake record, ${formatBytes(step.recordBytes)} (part of a message, continued in the next record)`;
+}
+
 /** One step's rows; `zone` is the band the step sits in. */
 function stepRows(step: HopStep, zone: Zone | undefined): Row[] {
   switch (step.kind) {
@@ -504,7 +511,7 @@ function stepRows(step: HopStep, zone: Zone | undefined): Row[] {
       return [helloRow(step)];
     case "handshake":
       return [
-        arrowRow(HOP_SIDE[step.from], HOP_SIDE[step.from === "client" ? "server" : "client"], [{ text: step.messages.join(", "), small: true }], {
+        arrowRow(HOP_SIDE[step.from], HOP_SIDE[step.from === "client" ? "server" : "client"], [{ text: handshakeLabel(step), small: true }], {
           style: ARROW.handshake,
           zone: "handshake",
         }),

@@ -38,6 +38,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { MitmSession, TAMPERED_MITM_UNAVAILABLE, type MitmCertificate } from "./mitm.js";
+import { LineFramer, lineText, SmtpDialogue, type Frame, type ServerLineMeaning } from "./dialogue.js";
 import { HopRecorder } from "./recorder.js";
 import { isStarttlsCommand, isStarttlsOfferLine, stripStarttlsFromEhloReply } from "./smtpRewrite.js";
 import { RECORD_HEADER_BYTES, readRecordHeader } from "./tlsParse.js";
@@ -84,13 +85,9 @@ export const INJECTED_COMMAND = "RSET";
 export const TAMPERED_INJECTED = `pipelined ${INJECTED_COMMAND} after STARTTLS in the same packet`;
 export const TAMPERED_INJECTED_REPLY = `withheld the server's clear-text reply to the injected ${INJECTED_COMMAND}`;
 
-/** A clear-text line longer than this without a line ending is relayed as it is, uninterpreted. */
-const MAX_LINE_BYTES = 64 * 1024;
 /** After one side closed, how long the other may take to close before it is destroyed. */
 const LINGER_MS = 10_000;
 
-const EMPTY: Buffer = Buffer.alloc(0);
-const REPLY_LINE = /^(\d{3})([ -]?)/;
 
 /**
  * "clear": SMTP lines are read and may be rewritten; "await-client-hello":
@@ -100,20 +97,11 @@ const REPLY_LINE = /^(\d{3})([ -]?)/;
 type Phase = "clear" | "await-client-hello" | "mitm" | "relay";
 
 /**
- * A command waiting for its reply, the proxy's own reply waiting for its
- * turn, or the command the proxy injected (its reply is not the client's).
+ * What the proxy attaches to an awaited reply: its own reply, sent when its
+ * turn comes, or the mark of the command it injected (the server's reply to
+ * it is not the client's).
  */
-type Pending = { verb: string } | { local: Buffer } | { injected: string };
-
-/** A line's text without its ending; latin1 keeps every byte. */
-function lineText(line: Buffer): string {
-  let end = line.length;
-  if (end > 0 && line[end - 1] === 0x0a) end--;
-  if (end > 0 && line[end - 1] === 0x0d) end--;
-  return line.toString("latin1", 0, end);
-}
-
-const append = (buffer: Buffer, chunk: Buffer): Buffer => (buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]));
+type ProxyNote = { local: Buffer } | { injected: string };
 
 function isWireMode(value: unknown): value is WireMode {
   return typeof value === "string" && (WIRE_MODES as readonly string[]).includes(value);
@@ -133,22 +121,14 @@ class Hop {
   private readonly closedSides = new Set<Direction>();
   private linger: NodeJS.Timeout | undefined;
 
-  // Client → server, in clear text.
-  private clientPending = EMPTY;
-  private clientMidLine = false;
-  private inData = false;
-  private bdatLeft = 0;
-
-  // Server → client, in clear text.
-  private serverPending = EMPTY;
-  private serverMidLine = false;
+  /** The clear-text dialogue: which reply answers which command, and when TLS starts. */
+  private readonly dialogue = new SmtpDialogue<ProxyNote>();
+  private readonly clientFramer = new LineFramer();
+  private readonly serverFramer = new LineFramer();
   /** Lines of a multi-line reply not yet complete. */
   private held: Buffer[] = [];
-  private greeted = false;
   /** Bytes for the client, written in one go at the end of each step. */
   private toClientQueue: Buffer[] = [];
-
-  private readonly pending: Pending[] = [];
 
   constructor(
     readonly id: number,
@@ -213,68 +193,34 @@ class Hop {
       this.mitm.fromClient(chunk);
       return;
     }
-    this.clientPending = append(this.clientPending, chunk);
+    this.clientFramer.push(chunk);
     if (this.phase === "await-client-hello") this.checkClientHello();
     else this.clientLines();
   }
 
   private clientLines(): void {
     const out: Buffer[] = [];
-    let buf = this.clientPending;
-    while (buf.length > 0) {
-      if (this.bdatLeft > 0) {
-        const n = Math.min(this.bdatLeft, buf.length);
-        out.push(buf.subarray(0, n));
-        buf = buf.subarray(n);
-        this.bdatLeft -= n;
-        continue;
-      }
-      const newline = buf.indexOf(0x0a);
-      if (newline < 0) {
-        if (buf.length >= MAX_LINE_BYTES) {
-          out.push(buf);
-          buf = EMPTY;
-          this.clientMidLine = true;
-        }
-        break;
-      }
-      const line = buf.subarray(0, newline + 1);
-      buf = buf.subarray(newline + 1);
-      if (this.clientMidLine) {
-        this.clientMidLine = false;
-        out.push(line);
-        continue;
-      }
-      const text = lineText(line);
-      if (this.inData) {
-        out.push(line);
-        if (text === ".") {
-          this.inData = false;
-          this.pending.push({ verb: "." });
-        }
-        continue;
-      }
-      if (this.mode === "strip-starttls" && isStarttlsCommand(text)) {
-        this.recorder.tampered("client", TAMPERED_STARTTLS);
-        this.pending.push({ local: Buffer.from(LOCAL_STARTTLS_REPLY, "latin1") });
-        continue;
-      }
-      if (this.mode === "inject" && !this.injected && isStarttlsCommand(text)) {
-        out.push(line, this.inject());
-        continue;
-      }
-      const verb = (/^\S*/.exec(text)?.[0] ?? "").toUpperCase();
-      this.pending.push({ verb });
-      if (verb === "BDAT") {
-        const size = /^\S+[ \t]+(\d+)/.exec(text)?.[1];
-        this.bdatLeft = size === undefined ? 0 : Number(size);
-      }
-      out.push(line);
+    for (;;) {
+      const frame = this.clientFramer.next(this.dialogue.chunkBytesLeft);
+      if (!frame) break;
+      out.push(...this.clientFrame(frame));
     }
-    this.clientPending = buf.length === 0 ? EMPTY : Buffer.from(buf);
     if (out.length > 0) this.toServer(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
     this.takeLocalReplies();
     this.flushToClient();
+  }
+
+  /** The bytes that go to the server for one frame of the client's. */
+  private clientFrame(frame: Frame): Buffer[] {
+    const starttls = frame.kind === "line" && this.dialogue.expectsCommand() && isStarttlsCommand(lineText(frame.bytes));
+    if (starttls && this.mode === "strip-starttls") {
+      this.recorder.tampered("client", TAMPERED_STARTTLS);
+      this.dialogue.expect("STARTTLS", { local: Buffer.from(LOCAL_STARTTLS_REPLY, "latin1") });
+      return [];
+    }
+    this.dialogue.clientFrame(frame);
+    if (starttls && this.mode === "inject" && !this.injected) return [frame.bytes, this.inject()];
+    return [frame.bytes];
   }
 
   /**
@@ -283,25 +229,23 @@ class Hop {
    */
   private inject(): Buffer {
     this.injected = true;
-    this.pending.push({ verb: "STARTTLS" }, { injected: INJECTED_COMMAND });
+    this.dialogue.expect(INJECTED_COMMAND, { injected: INJECTED_COMMAND });
     this.recorder.tampered("client", TAMPERED_INJECTED);
     return Buffer.from(`${INJECTED_COMMAND}\r\n`, "latin1");
   }
 
   /** fail-handshake, after the server's 220: the first TLS record is withheld and both connections closed. */
   private checkClientHello(): void {
-    const header = readRecordHeader(this.clientPending);
+    const header = readRecordHeader(this.clientFramer.pending);
     if (header === "short") return;
     if (header === "invalid") {
       // Not TLS: relayed as it comes, no longer interpreted.
       this.phase = "relay";
-      const rest = this.clientPending;
-      this.clientPending = EMPTY;
-      this.toServer(rest);
+      this.toServer(this.clientFramer.takeAll());
       return;
     }
-    if (this.clientPending.length < RECORD_HEADER_BYTES + header.length) return;
-    this.clientPending = EMPTY;
+    if (this.clientFramer.pending.length < RECORD_HEADER_BYTES + header.length) return;
+    this.clientFramer.takeAll();
     this.recorder.tampered("client", TAMPERED_CLIENT_HELLO);
     this.destroy();
   }
@@ -316,42 +260,32 @@ class Hop {
       this.toClient(chunk);
       return;
     }
-    this.serverPending = append(this.serverPending, chunk);
-    let buf = this.serverPending;
-    while (buf.length > 0 && this.phase === "clear") {
-      const newline = buf.indexOf(0x0a);
-      if (newline < 0) {
-        if (buf.length >= MAX_LINE_BYTES) {
-          this.toClientQueue.push(...this.held, buf);
-          this.held = [];
-          buf = EMPTY;
-          this.serverMidLine = true;
-        }
-        break;
-      }
-      const line = buf.subarray(0, newline + 1);
-      buf = buf.subarray(newline + 1);
-      if (this.serverMidLine) {
-        this.serverMidLine = false;
-        this.toClientQueue.push(line);
+    this.serverFramer.push(chunk);
+    while (this.phase === "clear") {
+      const frame = this.serverFramer.next();
+      if (!frame) break;
+      if (frame.kind !== "line") {
+        // An over-long line goes on as it is, with whatever was held before it.
+        this.toClientQueue.push(...this.held, frame.bytes);
+        this.held = [];
         continue;
       }
-      this.held.push(line);
-      const m = REPLY_LINE.exec(lineText(line));
-      if (m && m[2] === "-") continue; // more lines of this reply to come
+      this.held.push(frame.bytes);
+      const meaning = this.dialogue.serverFrame(frame);
+      if (!meaning.final) continue; // more lines of this reply to come
       const lines = this.held;
       this.held = [];
-      this.reply(m ? m[1] : undefined, lines);
+      this.reply(meaning, lines);
     }
-    this.serverPending = EMPTY;
-    const rest = buf.length === 0 ? EMPTY : Buffer.from(buf);
     // reply() may have moved the phase on (TypeScript keeps the loop's narrowing).
     const phase = this.phase as Phase;
-    if (phase === "clear") this.serverPending = rest;
-    else if (phase !== "mitm") this.toClientQueue.push(rest);
+    if (phase !== "clear") {
+      const rest = this.serverFramer.takeAll();
+      if (phase !== "mitm") this.toClientQueue.push(rest);
+    }
     this.flushToClient();
     // Bytes the client sent before the 220 reached it (not expected) are checked now.
-    if (phase === "await-client-hello" && this.clientPending.length > 0) this.checkClientHello();
+    if (phase === "await-client-hello" && this.clientFramer.pending.length > 0) this.checkClientHello();
     // The 220 is on its way to the client: the wire's TLS server awaits its ClientHello.
     if (phase === "mitm") this.startMitm();
   }
@@ -366,47 +300,33 @@ class Hop {
       secureContext: this.mitmContext,
       sideClosed: (side) => this.closed(side),
     });
-    const early = this.clientPending;
-    this.clientPending = EMPTY;
+    const early = this.clientFramer.takeAll();
     if (early.length > 0) this.mitm.fromClient(early);
   }
 
-  /** One complete reply (or a line that is no reply, code undefined). */
-  private reply(code: string | undefined, lines: Buffer[]): void {
-    if (code === undefined) {
+  /** One complete reply (or a line that is no reply). */
+  private reply(meaning: ServerLineMeaning<ProxyNote>, lines: Buffer[]): void {
+    if (meaning.role !== "reply") {
       this.toClientQueue.push(...lines);
+      if (meaning.role === "greeting") this.takeLocalReplies();
       return;
     }
-    if (!this.greeted) {
-      this.greeted = true;
-      this.toClientQueue.push(...lines);
-      this.takeLocalReplies();
-      return;
-    }
-    const head = this.pending[0];
-    if (head && "injected" in head) {
+    const note = meaning.answered?.note;
+    if (note && "injected" in note) {
       // The server refused STARTTLS and answered the injected command in clear: the client never sent it.
-      this.pending.shift();
       this.flushToClient(); // the event goes after what the client received before it
       this.recorder.tampered("server", TAMPERED_INJECTED_REPLY);
       this.takeLocalReplies();
       return;
     }
-    const command = head && "verb" in head ? head.verb : undefined;
-    if (command !== undefined) this.pending.shift();
     let sent = lines;
-    if (this.mode === "strip-starttls" && code === "250" && lines.some((l) => isStarttlsOfferLine(lineText(l)))) {
+    if (this.mode === "strip-starttls" && meaning.code === "250" && lines.some((l) => isStarttlsOfferLine(lineText(l)))) {
       sent = stripStarttlsFromEhloReply(lines.map((l) => l.toString("latin1"))).map((l) => Buffer.from(l, "latin1"));
       this.flushToClient(); // the event goes after what the client received before it
       this.recorder.tampered("server", TAMPERED_EHLO);
     }
-    if (command === "DATA" && code === "354") this.inData = true;
-    if (command === "STARTTLS" && code === "220") {
-      // From the 220 on, neither side speaks SMTP in clear.
-      this.phase = this.afterStarttlsPhase();
-      this.inData = false;
-      this.pending.length = 0;
-    }
+    // From the 220 on, neither side speaks SMTP in clear.
+    if (meaning.opened === "tls") this.phase = this.afterStarttlsPhase();
     this.toClientQueue.push(...sent);
     this.takeLocalReplies();
   }
@@ -419,10 +339,10 @@ class Hop {
 
   /** The proxy's own replies whose turn has come (every earlier command answered). */
   private takeLocalReplies(): void {
-    if (!this.greeted) return;
-    for (let head = this.pending[0]; head && "local" in head; head = this.pending[0]) {
-      this.pending.shift();
-      this.toClientQueue.push(head.local);
+    if (!this.dialogue.greeted) return;
+    for (let note = this.dialogue.nextAwaited()?.note; note && "local" in note; note = this.dialogue.nextAwaited()?.note) {
+      this.dialogue.takeAwaited();
+      this.toClientQueue.push(note.local);
     }
   }
 
@@ -461,14 +381,13 @@ class Hop {
       return;
     }
     if (side === "client") {
-      if (this.phase !== "await-client-hello") this.toServer(this.clientPending);
-      this.clientPending = EMPTY;
+      const rest = this.clientFramer.takeAll();
+      if (this.phase !== "await-client-hello") this.toServer(rest);
       this.recorder.close("client");
       if (!this.upstream.destroyed) this.upstream.end();
     } else {
-      this.toClientQueue.push(...this.held, this.serverPending);
+      this.toClientQueue.push(...this.held, this.serverFramer.takeAll());
       this.held = [];
-      this.serverPending = EMPTY;
       this.flushToClient();
       this.recorder.close("server");
       if (!this.client.destroyed) this.client.end();

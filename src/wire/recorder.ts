@@ -2,11 +2,11 @@
  * HopRecorder: fed with the raw chunks crossing the port-25 hop, in the order
  * they pass, it records what an eavesdropper sees.
  *
- * Both directions start in clear SMTP. Lines are assembled across chunks;
- * client commands are queued so that each final server reply is matched to
- * the command it answers (pipelining included). A 220 answering STARTTLS
- * switches both directions to TLS record parsing; any other answer (e.g. 454)
- * keeps them in clear text. Bytes that do not parse as TLS records after the
+ * Both directions start in clear SMTP, read through the dialogue model
+ * (dialogue.ts): lines and BDAT chunks are framed across chunks, and every
+ * SMTP event is marked with its role, the command it is or answers, and the
+ * phase it crossed in. A 220 answering STARTTLS switches both directions to
+ * TLS record parsing; any other answer (e.g. 454) keeps them in clear text. Bytes that do not parse as TLS records after the
  * switch are read as clear text again ("raw": recorded as lines, no longer
  * interpreted as SMTP), because that is what they are to an eavesdropper.
  *
@@ -22,7 +22,8 @@
  *
  * Runs inside the wire container on nodejs 18: no npm dependencies.
  */
-import type { Direction, TlsHandshakeEvent, Transcript, WireEvent } from "./transcript.js";
+import type { Direction, SmtpEvent, TlsHandshakeEvent, Transcript, WireEvent } from "./transcript.js";
+import { LineFramer, lineText, SmtpDialogue, type DialoguePhase, type Frame, type LineMeaning } from "./dialogue.js";
 import { isStarttlsCommand, isStarttlsOfferLine } from "./smtpRewrite.js";
 import {
   CONTENT_ALERT,
@@ -38,21 +39,16 @@ import {
   readRecordHeader,
 } from "./tlsParse.js";
 
-/** A clear-text line longer than this without a line ending is recorded in pieces. */
-const MAX_LINE_BYTES = 64 * 1024;
 /** A handshake message longer than this is not reassembled (nothing readable is that long). */
 const MAX_HANDSHAKE_BYTES = 256 * 1024;
 
-type Mode = "smtp" | "tls" | "raw";
-
 interface Side {
-  mode: Mode;
   /** Bytes not yet consumed: a partial line, or a partial TLS record. */
-  pending: Buffer;
+  framer: LineFramer;
+  /** After the switch to TLS these bytes were no TLS records: read as clear text, no longer as SMTP. */
+  raw: boolean;
   /** Clear-text bytes consumed so far, in segments (a new one after each return to clear). */
   clear: Buffer[][];
-  /** Client only: inside DATA content, between the 354 and the lone ".". */
-  inData: boolean;
   /**
    * TLS 1.2 and older: this side sent ChangeCipherSpec; its later handshake
    * and alert records are encrypted. TLS 1.3 encrypts under record type 23
@@ -74,19 +70,17 @@ export interface HopRecorderOptions {
   now?: () => number;
   /**
    * The dialogue starts after the server's greeting, so the first server
-   * reply answers the client's first command (SMTP inside TLS, where the
-   * client speaks first with EHLO). false by default: the first reply is the
-   * greeting.
+   * reply answers the client's first command. false by default: the first
+   * reply is the greeting.
    */
   greeted?: boolean;
 }
 
 function newSide(): Side {
   return {
-    mode: "smtp",
-    pending: Buffer.alloc(0),
+    framer: new LineFramer(),
+    raw: false,
     clear: [[]],
-    inData: false,
     encrypted: false,
     handshake: Buffer.alloc(0),
     handshakeBroken: false,
@@ -95,15 +89,11 @@ function newSide(): Side {
   };
 }
 
-const REPLY_LINE = /^(\d{3})([ -]?)/;
-
 export class HopRecorder {
   private readonly events: WireEvent[] = [];
   private readonly sides: Record<Direction, Side> = { client: newSide(), server: newSide() };
   private readonly now: () => number;
-  /** Commands (upper-cased verbs, "." for end of data) still waiting for their reply. */
-  private readonly awaitingReply: string[] = [];
-  private greeted = false;
+  private readonly dialogue: SmtpDialogue;
   private sawStarttlsOffer = false;
   private sawStarttlsCommand = false;
   /** The server's hello chose TLS 1.3. */
@@ -114,9 +104,9 @@ export class HopRecorder {
   /** How many of the decrypted recorder's events were already looked at. */
   private decryptedSeen = 0;
 
-  constructor(options: HopRecorderOptions = {}) {
+  constructor(options: HopRecorderOptions = {}, phase: DialoguePhase = "clear") {
     this.now = options.now ?? Date.now;
-    this.greeted = options.greeted ?? false;
+    this.dialogue = new SmtpDialogue(options.greeted === undefined ? { phase } : { phase, greeted: options.greeted });
   }
 
   /** Bytes the SMTP client sent towards the server. */
@@ -135,7 +125,7 @@ export class HopRecorder {
    */
   decryptedBytes(from: Direction, chunk: Buffer): void {
     if (chunk.length === 0) return;
-    this.decrypted ??= new HopRecorder({ now: this.now, greeted: true });
+    this.decrypted ??= new HopRecorder({ now: this.now }, "decrypted");
     const inner = this.decrypted;
     if (from === "client") inner.clientBytes(chunk);
     else inner.serverBytes(chunk);
@@ -159,13 +149,11 @@ export class HopRecorder {
     if (side.closed) return;
     this.at = this.now();
     try {
-      if (side.mode !== "tls" && side.pending.length > 0) {
-        const rest = side.pending;
-        side.pending = Buffer.alloc(0);
-        this.clearLine(from, rest);
+      if (!this.readsTls(side) && side.framer.pending.length > 0) {
+        this.clearFrame(from, { kind: "line", bytes: side.framer.takeAll() });
       }
     } catch {
-      this.keepAsClear(from, this.sides[from].pending);
+      this.keepAsClear(from, side.framer.takeAll());
     }
     side.closed = true;
     this.events.push({ kind: "closed", from, at: this.at });
@@ -195,15 +183,20 @@ export class HopRecorder {
     return transcript;
   }
 
+  /** This side's bytes are TLS records (not after they turned out to be something else). */
+  private readsTls(side: Side): boolean {
+    return this.dialogue.phase === "tls" && !side.raw;
+  }
+
   private clearTextContains(marker: string): boolean {
     const needle = Buffer.from(marker, "utf8");
     for (const from of ["client", "server"] as const) {
       const side = this.sides[from];
       const segments = side.clear.map((parts) => Buffer.concat(parts));
       // Bytes still pending in a clear mode are clear text too.
-      if (side.mode !== "tls" && side.pending.length > 0) {
+      if (!this.readsTls(side) && side.framer.pending.length > 0) {
         const last = segments.length - 1;
-        segments[last] = Buffer.concat([segments[last] ?? Buffer.alloc(0), side.pending]);
+        segments[last] = Buffer.concat([segments[last] ?? Buffer.alloc(0), side.framer.pending]);
       }
       if (segments.some((segment) => segment.includes(needle))) return true;
     }
@@ -214,15 +207,14 @@ export class HopRecorder {
     if (chunk.length === 0) return;
     this.at = this.now();
     const side = this.sides[from];
-    side.pending = side.pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([side.pending, chunk]);
+    side.framer.push(Buffer.from(chunk));
     try {
       this.drain(from);
     } catch {
       // A bug here must not take the hop down; whatever was not understood
       // counts as readable, the conservative claim.
-      this.keepAsClear(from, side.pending);
-      side.pending = Buffer.alloc(0);
-      side.mode = "raw";
+      this.keepAsClear(from, side.framer.takeAll());
+      side.raw = true;
     }
   }
 
@@ -235,93 +227,66 @@ export class HopRecorder {
   private drain(from: Direction): void {
     const side = this.sides[from];
     for (;;) {
-      if (side.pending.length === 0) return;
-      if (side.mode === "tls") {
+      if (this.readsTls(side)) {
         if (!this.takeRecord(from)) return;
-      } else {
-        let end = side.pending.indexOf(0x0a);
-        if (end < 0) {
-          if (side.pending.length < MAX_LINE_BYTES) return;
-          end = MAX_LINE_BYTES - 1;
-        }
-        const line = side.pending.subarray(0, end + 1);
-        side.pending = side.pending.subarray(end + 1);
-        this.clearLine(from, line);
+        continue;
       }
+      const frame = side.framer.next(from === "client" ? this.dialogue.chunkBytesLeft : 0);
+      if (!frame) return;
+      this.clearFrame(from, frame);
     }
   }
 
-  /** One clear-text line, with its line ending when it had one. */
-  private clearLine(from: Direction, bytes: Buffer): void {
-    this.keepAsClear(from, bytes);
-    let text = bytes.toString("utf8");
-    if (text.endsWith("\n")) text = text.slice(0, -1);
-    if (text.endsWith("\r")) text = text.slice(0, -1);
-    this.events.push({ kind: "smtp", from, line: text, at: this.at });
-    if (this.sides[from].mode !== "smtp") return;
-    if (from === "client") this.clientLine(text);
-    else this.serverLine(text);
-  }
-
-  private clientLine(text: string): void {
-    const side = this.sides.client;
-    if (side.inData) {
-      if (text === ".") {
-        side.inData = false;
-        this.awaitingReply.push(".");
-      }
+  /** One clear-text frame: recorded, and read as SMTP while the dialogue is in clear. */
+  private clearFrame(from: Direction, frame: Frame): void {
+    this.keepAsClear(from, frame.bytes);
+    const raw = this.sides[from].raw;
+    const phase = raw ? "tls" : this.dialogue.phase;
+    const line = lineText(frame.bytes, "utf8");
+    if (from === "client") {
+      const meaning: LineMeaning = raw ? { role: "raw" } : this.dialogue.clientFrame(frame);
+      if (meaning.role === "command" && isStarttlsCommand(line)) this.sawStarttlsCommand = true;
+      this.smtpEvent(from, line, phase, meaning);
       return;
     }
-    if (isStarttlsCommand(text)) this.sawStarttlsCommand = true;
-    const verb = /^\S*/.exec(text)?.[0] ?? "";
-    this.awaitingReply.push(verb.toUpperCase());
+    const meaning = raw ? { role: "raw" as const, final: true } : this.dialogue.serverFrame(frame);
+    if (meaning.role === "reply" && meaning.code === "250" && isStarttlsOfferLine(line)) this.sawStarttlsOffer = true;
+    this.smtpEvent(from, line, phase, meaning);
+    if (meaning.opened === "tls") this.startTls();
   }
 
-  private serverLine(text: string): void {
-    if (isStarttlsOfferLine(text) && text.startsWith("250")) this.sawStarttlsOffer = true;
-    const m = REPLY_LINE.exec(text);
-    if (!m || m[2] === "-") return; // not a reply, or not its last line
-    const code = m[1] ?? "";
-    if (!this.greeted) {
-      this.greeted = true;
-      return;
-    }
-    const command = this.awaitingReply.shift();
-    if (command === "DATA" && code === "354") this.sides.client.inData = true;
-    if (command === "STARTTLS" && code === "220") this.startTls();
+  private smtpEvent(from: Direction, line: string, phase: DialoguePhase, meaning: LineMeaning): void {
+    const event: SmtpEvent = { kind: "smtp", from, line, role: meaning.role, phase, at: this.at };
+    if (meaning.command !== undefined) event.command = meaning.command;
+    this.events.push(event);
   }
 
   private startTls(): void {
     this.events.push({ kind: "starttls", at: this.at });
-    for (const from of ["client", "server"] as const) {
-      const side = this.sides[from];
-      // Whatever the client sent before the switch crossed in clear.
-      if (from === "client" && side.pending.length > 0) {
-        const rest = side.pending;
-        side.pending = Buffer.alloc(0);
-        this.clearLine(from, rest);
-      }
-      side.mode = "tls";
-      side.inData = false;
+    // Whatever the client sent before the switch crossed in clear.
+    const early = this.sides.client.framer.takeAll();
+    if (early.length > 0) {
+      this.keepAsClear("client", early);
+      this.smtpEvent("client", early.toString("utf8"), "clear", { role: "raw" });
     }
-    this.awaitingReply.length = 0;
   }
 
   /** Takes one whole TLS record off the side's pending bytes; false when it must wait for more. */
   private takeRecord(from: Direction): boolean {
     const side = this.sides[from];
-    const header = readRecordHeader(side.pending);
+    const pending = side.framer.pending;
+    const header = readRecordHeader(pending);
     if (header === "short") return false;
     if (header === "invalid") {
       // Not TLS: from here on this side's bytes are read as clear text.
-      side.mode = "raw";
+      side.raw = true;
       side.clear.push([]);
       return true;
     }
     const total = RECORD_HEADER_BYTES + header.length;
-    if (side.pending.length < total) return false;
-    const fragment = side.pending.subarray(RECORD_HEADER_BYTES, total);
-    side.pending = side.pending.subarray(total);
+    if (pending.length < total) return false;
+    const fragment = pending.subarray(RECORD_HEADER_BYTES, total);
+    side.framer.pending = pending.subarray(total);
 
     if (header.contentType === CONTENT_HANDSHAKE && !side.encrypted) {
       this.events.push(this.handshakeRecord(from, fragment, total));

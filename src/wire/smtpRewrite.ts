@@ -3,8 +3,7 @@
  *
  * Runs inside the wire container on nodejs 18: no npm dependencies.
  */
-
-const REPLY_LINE = /^(\d{3})([ -]?)(.*)$/s;
+import { parseReplyLine } from "./dialogue.js";
 
 /** The client's STARTTLS command (case-insensitive, line ending optional). */
 export function isStarttlsCommand(line: string): boolean {
@@ -13,9 +12,8 @@ export function isStarttlsCommand(line: string): boolean {
 
 /** A reply line announcing the STARTTLS extension, e.g. "250-STARTTLS". */
 export function isStarttlsOfferLine(line: string): boolean {
-  const m = REPLY_LINE.exec(line);
-  if (!m) return false;
-  return /^STARTTLS[ \t]*(\r?\n)?$/i.test(m[3] ?? "");
+  const reply = parseReplyLine(line);
+  return reply !== undefined && /^STARTTLS[ \t]*(\r?\n)?$/i.test(reply.text);
 }
 
 /**
@@ -30,9 +28,9 @@ export function stripStarttlsFromEhloReply(lines: string[]): string[] {
   return kept.map((line, index) => {
     const ending = /\r?\n$/.exec(line)?.[0] ?? "";
     const body = line.slice(0, line.length - ending.length);
-    const m = REPLY_LINE.exec(body);
-    if (!m) return line;
+    const reply = parseReplyLine(body);
+    if (!reply) return line;
     const separator = index === kept.length - 1 ? " " : "-";
-    return `${m[1]}${separator}${m[3] ?? ""}${ending}`;
+    return `${reply.code}${separator}${reply.text}${ending}`;
   });
 }

@@ -5,6 +5,10 @@
  * only, no npm dependencies.
  */
 
+import type { DialoguePhase, LineRole } from "./dialogue.js";
+
+export type { DialoguePhase, LineRole } from "./dialogue.js";
+
 /** Who sent the bytes: the SMTP client (Alice's provider) or the server (Bob's). */
 export type Direction = "client" | "server";
 
@@ -22,6 +26,16 @@ export interface SmtpEvent {
    * these lines.
    */
   decrypted?: boolean;
+  /**
+   * What the line is in the dialogue (see dialogue.ts). Transcripts recorded
+   * before the dialogue was modelled lack it (and `command`, `phase`); the
+   * report works them out with the same model.
+   */
+  role?: LineRole;
+  /** command: its verb; reply: the verb it answers ("." for the message: after DATA, or to BDAT … LAST); content: "DATA" or "BDAT". */
+  command?: string;
+  /** clear, tls (a line that crossed in clear after the switch to TLS), or decrypted (mitm). */
+  phase?: DialoguePhase;
   at: number;
 }
 

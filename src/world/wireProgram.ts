@@ -2,8 +2,9 @@
  * The wire's program as JavaScript files for /opt/wire in its container.
  * From dist/ (the CLI, the published package) they are the compiled
  * dist/wire/*.js; from src/ (vitest runs the TypeScript directly) the
- * sources in src/wire are transpiled here with the TypeScript compiler, so a
- * test never runs a stale build of the wire.
+ * sources in src/wire are transpiled here with the TypeScript compiler, for
+ * the target src/wire/tsconfig.json names, so a test never runs a stale
+ * build of the wire.
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -30,11 +31,16 @@ export async function wireProgram(): Promise<WireProgram> {
   }
   // typescript is a development dependency: present whenever the sources are.
   const { default: ts } = await import("typescript");
+  // The wire's own tsconfig says which Node it targets (its container's nodejs 18).
+  const configFile = path.join(wireDir, "tsconfig.json");
+  const { config, error } = ts.readConfigFile(configFile, (file) => ts.sys.readFile(file));
+  if (error) throw new Error(`${configFile}: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
+  const { options } = ts.parseJsonConfigFileContent(config, ts.sys, wireDir);
   for (const name of names) {
     const source = await readFile(path.join(wireDir, name), "utf8");
     const output = ts.transpileModule(source, {
       fileName: name,
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
+      compilerOptions: { target: options.target ?? ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
     });
     program[name.replace(/\.ts$/, ".js")] = output.outputText;
   }

@@ -9,7 +9,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
 import { expect } from "vitest";
-import { explainResult } from "../../src/explain.js";
+import { explainResult } from "../../src/report/explain.js";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 import type { StartedMtaContainer as Provider } from "../../src/world/mtaContainer.js";
 import type { MailWorld } from "../../src/world/world.js";

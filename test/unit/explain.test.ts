@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { explainResult } from "../../src/explain.js";
+import { explainResult } from "../../src/report/explain.js";
 import type { Observation, WireObservation } from "../../src/observe/types.js";
 import type { ScenarioResult } from "../../src/report/types.js";
 import type { Expectation, Scenario, WireMode } from "../../src/scenario/types.js";

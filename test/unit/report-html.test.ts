@@ -18,6 +18,7 @@ import { toHtmlReport, writeHtmlReport } from "../../src/report/html.js";
 import { escapeMarkup } from "../../src/report/markup.js";
 import { sequenceDiagram, wrapText } from "../../src/report/sequenceDiagram.js";
 import type { RunResult, ScenarioResult } from "../../src/report/types.js";
+import { HopRecorder } from "../../src/wire/recorder.js";
 import type { Transcript, WireEvent } from "../../src/wire/transcript.js";
 import {
   MARKER,
@@ -117,7 +118,8 @@ describe("hop steps", () => {
     const steps = hopSteps(hop.transcript);
     const contents = only(steps, "content");
     expect(contents).toEqual<ContentStep[]>([
-      { kind: "content", from: "client", lines: 6, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "clear" },
+      // From:, To:, Subject:, the empty line, two body lines.
+      { kind: "content", from: "client", via: "DATA", lines: 6, headerLines: 3, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "clear" },
     ]);
     const lines = only(steps, "smtp").flatMap((s) => s.lines);
     expect(lines).toContain("DATA");
@@ -151,9 +153,28 @@ describe("hop steps", () => {
       ]),
     );
     expect(only(steps, "content")).toEqual([
-      { kind: "content", from: "client", lines: 2, ended: true, bodyReadable: false, zone: "clear" },
+      // No empty line: every line counts as a header line.
+      { kind: "content", from: "client", via: "DATA", lines: 2, headerLines: 2, ended: true, bodyReadable: false, zone: "clear" },
     ]);
     expect(steps.map((s) => s.kind)).toEqual(["smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "smtp", "content", "smtp"]);
+  });
+
+  it("collapses each BDAT chunk into one content step, ended by the server's answer to it", () => {
+    const first = "Subject: x\r\n\r\nQUIT\r\n";
+    const last = "the end";
+    const recorder = new HopRecorder();
+    recorder.serverBytes(Buffer.from("220 mx.iroco.test ESMTP\r\n"));
+    recorder.clientBytes(Buffer.from("EHLO a\r\n"));
+    recorder.serverBytes(Buffer.from("250-mx.iroco.test\r\n250 CHUNKING\r\n"));
+    recorder.clientBytes(Buffer.from(`MAIL FROM:<a@x>\r\nBDAT ${first.length}\r\n${first}BDAT ${last.length} LAST\r\n${last}`));
+    recorder.serverBytes(Buffer.from("250 2.1.0 Ok\r\n250 2.0.0 chunk\r\n250 2.0.0 Ok: queued\r\n"));
+    const steps = hopSteps(recorder.transcript("the end"));
+    expect(only(steps, "content")).toEqual<ContentStep[]>([
+      { kind: "content", from: "client", via: "BDAT", lines: 3, headerLines: 1, subject: "Subject: x", ended: true, bodyReadable: true, zone: "clear" },
+      { kind: "content", from: "client", via: "BDAT", lines: 1, headerLines: 1, ended: true, bodyReadable: true, zone: "clear" },
+    ]);
+    // QUIT inside the chunk is content, not a command.
+    expect(only(steps, "smtp").filter((s) => s.role === "command").map((s) => s.command)).toEqual(["EHLO", "MAIL", "BDAT", "BDAT"]);
   });
 
   it("reads the STARTTLS hop: clear part, the switch, the hellos, encrypted records aggregated", () => {
@@ -187,7 +208,7 @@ describe("hop steps", () => {
     if (!mitm) throw new Error("fixture without hop");
     const content = only(hopSteps(mitm.transcript), "content");
     expect(content).toEqual([
-      { kind: "content", from: "client", lines: 3, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "decrypted" },
+      { kind: "content", from: "client", via: "DATA", lines: 3, headerLines: 1, subject: "Subject: Hello Bob", ended: true, bodyReadable: true, zone: "decrypted" },
     ]);
   });
 

@@ -6,18 +6,12 @@
  * Everything printed comes from the wire's transcripts; the notes only say
  * what a line means.
  */
-import type { WireObservation } from "./observe/types.js";
-import { formatBytes, truncate } from "./report/describe.js";
-import { isStarttlsOfferLine } from "./wire/smtpRewrite.js";
-import type {
-  Direction,
-  SmtpEvent,
-  TlsHandshakeEvent,
-  Transcript,
-  WireEvent,
-  WireMode,
-  WireTranscript,
-} from "./wire/transcript.js";
+import type { WireObservation } from "../observe/types.js";
+import { commandVerb, END_OF_DATA, parseReplyLine } from "../wire/dialogue.js";
+import { isStarttlsOfferLine } from "../wire/smtpRewrite.js";
+import type { Direction, TlsHandshakeEvent, Transcript, WireMode, WireTranscript } from "../wire/transcript.js";
+import { formatBytes, truncate } from "./describe.js";
+import { hopSteps, type HopStep, type StepOf } from "./hopSteps.js";
 
 // ------------------------------------------------------------------ layout
 
@@ -147,46 +141,28 @@ export function wireLegend(wire: WireObservation): string[] {
 
 // ------------------------------------------------------------------ one connection
 
-const REPLY_LINE = /^(\d{3})([ -]?)/;
-
-interface EncryptedRun {
-  records: Record<Direction, number>;
-  bytes: Record<Direction, number>;
-  changeCipherSpec: Record<Direction, number>;
-}
-
-interface MessageContent {
-  lines: string[];
-  decrypted: boolean;
-}
-
 /** Where an SMTP line crossed: in clear before STARTTLS, read by the attacker inside TLS, or in clear after a failed switch. */
 type Place = "clear" | "decrypted" | "raw";
 
-/** Walks one connection's events and tells them as dialogue lines with notes. */
+const placeOf = (step: StepOf<"smtp">): Place => (step.phase === "tls" ? "raw" : step.phase === "decrypted" ? "decrypted" : "clear");
+
+/** A line of an EHLO reply offering STARTTLS. */
+const isOfferLine = (line: string): boolean => line.startsWith("250") && isStarttlsOfferLine(line);
+
+/** Tells one connection's steps as dialogue lines with notes. */
 class ConnectionNarrator {
   private readonly out: string[] = [];
-  /** Client commands (upper-cased verbs, "." for end of data) waiting for their final reply. */
-  private awaiting: string[] = [];
-  private greeted = false;
-  private afterStarttls = false;
+  /** A clear EHLO reply offered STARTTLS. */
   private sawOffer = false;
-  /** The reply in progress offers STARTTLS. */
-  private replyOffers = false;
-  /** The attacker changed the server's side since the last complete reply. */
+  /** The attacker changed the server's side since the last reply. */
   private tamperedReply = false;
-  private readonly changedCipherSpec: Record<Direction, boolean> = { client: false, server: false };
-  private run: EncryptedRun | undefined;
-  private content: MessageContent | undefined;
   private notedDecrypted = false;
   private notedRaw = false;
 
   constructor(private readonly transcript: Transcript) {}
 
   lines(): string[] {
-    for (const event of this.transcript.events) this.event(event);
-    this.endRun();
-    this.endContent();
+    for (const step of hopSteps(this.transcript)) this.step(step);
     return this.out;
   }
 
@@ -194,69 +170,44 @@ class ConnectionNarrator {
     this.out.push(...annotated(DIALOGUE_INDENT + mark + printable(text), note));
   }
 
-  private event(event: WireEvent): void {
-    const encryptedRecord =
-      event.kind === "tls-data" ||
-      (event.kind === "tls-handshake" && event.message === "other" && this.isEncryptedOrCcs(event));
-    if (!encryptedRecord) this.endRun();
-    if (!(event.kind === "smtp" && event.from === "client" && this.content)) this.endContent();
-    switch (event.kind) {
+  private step(step: HopStep): void {
+    switch (step.kind) {
       case "smtp":
-        return this.smtp(event);
+        return step.from === "client" ? this.command(step) : this.reply(step);
+      case "content":
+        return this.content(step);
       case "starttls":
-        this.afterStarttls = true;
-        this.awaiting = [];
         this.out.push(DIALOGUE_INDENT + DIVIDER);
         return;
-      case "tls-handshake":
-        return this.handshake(event);
-      case "tls-data":
-        this.addToRun(event.from, event.records, event.bytes);
-        return;
-      case "tls-alert": {
-        const what = [event.level, event.description].filter((part) => part !== undefined).join(" ");
+      case "hello":
+        return step.message === "ClientHello" ? this.clientHello(step) : this.serverHello(step);
+      case "handshake":
+        return this.handshake(step);
+      case "encrypted":
+        return this.encrypted(step);
+      case "alert": {
+        const what = [step.level, step.description].filter((part) => part !== undefined).join(" ");
         const note =
-          event.level === "fatal"
+          step.level === "fatal"
             ? "readable, sent before encryption: this side gives up the handshake"
             : "readable, sent before encryption";
-        return this.emit(arrow(event.from), `TLS alert${what ? `: ${what}` : ""}`, note);
+        return this.emit(arrow(step.from), `TLS alert${what ? `: ${what}` : ""}`, note);
       }
       case "closed":
-        return this.emit(arrow(event.from), "(closes its side of the connection)");
+        for (const side of step.sides) this.emit(arrow(side), "(closes its side of the connection)");
+        return;
       case "tampered": {
-        if (event.from === "server") this.tamperedReply = true;
+        if (step.from === "server") this.tamperedReply = true;
         const note =
-          event.from === "server"
+          step.from === "server"
             ? "the attacker's doing: what Alice's provider received is not what Bob's provider sent"
             : "the attacker's doing: what Bob's provider received is not what Alice's provider sent";
-        return this.emit(ATTACKER, `the attacker ${event.what}`, note);
+        return this.emit(ATTACKER, `the attacker ${step.what}`, note);
       }
     }
   }
 
   // ---------------------------------------------------------------- SMTP
-
-  private place(event: SmtpEvent): Place {
-    if (event.decrypted === true) return "decrypted";
-    return this.afterStarttls ? "raw" : "clear";
-  }
-
-  private smtp(event: SmtpEvent): void {
-    const place = this.place(event);
-    if (event.from === "client" && this.content) {
-      if (event.line === ".") {
-        this.endContent();
-        this.awaiting.push(".");
-        this.emit(arrow("client", place === "decrypted"), ".", "the end of the message");
-      } else {
-        this.content.lines.push(event.line);
-      }
-      return;
-    }
-    // The command and reply notes also keep track of the dialogue: always ask them first.
-    const lineNote = event.from === "client" ? this.commandNote(event.line, place) : this.replyNote(event.line, place);
-    this.emit(arrow(event.from, place === "decrypted"), event.line, this.placeNote(place) ?? lineNote);
-  }
 
   /** The first line read by the attacker, and the first clear line after a failed switch, say so. */
   private placeNote(place: Place): string | undefined {
@@ -271,11 +222,16 @@ class ConnectionNarrator {
     return undefined;
   }
 
+  private command(step: StepOf<"smtp">): void {
+    const place = placeOf(step);
+    for (const line of step.lines) {
+      this.emit(arrow("client", place === "decrypted"), line, this.placeNote(place) ?? this.commandNote(line, place));
+    }
+  }
+
   private commandNote(line: string, place: Place): string | undefined {
-    const verb = (/^\S*/.exec(line)?.[0] ?? "").toUpperCase();
-    this.awaiting.push(verb);
     const clear = place !== "decrypted";
-    switch (verb) {
+    switch (commandVerb(line)) {
       case "EHLO":
       case "HELO":
         return place === "clear" ? "Alice's provider says hello and asks what the server offers" : undefined;
@@ -290,31 +246,31 @@ class ConnectionNarrator {
     }
   }
 
-  private replyNote(line: string, place: Place): string | undefined {
-    const m = REPLY_LINE.exec(line);
-    if (!m) return undefined;
-    const code = m[1] ?? "";
-    const final = m[2] !== "-";
-    if (!this.greeted) {
-      if (!final) return undefined;
-      this.greeted = true;
-      return code === "220" && place === "clear" ? "Bob's provider greets, in clear text" : this.codeNote(code, line);
-    }
-    const command = this.awaiting[0];
-    const offerLine = command === "EHLO" && isStarttlsOfferLine(line) && line.startsWith("250");
-    if (offerLine) {
-      this.replyOffers = true;
-      if (place === "clear") this.sawOffer = true;
-    }
-    if (!final) return offerLine && place === "clear" ? "the server offers STARTTLS" : undefined;
-
-    this.awaiting.shift();
-    const offered = this.replyOffers;
+  /** Every line of a reply; the notes say what the reply means, on its last line. */
+  private reply(step: StepOf<"smtp">): void {
+    const place = placeOf(step);
+    const ehlo = step.role === "reply" && step.command === "EHLO";
+    const offered = ehlo && step.lines.some(isOfferLine);
+    if (offered && place === "clear") this.sawOffer = true;
     const tampered = this.tamperedReply;
-    this.replyOffers = false;
     this.tamperedReply = false;
+    step.lines.forEach((line, index) => {
+      const final = index === step.lines.length - 1;
+      const offerNote = ehlo && place === "clear" && isOfferLine(line) ? "the server offers STARTTLS" : undefined;
+      const lineNote = final ? this.replyNote(step, line, place, offered, tampered) : offerNote;
+      this.emit(arrow("server", place === "decrypted"), line, this.placeNote(place) ?? lineNote);
+    });
+  }
+
+  private replyNote(step: StepOf<"smtp">, line: string, place: Place, offered: boolean, tampered: boolean): string | undefined {
+    const code = parseReplyLine(line)?.code;
+    if (code === undefined) return undefined;
+    if (step.role === "greeting") {
+      return code === "220" && place === "clear" ? "Bob's provider greets, in clear text" : codeNote(code, line);
+    }
+    const command = step.command;
     if (command === "EHLO" && code === "250" && place === "clear") {
-      if (offerLine) return "the server offers STARTTLS";
+      if (isOfferLine(line)) return "the server offers STARTTLS";
       if (!offered) {
         return (
           "no STARTTLS in the reply: a `may` sender goes on in clear text, one that requires TLS gives up" +
@@ -328,130 +284,91 @@ class ConnectionNarrator {
         ? "the server agrees: clear text ends here"
         : "no TLS after all: the dialogue stays in clear text";
     }
-    if (command === "DATA" && code === "354") {
-      this.content = { lines: [], decrypted: place === "decrypted" };
-      return "the server waits for the message";
-    }
-    if (command === "." && code.startsWith("2")) return "Bob's provider accepted the message into its queue";
-    return this.codeNote(code, line);
+    if (command === "DATA" && code === "354") return "the server waits for the message";
+    if (command === END_OF_DATA && code.startsWith("2")) return "Bob's provider accepted the message into its queue";
+    return codeNote(code, line);
   }
 
-  private codeNote(code: string, line: string): string | undefined {
-    if (code.startsWith("5")) {
-      return /STARTTLS/i.test(line)
-        ? "a permanent refusal (5xx): the server requires STARTTLS first"
-        : "a permanent refusal (5xx)";
-    }
-    if (code.startsWith("4")) return "a temporary refusal (4xx): the sender may try again later";
-    return undefined;
-  }
-
-  /** The message's lines, collapsed into one. */
-  private endContent(): void {
-    const content = this.content;
-    if (!content) return;
-    this.content = undefined;
-    const blank = content.lines.indexOf("");
-    const headers = blank < 0 ? content.lines.length : blank;
-    const body = blank < 0 ? 0 : content.lines.length - blank - 1;
-    const text = `(the message itself: ${plural(headers, "header line")}, ${plural(body, "body line")})`;
+  /** The message's lines, collapsed into one, then the "." that ends it. */
+  private content(step: StepOf<"content">): void {
+    const decrypted = step.zone === "decrypted";
+    const blank = step.headerLines < step.lines;
+    const body = blank ? step.lines - step.headerLines - 1 : 0;
+    const text = `(the message itself: ${plural(step.headerLines, "header line")}, ${plural(body, "body line")})`;
     let note: string;
-    if (content.decrypted) {
-      note = this.transcript.attackerReadBody
+    if (decrypted) {
+      note = step.bodyReadable
         ? "read by the attacker, who terminated TLS itself: the whole message, body included"
         : "read by the attacker, who terminated TLS itself";
     } else {
-      note = this.transcript.plaintextBody
+      note = step.bodyReadable
         ? "in clear text: the eavesdropper could read the whole message, headers and body"
         : "in clear text, readable by anyone on the wire";
     }
-    this.emit(arrow("client", content.decrypted), text, note);
+    this.emit(arrow("client", decrypted), text, note);
+    if (step.ended && step.via === "DATA") this.emit(arrow("client", decrypted), END_OF_DATA, "the end of the message");
   }
 
   // ---------------------------------------------------------------- TLS
 
-  /** ChangeCipherSpec, or a handshake record sent after it (encrypted). */
-  private isEncryptedOrCcs(event: TlsHandshakeEvent): boolean {
-    if (event.messages?.includes("ChangeCipherSpec")) return true;
-    return event.messages === undefined && this.changedCipherSpec[event.from];
-  }
-
-  private handshake(event: TlsHandshakeEvent): void {
-    if (event.message === "ClientHello") return this.clientHello(event);
-    if (event.message === "ServerHello") return this.serverHello(event);
-    if (event.messages?.includes("ChangeCipherSpec")) {
-      this.changedCipherSpec[event.from] = true;
-      this.addToRun(event.from, 0, 0, 1);
-      return;
-    }
-    if (event.messages === undefined) {
-      if (this.changedCipherSpec[event.from]) return this.addToRun(event.from, 1, event.recordBytes);
+  private handshake(step: StepOf<"handshake">): void {
+    if (step.messages.length === 0) {
       return this.emit(
-        arrow(event.from),
-        `TLS handshake record, ${formatBytes(event.recordBytes, { spelled: true })}`,
+        arrow(step.from),
+        `TLS handshake record, ${formatBytes(step.recordBytes, { spelled: true })}`,
         "readable: part of a handshake message, continued in the next record",
       );
     }
-    this.emit(arrow(event.from), `TLS ${event.messages.join(", ")}`, readableMessagesNote(event.messages));
+    if (step.messages.every((m) => m === "ChangeCipherSpec")) {
+      return this.emit(arrow(step.from), "TLS ChangeCipherSpec", "a readable one-byte signal: this side encrypts from here on");
+    }
+    this.emit(arrow(step.from), `TLS ${step.messages.join(", ")}`, readableMessagesNote(step.messages));
   }
 
-  private clientHello(event: TlsHandshakeEvent): void {
-    const parts = [event.sni !== undefined ? `SNI ${event.sni}` : "no SNI"];
-    if (event.offeredVersions && event.offeredVersions.length > 0) parts.push(`offers ${event.offeredVersions.join(", ")}`);
+  private clientHello(step: StepOf<"hello">): void {
+    const parts = [step.sni !== undefined ? `SNI ${step.sni}` : "no SNI"];
+    if (step.offeredVersions && step.offeredVersions.length > 0) parts.push(`offers ${step.offeredVersions.join(", ")}`);
     const note =
-      event.sni !== undefined
+      step.sni !== undefined
         ? "still readable: the name Alice's provider asks for (SNI) and the TLS versions it offers"
         : "still readable: the TLS versions Alice's provider offers; it names no server (no SNI)";
     this.emit(arrow("client"), `TLS ClientHello: ${parts.join("; ")}`, note);
   }
 
-  private serverHello(event: TlsHandshakeEvent): void {
-    const keyExchange = event.keyExchange !== undefined ? `key exchange ${event.keyExchange}` : undefined;
-    const chosen = [event.chosenVersion, event.cipherSuite, keyExchange].filter((part): part is string => part !== undefined);
-    const others = (event.messages ?? []).filter((name) => name !== "ServerHello");
+  private serverHello(step: StepOf<"hello">): void {
+    const keyExchange = step.keyExchange !== undefined ? `key exchange ${step.keyExchange}` : undefined;
+    const chosen = [step.chosenVersion, step.cipherSuite, keyExchange].filter((part): part is string => part !== undefined);
+    const others = step.also;
     const text = `TLS ServerHello${chosen.length > 0 ? `: ${chosen.join(", ")}` : ""}${others.length > 0 ? ` + ${others.join(", ")}` : ""}`;
     let note = `readable: the version and cipher${keyExchange ? " and key exchange" : ""} the server picks`;
     if (others.includes("Certificate")) note += "; its certificate crosses readable too (before TLS 1.3 it is not encrypted)";
-    else if (event.chosenVersion === "TLSv1.3") note += "; in TLS 1.3 the rest is encrypted, the certificate too";
+    else if (step.chosenVersion === "TLSv1.3") note += "; in TLS 1.3 the rest is encrypted, the certificate too";
     this.emit(arrow("server"), text, note);
   }
 
-  private addToRun(from: Direction, records: number, bytes: number, changeCipherSpec = 0): void {
-    const run = (this.run ??= {
-      records: { client: 0, server: 0 },
-      bytes: { client: 0, server: 0 },
-      changeCipherSpec: { client: 0, server: 0 },
-    });
-    run.records[from] += records;
-    run.bytes[from] += bytes;
-    run.changeCipherSpec[from] += changeCipherSpec;
-  }
-
   /** A run of encrypted records, both ways, as one line. */
-  private endRun(): void {
-    const run = this.run;
-    if (!run) return;
-    this.run = undefined;
-    const records = run.records.client + run.records.server;
-    const ccs = run.changeCipherSpec.client + run.changeCipherSpec.server;
-    if (records === 0) {
-      for (const from of ["client", "server"] as const) {
-        if (run.changeCipherSpec[from] > 0) {
-          this.emit(arrow(from), "TLS ChangeCipherSpec", "a readable one-byte signal: this side encrypts from here on");
-        }
-      }
-      return;
-    }
-    const mark = run.records.server === 0 ? arrow("client") : run.records.client === 0 ? arrow("server") : BOTH_WAYS;
-    const bytes = run.bytes.client + run.bytes.server;
-    const split = [`${run.records.client} from the client`, `${run.records.server} from the server`];
-    if (ccs > 0) split.push(`plus ${plural(ccs, "ChangeCipherSpec record")}, which say nothing`);
+  private encrypted(step: StepOf<"encrypted">): void {
+    const { client, server, changeCipherSpecs } = step;
+    const records = client.records + server.records;
+    const mark = server.records === 0 ? arrow("client") : client.records === 0 ? arrow("server") : BOTH_WAYS;
+    const split = [`${client.records} from the client`, `${server.records} from the server`];
+    if (changeCipherSpecs > 0) split.push(`plus ${plural(changeCipherSpecs, "ChangeCipherSpec record")}, which say nothing`);
     this.emit(
       mark,
-      `${plural(records, "record")}, ${formatBytes(bytes, { spelled: true })} the eavesdropper cannot read`,
+      `${plural(records, "record")}, ${formatBytes(client.bytes + server.bytes, { spelled: true })} the eavesdropper cannot read`,
       `encrypted: only sizes and timing show (${split.join(", ")})`,
     );
   }
+}
+
+function codeNote(code: string, line: string): string | undefined {
+  if (code.startsWith("5")) {
+    return /STARTTLS/i.test(line)
+      ? "a permanent refusal (5xx): the server requires STARTTLS first"
+      : "a permanent refusal (5xx)";
+  }
+  if (code.startsWith("4")) return "a temporary refusal (4xx): the sender may try again later";
+  return undefined;
 }
 
 function readableMessagesNote(messages: readonly string[]): string {
@@ -540,62 +457,48 @@ function exposure(wire: WireObservation): Exposure {
   const addOnce = (list: string[], value: string): void => {
     if (!list.includes(value)) list.push(value);
   };
-  for (const hop of wire.hops) {
-    let lastVerb = "";
-    let inContent = false;
-    const changedCipherSpec: Record<Direction, boolean> = { client: false, server: false };
-    for (const event of hop.transcript.events) {
-      switch (event.kind) {
-        case "smtp": {
-          if (event.decrypted === true) {
-            result.decryptedLines++;
-            break;
-          }
-          if (event.from === "server") {
-            if (lastVerb === "DATA" && event.line.startsWith("354")) inContent = true;
-            break;
-          }
-          if (inContent) {
-            if (event.line === ".") inContent = false;
-            else result.clearContentLines++;
-            break;
-          }
-          const verb = (/^\S*/.exec(event.line)?.[0] ?? "").toUpperCase();
-          if (verb) addOnce(result.clearCommands, verb);
-          if (verb === "MAIL" || verb === "RCPT") addOnce(result.envelope, event.line);
-          lastVerb = verb;
+  for (const step of wire.hops.flatMap((hop) => hopSteps(hop.transcript))) {
+    switch (step.kind) {
+      case "smtp": {
+        if (step.zone === "decrypted") {
+          result.decryptedLines += step.lines.length;
           break;
         }
-        case "starttls":
-          result.tlsStarted = true;
-          inContent = false;
-          break;
-        case "tls-handshake":
-          if (event.message === "ClientHello") {
-            if (event.sni !== undefined) addOnce(result.sni, event.sni);
-            for (const version of event.offeredVersions ?? []) addOnce(result.offeredVersions, version);
-          }
-          if (event.message === "ServerHello") {
-            const chosen = [event.chosenVersion, event.cipherSuite].filter((part): part is string => part !== undefined);
-            if (chosen.length > 0) addOnce(result.chosen, chosen.join(" with "));
-          }
-          if (event.messages?.includes("Certificate")) result.readableCertificate = true;
-          if (event.messages?.includes("ChangeCipherSpec")) changedCipherSpec[event.from] = true;
-          if (event.message === "other" && event.messages === undefined && changedCipherSpec[event.from]) {
-            result.encryptedRecords++;
-            result.encryptedBytes += event.recordBytes;
-          }
-          break;
-        case "tls-data":
-          result.encryptedRecords += event.records;
-          result.encryptedBytes += event.bytes;
-          break;
-        case "tampered":
-          result.tampered.push(event.what);
-          break;
-        default:
-          break;
+        if (step.from === "server") break;
+        const verb = step.command ?? commandVerb(step.lines[0] ?? "");
+        if (verb) addOnce(result.clearCommands, verb);
+        if (verb === "MAIL" || verb === "RCPT") for (const line of step.lines) addOnce(result.envelope, line);
+        break;
       }
+      case "content":
+        if (step.zone === "decrypted") result.decryptedLines += step.lines;
+        else result.clearContentLines += step.lines;
+        break;
+      case "starttls":
+        result.tlsStarted = true;
+        break;
+      case "hello":
+        if (step.message === "ClientHello") {
+          if (step.sni !== undefined) addOnce(result.sni, step.sni);
+          for (const version of step.offeredVersions ?? []) addOnce(result.offeredVersions, version);
+        } else {
+          const chosen = [step.chosenVersion, step.cipherSuite].filter((part): part is string => part !== undefined);
+          if (chosen.length > 0) addOnce(result.chosen, chosen.join(" with "));
+        }
+        if (step.also.includes("Certificate")) result.readableCertificate = true;
+        break;
+      case "handshake":
+        if (step.messages.includes("Certificate")) result.readableCertificate = true;
+        break;
+      case "encrypted":
+        result.encryptedRecords += step.client.records + step.server.records;
+        result.encryptedBytes += step.client.bytes + step.server.bytes;
+        break;
+      case "tampered":
+        result.tampered.push(step.what);
+        break;
+      default:
+        break;
     }
   }
   return result;

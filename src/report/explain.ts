@@ -13,18 +13,18 @@ import {
   printable,
   wireSection,
 } from "./explainWire.js";
-import { judgeSummary } from "./judge/summary.js";
+import { judgeSummary } from "../judge/summary.js";
 import {
   parseLogLine,
   type PeerCertificateEvent,
   type PostfixEvent,
   type SmtpdTlsEvent,
   type TlsEstablishedEvent,
-} from "./observe/postfixLog.js";
-import type { Observation } from "./observe/types.js";
-import { describeExpectation, describeObservation } from "./report/describe.js";
-import type { ScenarioResult } from "./report/types.js";
-import type { ProviderSettings, Scenario, Trust } from "./scenario/types.js";
+} from "../observe/postfixLog.js";
+import type { Observation } from "../observe/types.js";
+import { describeExpectation, describeObservation } from "./describe.js";
+import type { ScenarioResult } from "./types.js";
+import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
 /** What each trust level means, in two parts: the first is never split from the level's name. */
 const TRUST_MEANING: Record<Trust, { head: string; rest: string }> = {
