@@ -8,7 +8,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { explainResult } from "../../src/explain.js";
 import type { Observation, WireObservation } from "../../src/observe/types.js";
-import type { ScenarioResult } from "../../src/report/types.js";
+import type { ScenarioResult } from "../../src/core/result.js";
 import type { Expectation, Scenario, WireMode } from "../../src/scenario/types.js";
 import { TAMPERED_CLIENT_HELLO, TAMPERED_EHLO } from "../../src/wire/proxy.js";
 import { HopRecorder } from "../../src/wire/recorder.js";
