@@ -58,7 +58,8 @@ export function describeObservation(o: Observation): string {
     if (o.transport === "plaintext") return "delivered in plaintext";
     if (o.transport === "tls" || o.tls) {
       if (!o.tls) return "delivered over TLS";
-      const parts = [o.tls.version, o.tls.trust, ...(o.tls.peerName ? [`certificate ${o.tls.peerName}`] : [])];
+      const trust = o.tls.trust === "unknown" ? "trust unknown" : o.tls.trust;
+      const parts = [o.tls.version, trust, ...(o.tls.peerName ? [`certificate ${o.tls.peerName}`] : [])];
       return `delivered over TLS (${parts.join(", ")})`;
     }
     return "delivered";

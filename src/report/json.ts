@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Difference } from "../judge/types.js";
-import type { Observation } from "../observe/types.js";
+import type { Observation, ObservedTrust } from "../observe/types.js";
 import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
@@ -37,7 +37,7 @@ export interface JsonWire {
 export interface JsonObserved {
   outcome: Outcome;
   transport?: Transport;
-  tls?: { version: string; cipher: string; trust: Trust; peerName?: string };
+  tls?: { version: string; cipher: string; trust: ObservedTrust; peerName?: string };
   reason?: string;
   wire?: JsonWire;
 }
