@@ -231,7 +231,7 @@ export async function followMessage(
     return {
       outcome: "rejected",
       reason: submission.response,
-      evidence: [`${message.spec.via.provider} port ${message.spec.via.port} refused${submission.command ? ` ${submission.command}` : ""}: ${submission.response}`],
+      evidence: [`${message.spec.via.provider} port ${message.spec.via.port}, refused at ${submission.command}: ${submission.response}`],
     };
   }
   const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts);
