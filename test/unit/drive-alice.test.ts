@@ -20,23 +20,13 @@ function nodemailerError(name: string): Error {
 const classify = (name: string) => classifySubmissionFailure(nodemailerError(name), "the sender's port 465");
 
 describe("classifySubmissionFailure: the server's word on the message is a refusal", () => {
-  it("a 5xx to RCPT TO", () => {
-    expect(classify("relay refused at RCPT (5xx)")).toEqual({
-      accepted: false,
-      response: "554 5.7.1 <bob@iroco.test>: Relay access denied",
-      responseCode: 554,
-      command: "RCPT TO",
-    });
-    expect(classify("465 without AUTH, refused at RCPT (5xx)")).toMatchObject({ accepted: false, responseCode: 554, command: "RCPT TO" });
-  });
-
-  it("a 4xx to RCPT TO: the server refused it for now, and said so", () => {
-    expect(classify("relay deferred at RCPT (4xx)")).toEqual({
-      accepted: false,
-      response: "454 4.7.1 <bob@iroco.test>: Relay access denied",
-      responseCode: 454,
-      command: "RCPT TO",
-    });
+  it.each([
+    ["relay refused at RCPT (5xx)", "554 5.7.1 <bob@iroco.test>: Relay access denied", 554],
+    ["465 without AUTH, refused at RCPT (5xx)", "554 5.7.1 <bob@iroco.test>: Recipient address rejected: Access denied", 554],
+    // Refused for now, and said so: still the server's word on this message.
+    ["relay deferred at RCPT (4xx)", "454 4.7.1 <bob@iroco.test>: Relay access denied", 454],
+  ])("%s", (name, response, responseCode) => {
+    expect(classify(name)).toEqual({ accepted: false, response, responseCode, command: "RCPT TO" });
   });
 
   it("Alice's client refusing the certificate it was shown, by the TLS library's code rather than the message's wording", () => {
