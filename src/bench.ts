@@ -7,7 +7,7 @@
  */
 import os from "node:os";
 import { runScenario, runScenarios } from "./runner.js";
-import type { ScenarioPhases, ScenarioResult } from "./report/types.js";
+import { scenarioPassed, type ScenarioPhases, type ScenarioResult } from "./core/result.js";
 import { loadScenarioFiles } from "./scenario/load.js";
 import { MailWorld } from "./world/world.js";
 
@@ -34,7 +34,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 function verdicts(results: ScenarioResult[]): string[] {
-  return results.map((result) => `${result.scenario.name}: ${result.verdict.passed && !result.error ? "pass" : "fail"}`);
+  return results.map((result) => `${result.scenario.name}: ${scenarioPassed(result) ? "pass" : "fail"}`);
 }
 
 async function main(): Promise<void> {

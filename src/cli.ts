@@ -7,7 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
-import type { RunResult, ScenarioResult } from "./report/types.js";
+import { runPassed, scenarioPassed, type RunResult, type ScenarioResult } from "./core/result.js";
 import { explainResult } from "./report/explain.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
@@ -201,8 +201,7 @@ async function run(args: string[]): Promise<number> {
   if (signal.aborted) return untilExit();
   await writeReports(result, reports);
   reporter.summary(result);
-  const allPassed = result.results.every((entry) => entry.verdict.passed && !entry.error);
-  return allPassed ? EXIT.passed : EXIT.failed;
+  return runPassed(result) ? EXIT.passed : EXIT.failed;
 }
 
 async function validate(args: string[]): Promise<number> {
@@ -231,7 +230,7 @@ async function explain(args: string[]): Promise<number> {
   if (signal.aborted) return untilExit();
   const only = result.results[0]!;
   process.stdout.write(explainResult(only));
-  return only.verdict.passed && !only.error ? EXIT.passed : EXIT.failed;
+  return scenarioPassed(only) ? EXIT.passed : EXIT.failed;
 }
 
 async function clean(args: string[]): Promise<number> {

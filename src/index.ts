@@ -17,4 +17,5 @@ export { toJsonReport, toJunitXml, writeReports } from "./report/index.js";
 export type { Scenario, Expectation, Outcome, Transport, Trust, ProviderSettings, MessageSpec } from "./scenario/types.js";
 export type { Observation, TlsObservation } from "./observe/types.js";
 export type { Verdict, Difference } from "./judge/types.js";
-export type { RunResult, ScenarioResult } from "./report/types.js";
+export type { RunResult, ScenarioResult, ScenarioPhases } from "./core/result.js";
+export { runPassed, scenarioPassed } from "./core/result.js";

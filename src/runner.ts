@@ -12,7 +12,7 @@ import { riskFlags } from "./judge/flags.js";
 import { judge } from "./judge/judge.js";
 import { readWire } from "./drive/wire.js";
 import { dnsEvidence } from "./observe/dnsLog.js";
-import type { RunResult, ScenarioResult } from "./report/types.js";
+import type { RunResult, ScenarioResult } from "./core/result.js";
 import type { Scenario } from "./scenario/types.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
 

@@ -1,34 +1,91 @@
 /**
  * Alice's mail client: nodemailer submitting to a provider, normally over
- * SMTPS (465) with AUTH, trusting only the harness CA. A refusal is a result
- * (the "rejected" outcome), not an error.
+ * SMTPS (465) with AUTH, trusting only the harness CA. The server refusing
+ * the message, or Alice's client refusing the server's certificate, is a
+ * result (the "rejected" outcome); anything else that stops the submission
+ * is the harness's own failure, raised as a SubmissionError.
  */
 import nodemailer from "nodemailer";
+import type SMTPTransport from "nodemailer/lib/smtp-transport";
+import type { Submission } from "../scenario/types.js";
 import type { MailWorld } from "../world/world.js";
 import type { MarkedMessage } from "./message.js";
 
-export type SubmissionResult =
-  | { accepted: true; queueId: string; response: string }
-  | { accepted: false; response: string; responseCode?: number; command?: string };
+export type Refusal = { accepted: false; response: string; responseCode?: number; command: string };
+export type SubmissionResult = { accepted: true; queueId: string; response: string } | Refusal;
 
-interface SmtpError {
-  response?: string;
-  responseCode?: number;
-  command?: string;
-  code?: string;
-  message: string;
+/** The harness could not hand the message in: no server answered it, so there is no outcome to judge. */
+export class SubmissionError extends Error {
+  override name = "SubmissionError";
 }
 
-/** Alice's client itself refusing the server's TLS (a bad certificate on the submission port). */
-const TLS_REFUSAL = /certificate|self[- ]signed|unable to (get|verify)|does not match|handshake|ssl|tls/i;
+/** The fields of nodemailer's errors that tell who stopped the submission. */
+interface NodemailerError {
+  message: string;
+  /** nodemailer's own category (ESOCKET, ETLS, EAUTH, EENVELOPE…). */
+  code?: string;
+  /** The system's or TLS library's code nodemailer replaced (ECONNREFUSED, CERT_HAS_EXPIRED…). */
+  originalCode?: string;
+  response?: string;
+  responseCode?: number;
+  /** The SMTP command the failure answered, or "CONN" for the connection itself. */
+  command?: string;
+}
+
+/** The commands that carry the message itself: a reply to one of them is the server's word on it. */
+const MESSAGE_COMMANDS = new Set(["MAIL FROM", "RCPT TO", "DATA"]);
+
+/** Node's codes for a certificate its TLS client would not accept (OpenSSL's X509_V_ERR_* names, and the name check). */
+const CERTIFICATE_REFUSALS = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REJECTED",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+function asNodemailerError(error: unknown): NodemailerError {
+  if (error instanceof Error) return error as Error & NodemailerError;
+  return { message: String(error) };
+}
+
+/**
+ * Who stopped a submission, from nodemailer's error: the server answering
+ * MAIL FROM, RCPT TO or DATA with a 4xx or 5xx, or Alice's client refusing
+ * the certificate it was shown, is a refusal. Everything else (a refused or
+ * timed-out connection, a TLS handshake that failed, the harness's own
+ * credentials refused, a reply to the greeting or EHLO) is a SubmissionError.
+ */
+export function classifySubmissionFailure(error: unknown, where: string): Refusal | SubmissionError {
+  const failure = asNodemailerError(error);
+  const { responseCode, command } = failure;
+  if (command !== undefined && MESSAGE_COMMANDS.has(command) && responseCode !== undefined && responseCode >= 400 && responseCode < 600) {
+    return { accepted: false, response: failure.response ?? failure.message, responseCode, command };
+  }
+  const tlsCode = [failure.originalCode, failure.code].find((code) => code !== undefined && CERTIFICATE_REFUSALS.has(code));
+  if (tlsCode !== undefined) {
+    return { accepted: false, response: `Alice's client refused the server's certificate: ${failure.message} (${tlsCode})`, command: "TLS handshake" };
+  }
+  const codes = [failure.code, failure.originalCode].filter((code) => code !== undefined).join("/");
+  return new SubmissionError(
+    `Alice's client could not submit to ${where}${command ? ` (at ${command})` : ""}: ${failure.message}${codes ? ` [${codes}]` : ""}`,
+    { cause: error },
+  );
+}
 
 const SUBMISSION_TIMEOUT_MS = 20_000;
 
-export async function submitAsAlice(world: MailWorld, message: MarkedMessage): Promise<SubmissionResult> {
-  const { via } = message.spec;
+/** How Alice's client reaches a provider: the harness CA as its only trust anchor, the provider's name checked. */
+export function submissionTransportOptions(world: MailWorld, via: Submission): SMTPTransport.Options {
   const provider = world.provider(via.provider);
   const implicitTls = via.port === 465;
-  const transport = nodemailer.createTransport({
+  return {
     host: "127.0.0.1",
     port: implicitTls ? provider.submissionsPort : provider.smtpPort,
     secure: implicitTls,
@@ -38,9 +95,15 @@ export async function submitAsAlice(world: MailWorld, message: MarkedMessage): P
     connectionTimeout: SUBMISSION_TIMEOUT_MS,
     greetingTimeout: SUBMISSION_TIMEOUT_MS,
     socketTimeout: SUBMISSION_TIMEOUT_MS,
-  });
+  };
+}
+
+export async function submitAsAlice(world: MailWorld, message: MarkedMessage): Promise<SubmissionResult> {
+  const { via } = message.spec;
+  const transport = nodemailer.createTransport(submissionTransportOptions(world, via));
+  let info: SMTPTransport.SentMessageInfo;
   try {
-    const info = await transport.sendMail({
+    info = await transport.sendMail({
       from: message.spec.from,
       to: message.spec.to,
       subject: message.spec.subject,
@@ -48,19 +111,14 @@ export async function submitAsAlice(world: MailWorld, message: MarkedMessage): P
       headers: message.headers,
       text: message.text,
     });
-    const queueId = /queued as ([0-9A-Za-z]+)/.exec(info.response)?.[1];
-    if (!queueId) throw new Error(`the ${via.provider} accepted the message but named no queue ID: ${info.response}`);
-    return { accepted: true, queueId, response: info.response };
   } catch (error) {
-    const smtp = error as SmtpError;
-    if (smtp.responseCode !== undefined && smtp.responseCode >= 400) {
-      return { accepted: false, response: smtp.response ?? smtp.message, responseCode: smtp.responseCode, command: smtp.command };
-    }
-    if (smtp.responseCode === undefined && TLS_REFUSAL.test(smtp.message)) {
-      return { accepted: false, response: `Alice's client refused the server's TLS: ${smtp.message}`, command: "TLS handshake" };
-    }
-    throw error;
+    const failure = classifySubmissionFailure(error, `the ${via.provider}'s port ${via.port}`);
+    if (failure instanceof SubmissionError) throw failure;
+    return failure;
   } finally {
     transport.close();
   }
+  const queueId = /queued as ([0-9A-Za-z]+)/.exec(info.response)?.[1];
+  if (!queueId) throw new Error(`the ${via.provider} accepted the message but named no queue ID: ${info.response}`);
+  return { accepted: true, queueId, response: info.response };
 }

@@ -7,7 +7,7 @@
 import type { Observation, TlsObservation } from "../observe/types.js";
 import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLog.js";
 import { parsePostqueueJson } from "../observe/queue.js";
-import { findSmtpReceived, transportFromReceived } from "../observe/receivedHeader.js";
+import { findSmtpReceived, transportFromReceived, witnessDisagreements, type ReceivedHeader } from "../observe/receivedHeader.js";
 import { relayTrail, type RelayTrail } from "../observe/relayTrail.js";
 import type { Role } from "../scenario/types.js";
 import { findMailbox, otherRole } from "../world/providers.js";
@@ -126,6 +126,23 @@ function tlsOf(trail: RelayTrail): TlsObservation | undefined {
   };
 }
 
+/**
+ * The TLS of the last hop, the one into the provider that stored the message,
+ * from its two witnesses: the relaying provider's log and the Received header
+ * the storing provider wrote. Throws when they disagree. When nobody relayed
+ * it (Alice's client handed it straight to that provider), only the header
+ * speaks, and it names no trust.
+ */
+export function deliveredTls(relayHop: { role: Role; trail: RelayTrail } | undefined, received: ReceivedHeader): TlsObservation | undefined {
+  if (!relayHop) return received.tls ? { ...received.tls, trust: "unknown" } : undefined;
+  const tls = tlsOf(relayHop.trail);
+  const disagreements = witnessDisagreements(tls, received);
+  if (disagreements.length > 0) {
+    throw new Error(`the two witnesses of the hop into ${received.by} disagree, the ${relayHop.role}'s log and the Received header: ${disagreements.join("; ")}`);
+  }
+  return tls;
+}
+
 async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: Hop[], evidence: string[]): Promise<Observation> {
   const last = hops.at(-1)!;
   const holder = world.provider(last.role);
@@ -138,19 +155,18 @@ async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: 
   const received = findSmtpReceived(headerValues(found[0]!.source, "Received"), holder.identity.smtpHost);
   if (!received) throw new Error(`no Received header by ${holder.identity.smtpHost} on the delivered message`);
   const transport = transportFromReceived(received);
-  evidence.push(`${mailbox.hosted.mailbox}'s inbox: Received: from ${received.from} by ${received.by} with ${received.with}`);
+  const using = received.tls ? ` (using ${received.tls.version} with cipher ${received.tls.cipher})` : "";
+  evidence.push(`${mailbox.hosted.mailbox}'s inbox: Received: from ${received.from}${using} by ${received.by} with ${received.with}`);
 
-  // The relay hop's TLS facts come from the sending Postfix's log; a
-  // message submitted straight to the receiver's port 25 has no relay hop.
   const relayHop = hops.length > 1 ? hops[hops.length - 2]! : undefined;
-  const tls = relayHop ? tlsOf(relayHop.trail) : received.tls ? { ...received.tls, trust: "verified" as const } : undefined;
-  if (relayHop && (tls !== undefined) !== (transport === "tls")) {
-    throw new Error(
-      `the two witnesses disagree: the ${relayHop.role}'s log ${tls ? "shows" : "shows no"} TLS session, ` +
-        `but the Received header says "with ${received.with}"`,
-    );
-  }
-  return { outcome: "delivered", transport, ...(transport === "tls" && tls ? { tls } : {}), evidence };
+  const tls = deliveredTls(relayHop, received);
+  return {
+    outcome: "delivered",
+    transport,
+    ...(relayHop ? { relayedBy: relayHop.role } : {}),
+    ...(transport === "tls" && tls ? { tls } : {}),
+    evidence,
+  };
 }
 
 async function observeDeferred(world: MailWorld, hop: Hop, evidence: string[]): Promise<Observation> {
@@ -217,7 +233,7 @@ export async function followMessage(
     return {
       outcome: "rejected",
       reason: submission.response,
-      evidence: [`${message.spec.via.provider} port ${message.spec.via.port} refused${submission.command ? ` ${submission.command}` : ""}: ${submission.response}`],
+      evidence: [`${message.spec.via.provider} port ${message.spec.via.port}, refused at ${submission.command}: ${submission.response}`],
     };
   }
   const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts);

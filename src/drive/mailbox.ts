@@ -14,6 +14,17 @@ export interface FoundMessage {
 }
 
 /**
+ * The UIDs an imapflow search found. imapflow answers `false` when the server
+ * refused the search and `undefined` when no mailbox was open: either is an
+ * error, never "no copy", or a missing message would pass for one that never
+ * arrived.
+ */
+export function searchedUids(result: number[] | false | undefined, what: string): number[] {
+  if (Array.isArray(result)) return result;
+  throw new Error(result === false ? `the IMAP server refused the search for ${what}` : `the IMAP search for ${what} ran with no mailbox open`);
+}
+
+/**
  * The messages in a mailbox's INBOX whose header `name` contains `value`
  * (by default the provider's primary mailbox). The client checks that the
  * server presents the certificate of that mailbox's domain (SNI).
@@ -36,11 +47,13 @@ export async function findInInbox(
   try {
     const lock = await client.getMailboxLock("INBOX");
     try {
-      const uids = (await client.search({ header: { [header.name]: header.value } }, { uid: true })) || [];
+      const what = `${header.name}: ${header.value} in ${hosted.mailbox}'s INBOX`;
+      const uids = searchedUids(await client.search({ header: { [header.name]: header.value } }, { uid: true }), what);
       const found: FoundMessage[] = [];
       for (const uid of uids) {
         const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-        if (message && message.source) found.push({ uid, source: message.source.toString("utf8") });
+        if (!message || !message.source) throw new Error(`the search for ${what} found UID ${uid}, but fetching it returned no message`);
+        found.push({ uid, source: message.source.toString("utf8") });
       }
       return found;
     } finally {

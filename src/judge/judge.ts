@@ -7,19 +7,24 @@
  * - delivered: the transport must be equal; when TLS was expected, each
  *   given tls field must be equal (version exact, trust exact, peerName
  *   case-insensitive) and the cipher must match its TextMatcher. A missing
- *   observed value is reported as "none". keyExchange compares names in
- *   one normalised form (X25519 ≡ x25519, prime256v1 ≡ P-256 ≡ secp256r1);
- *   when the log names no group (TLS 1.2) the wire's reading stands in.
+ *   observed value is reported as "none"; a trust no sending MTA judged
+ *   (the message was not relayed) never matches an expected one.
+ *   keyExchange compares names in one normalised form (X25519 ≡ x25519,
+ *   prime256v1 ≡ P-256 ≡ secp256r1); when the log names no group (TLS 1.2)
+ *   the wire's reading stands in.
  * - Whatever was expected: when the sending Postfix's log and the wire both
  *   name the key exchange of the relay hop, they must agree; a disagreement
  *   is a difference on tls.keyExchange naming both witnesses.
  * - deferred, bounced, rejected: the reason, when given, must match its
  *   TextMatcher.
- * - wire: each given field must be equal. For a delivered message whose
- *   expectation does not name plaintextBody and whose transport is as
- *   expected, the wire must agree with that transport (tls → the body never
- *   crossed readable, plaintext → it did), whenever a wire observed the hop:
- *   that is what makes "encrypted" mean encrypted.
+ * - wire: a message Alice's provider relayed to Bob's crossed the wire (it
+ *   holds Bob's MX names), so the wire must have seen that connection: with
+ *   none, it cannot vouch for anything and that is the only wire difference.
+ *   Otherwise each given field must be equal, and for such a relayed
+ *   delivery whose expectation does not name plaintextBody and whose
+ *   transport is as expected, the wire must agree with that transport
+ *   (tls → the body never crossed readable, plaintext → it did): that is
+ *   what makes "encrypted" mean encrypted.
  */
 import type { Observation } from "../observe/types.js";
 import type { Expectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
@@ -28,6 +33,7 @@ import { describeMatcher, matchText } from "./matchText.js";
 import { sameKeyExchange } from "../observe/keyExchange.js";
 
 const NONE = "none";
+const TRUST_NOT_JUDGED = "unknown (no sending MTA judged the certificate: the message was not relayed)";
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
@@ -40,7 +46,7 @@ function tlsDifferences(expected: TlsExpectation, observed: Observation): Differ
     differences.push({ field: "tls.version", expected: expected.version, observed: tls?.version ?? NONE });
   }
   if (expected.trust !== undefined && tls?.trust !== expected.trust) {
-    differences.push({ field: "tls.trust", expected: expected.trust, observed: tls?.trust ?? NONE });
+    differences.push({ field: "tls.trust", expected: expected.trust, observed: tls?.trust === "unknown" ? TRUST_NOT_JUDGED : (tls?.trust ?? NONE) });
   }
   if (
     expected.peerName !== undefined &&
@@ -77,11 +83,16 @@ function keyExchangeWitnessDifferences(observed: Observation): Difference[] {
   ];
 }
 
+/** Alice's provider relayed the message to Bob's: the hop the wire stands on. */
+function crossedTheWire(observed: Observation): boolean {
+  return observed.outcome === "delivered" && observed.relayedBy === "sender";
+}
+
 /** The wire fields to check: the scenario's own, plus plaintextBody derived from the transport. */
 function wireExpectation(expect: Expectation, observed: Observation): WireExpectation {
   const wire = { ...expect.wire };
   // Only when the transport itself agrees: otherwise its own difference already says it all.
-  if (wire.plaintextBody === undefined && expect.outcome === "delivered" && observed.wire !== undefined && observed.transport === expect.transport) {
+  if (wire.plaintextBody === undefined && expect.outcome === "delivered" && crossedTheWire(observed) && observed.transport === expect.transport) {
     wire.plaintextBody = expect.transport === "plaintext";
   }
   return wire;
@@ -127,7 +138,11 @@ export function judge(expect: Expectation, observed: Observation): Verdict {
       });
     }
   }
-  differences.push(...wireDifferences(wireExpectation(expect, observed), observed));
+  if (crossedTheWire(observed) && (observed.wire?.hops.length ?? 0) === 0) {
+    differences.push({ field: "wire.connections", expected: "the relayed connection", observed: "none: the wire cannot vouch for the transport" });
+  } else {
+    differences.push(...wireDifferences(wireExpectation(expect, observed), observed));
+  }
   differences.push(...keyExchangeWitnessDifferences(observed));
 
   return { passed: differences.length === 0, differences };

@@ -146,3 +146,25 @@ export function findSmtpReceived(headerValues: readonly string[], byHost: string
   }
   return undefined;
 }
+
+/**
+ * Where the sending MTA's log and the receiver's Received header disagree
+ * about the hop between them: TLS or not, then the version and the cipher
+ * when the header names them (Postfix writes them with
+ * `smtpd_tls_received_header = yes`). Empty when the two witnesses agree.
+ */
+export function witnessDisagreements(logged: { version: string; cipher: string } | undefined, received: ReceivedHeader): string[] {
+  const headerSaysTls = transportFromReceived(received) === "tls";
+  if ((logged !== undefined) !== headerSaysTls) {
+    return [`the log ${logged ? "shows a" : "shows no"} TLS session, but the Received header says "with ${received.with}"`];
+  }
+  if (!logged || !received.tls) return [];
+  const disagreements: string[] = [];
+  if (logged.version !== received.tls.version) {
+    disagreements.push(`the log says ${logged.version}, but the Received header says ${received.tls.version}`);
+  }
+  if (logged.cipher !== received.tls.cipher) {
+    disagreements.push(`the log says cipher ${logged.cipher}, but the Received header says cipher ${received.tls.cipher}`);
+  }
+  return disagreements;
+}

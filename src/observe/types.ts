@@ -3,15 +3,22 @@
  * assembled from the providers' logs, the queue, the Received header and the
  * mailboxes. Judged against a scenario's Expectation by judge/.
  */
-import type { Outcome, Transport, Trust } from "../scenario/types.js";
+import type { Outcome, Role, Transport, Trust } from "../scenario/types.js";
 import type { WireMode, WireTranscript } from "../wire/transcript.js";
+
+/**
+ * How the sending MTA judged the receiver's certificate, as its log says;
+ * "unknown" when no MTA sent the message on (Alice's client handed it straight
+ * to the provider that stored it), so no log judged the certificate.
+ */
+export type ObservedTrust = Trust | "unknown";
 
 export interface TlsObservation {
   /** e.g. "TLSv1.3" */
   version: string;
   /** e.g. "TLS_AES_256_GCM_SHA384" */
   cipher: string;
-  trust: Trust;
+  trust: ObservedTrust;
   /** The name in the certificate the receiver presented, when the log shows it. */
   peerName?: string;
   /** The key exchange group as the sending Postfix logged it, e.g. "X25519", "X25519MLKEM768", "ECDHE (P-256)". */
@@ -22,6 +29,8 @@ export interface Observation {
   outcome: Outcome;
   /** Only for delivered messages. */
   transport?: Transport;
+  /** Delivered: the provider that relayed the message to the one that stored it; absent when nobody relayed it. */
+  relayedBy?: Role;
   tls?: TlsObservation;
   /** The deferral, bounce or rejection text, as Postfix or the SMTP server said it. */
   reason?: string;

@@ -9,11 +9,10 @@ import {
   describeObservation,
   describeResultObserved,
   formatDuration,
-  isPassed,
   oneLine,
   truncate,
 } from "./describe.js";
-import type { RunResult, ScenarioResult } from "./types.js";
+import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 
 export interface ConsoleReporterOptions {
   color: boolean;
@@ -159,7 +158,7 @@ function terminalColumns(out: NodeJS.WritableStream): number | undefined {
 export function renderTable(run: RunResult, options: { color: boolean; width?: number }): string[] {
   const paint = (style: Style, text: string): string => (options.color ? paintWith(style, text) : text);
   const rows = run.results.map((r) => [
-    isPassed(r) ? "PASS" : "FAIL",
+    scenarioPassed(r) ? "PASS" : "FAIL",
     clean(r.scenario.name),
     clean(describeExpectation(r.scenario.expect)),
     clean(describeResultObserved(r)),
@@ -188,11 +187,6 @@ export function renderTable(run: RunResult, options: { color: boolean; width?: n
   return lines;
 }
 
-export function countResults(run: RunResult): { passed: number; failed: number } {
-  const passed = run.results.filter(isPassed).length;
-  return { passed, failed: run.results.length - passed };
-}
-
 export function createConsoleReporter(out: NodeJS.WritableStream, options: ConsoleReporterOptions): ConsoleReporter {
   const paint = (style: Style, text: string): string => (options.color ? paintWith(style, text) : text);
   const write = (text: string): void => {
@@ -217,7 +211,7 @@ export function createConsoleReporter(out: NodeJS.WritableStream, options: Conso
     },
 
     scenarioFinished(index, total, result) {
-      const passed = isPassed(result);
+      const passed = scenarioPassed(result);
       const mark = passed ? paint("green", "✓") : paint("red", "✗");
       const name = passed ? clean(result.scenario.name) : paint("bold", clean(result.scenario.name));
       const observed = result.observation ? clean(describeObservation(result.observation)) : "no observation";

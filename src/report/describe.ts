@@ -1,10 +1,10 @@
 /**
  * Short human texts for expectations and observations, shared by the console,
- * JUnit and (later) HTML reporters.
+ * JUnit, JSON and HTML reporters and the explain lesson.
  */
 import type { Observation } from "../observe/types.js";
 import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
-import type { ScenarioResult } from "./types.js";
+import type { ScenarioResult } from "../core/result.js";
 
 /** A matcher as the user wrote it: the substring itself, or `/source/flags`. */
 export function formatMatcher(m: TextMatcher): string {
@@ -59,9 +59,10 @@ export function describeObservation(o: Observation): string {
     if (o.transport === "plaintext") return "delivered in plaintext";
     if (o.transport === "tls" || o.tls) {
       if (!o.tls) return "delivered over TLS";
+      const trust = o.tls.trust === "unknown" ? "trust unknown" : o.tls.trust;
       const parts = [
         o.tls.version,
-        o.tls.trust,
+        trust,
         ...(o.tls.peerName ? [`certificate ${o.tls.peerName}`] : []),
         ...(o.tls.keyExchange ? [`key exchange ${o.tls.keyExchange}`] : []),
       ];
@@ -77,11 +78,6 @@ export function describeObservation(o: Observation): string {
 export function describeResultObserved(r: ScenarioResult): string {
   if (r.observation) return describeObservation(r.observation);
   return r.error !== undefined ? `no observation (harness error: ${oneLine(r.error)})` : "no observation";
-}
-
-/** A scenario passes only when its verdict holds and the harness raised no error. */
-export function isPassed(r: ScenarioResult): boolean {
-  return r.verdict.passed && r.error === undefined;
 }
 
 /** "340 ms", "1.2 s", "41.3 s", "2 min 05 s". */

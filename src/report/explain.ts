@@ -23,7 +23,7 @@ import {
 } from "../observe/postfixLog.js";
 import type { Observation } from "../observe/types.js";
 import { describeExpectation, describeObservation } from "./describe.js";
-import type { ScenarioResult } from "./types.js";
+import type { ScenarioResult } from "../core/result.js";
 import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
 /** What each trust level means, in two parts: the first is never split from the level's name. */

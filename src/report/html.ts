@@ -7,11 +7,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ProviderSettings, Scenario } from "../scenario/types.js";
-import { countResults } from "./console.js";
-import { describeExpectation, describeResultObserved, formatDuration, isPassed } from "./describe.js";
+import { describeExpectation, describeResultObserved, formatDuration } from "./describe.js";
 import { escapeMarkup as esc } from "./markup.js";
 import { BANDS, DIAGRAM_CSS, sequenceDiagram } from "./sequenceDiagram.js";
-import type { RunResult, ScenarioResult } from "./types.js";
+import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 import type { Zone } from "./hopSteps.js";
 
 const PAGE_CSS = `
@@ -131,7 +130,7 @@ function evidence(r: ScenarioResult): string {
 }
 
 function scenarioSection(r: ScenarioResult, index: number): string {
-  const passed = isPassed(r);
+  const passed = scenarioPassed(r);
   const s = r.scenario;
   const facts: [string, string][] = [
     ["Setup", setup(s)],
@@ -156,7 +155,7 @@ function scenarioSection(r: ScenarioResult, index: number): string {
 
 function tableOfContents(run: RunResult): string {
   const items = run.results
-    .map((r, i) => `<li>${badge(isPassed(r))} <a href="#${anchor(i)}">${esc(r.scenario.name)}</a></li>`)
+    .map((r, i) => `<li>${badge(scenarioPassed(r))} <a href="#${anchor(i)}">${esc(r.scenario.name)}</a></li>`)
     .join("");
   return `<ul class="toc">${items}</ul>`;
 }

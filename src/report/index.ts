@@ -2,18 +2,18 @@
 import { writeHtmlReport } from "./html.js";
 import { writeJsonReport } from "./json.js";
 import { writeJunitReport } from "./junit.js";
-import type { RunResult } from "./types.js";
+import type { RunResult } from "../core/result.js";
 
-export type { RunResult, ScenarioResult } from "./types.js";
+export type { RunResult, ScenarioResult } from "../core/result.js";
+export { countResults, runPassed, scenarioPassed } from "../core/result.js";
 export {
   describeExpectation,
   describeObservation,
   describeResultObserved,
   formatDuration,
   formatMatcher,
-  isPassed,
 } from "./describe.js";
-export { createConsoleReporter, countResults, renderTable } from "./console.js";
+export { createConsoleReporter, renderTable } from "./console.js";
 export type { ConsoleReporter, ConsoleReporterOptions } from "./console.js";
 export { toJsonReport, writeJsonReport } from "./json.js";
 export type { JsonExpected, JsonObserved, JsonReport, JsonScenario, JsonTlsExpected } from "./json.js";

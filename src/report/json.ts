@@ -5,11 +5,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Difference } from "../judge/types.js";
-import type { Observation } from "../observe/types.js";
+import type { Observation, ObservedTrust } from "../observe/types.js";
 import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
-import { formatMatcher, isPassed } from "./describe.js";
-import type { RunResult, ScenarioResult } from "./types.js";
+import { formatMatcher } from "./describe.js";
+import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 
 /** A scenario's expectation, text matchers written as the user wrote them (substring, or "/source/flags"). */
 export interface JsonTlsExpected {
@@ -40,7 +40,7 @@ export interface JsonWire {
 export interface JsonObserved {
   outcome: Outcome;
   transport?: Transport;
-  tls?: { version: string; cipher: string; trust: Trust; peerName?: string; keyExchange?: string };
+  tls?: { version: string; cipher: string; trust: ObservedTrust; peerName?: string; keyExchange?: string };
   reason?: string;
   wire?: JsonWire;
 }
@@ -113,7 +113,7 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
   const entry: JsonScenario = {
     file: r.scenario.source.file,
     name: r.scenario.name,
-    passed: isPassed(r),
+    passed: scenarioPassed(r),
     expected: toJsonExpected(r.scenario.expect),
     observed: r.observation ? toJsonObserved(r.observation) : null,
     durationMs: ms(r.durationMs),

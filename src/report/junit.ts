@@ -5,8 +5,8 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { describeExpectation, describeObservation, describeResultObserved, isPassed } from "./describe.js";
-import type { RunResult, ScenarioResult } from "./types.js";
+import { describeExpectation, describeObservation, describeResultObserved } from "./describe.js";
+import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 
 // Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF) and unpaired surrogates.
 const ILLEGAL_XML =
@@ -80,7 +80,7 @@ function testcase(r: ScenarioResult): string {
     body.push(
       `      <error${attrs({ message: firstLine(r.error), type: "HarnessError" })}>${escapeXmlText(details)}</error>`,
     );
-  } else if (!isPassed(r)) {
+  } else if (!scenarioPassed(r)) {
     const first = r.verdict.differences[0];
     const message = first
       ? `${first.field}: expected ${first.expected}, observed ${first.observed}`
@@ -104,7 +104,7 @@ interface Counts {
 
 function count(results: ScenarioResult[]): Counts {
   const errors = results.filter((r) => r.error !== undefined).length;
-  const failures = results.filter((r) => r.error === undefined && !isPassed(r)).length;
+  const failures = results.filter((r) => r.error === undefined && !scenarioPassed(r)).length;
   return { tests: results.length, failures, errors };
 }
 

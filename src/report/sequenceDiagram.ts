@@ -28,7 +28,7 @@ import {
   type Zone,
 } from "./hopSteps.js";
 import { attributes, escapeMarkup } from "./markup.js";
-import type { ScenarioResult } from "./types.js";
+import type { ScenarioResult } from "../core/result.js";
 
 // ------------------------------------------------------------------ geometry
 

@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import { judgeSummary } from "../../src/judge/summary.js";
-import type { RunResult } from "../../src/report/types.js";
+import type { RunResult } from "../../src/core/result.js";
 import { loadScenarioFiles } from "../../src/scenario/load.js";
 import { shuffled } from "../../src/scenario/order.js";
 import { runScenarios, worldTest as test } from "../../src/vitest.js";

@@ -3,52 +3,16 @@
  * replayed from the recorded byte streams in test/fixtures/wire through the
  * wire's own HopRecorder (or crafted with it, for the attacker modes).
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { explainResult } from "../../src/report/explain.js";
 import type { Observation, WireObservation } from "../../src/observe/types.js";
-import type { ScenarioResult } from "../../src/report/types.js";
+import type { ScenarioResult } from "../../src/core/result.js";
 import type { Expectation, Scenario, WireMode } from "../../src/scenario/types.js";
 import { TAMPERED_CLIENT_HELLO, TAMPERED_EHLO } from "../../src/wire/proxy.js";
 import { HopRecorder } from "../../src/wire/recorder.js";
 import type { Direction, Transcript, WireTranscript } from "../../src/wire/transcript.js";
+import { feed, loadChunks, MARKER, replay, type Chunk } from "./helpers/wireFixtures.js";
 import { scenario as fixtureScenario } from "./report-fixtures.js";
-
-const WIRE_FIXTURES = path.resolve(import.meta.dirname, "../fixtures/wire");
-const MARKER = "lab-5f2c9a1b0e3d";
-
-interface FixtureFile {
-  marker: string;
-  chunks: { from: Direction; base64: string }[];
-}
-
-interface Chunk {
-  from: Direction;
-  data: Buffer;
-}
-
-function loadChunks(name: string): Chunk[] {
-  const file = JSON.parse(readFileSync(path.join(WIRE_FIXTURES, name), "utf8")) as FixtureFile;
-  expect(file.marker).toBe(MARKER);
-  return file.chunks.map((chunk) => ({ from: chunk.from, data: Buffer.from(chunk.base64, "base64") }));
-}
-
-/** Feeds chunks to the recorder in order, as the wire passes them. */
-function feed(recorder: HopRecorder, chunks: readonly Chunk[]): void {
-  for (const chunk of chunks) {
-    if (chunk.from === "client") recorder.clientBytes(chunk.data);
-    else recorder.serverBytes(chunk.data);
-  }
-}
-
-function replay(name: string): Transcript {
-  const recorder = new HopRecorder();
-  feed(recorder, loadChunks(name));
-  recorder.close("client");
-  recorder.close("server");
-  return recorder.transcript(MARKER);
-}
 
 const text = (from: Direction, ...lines: string[]): Chunk => ({ from, data: Buffer.from(lines.map((l) => `${l}\r\n`).join("")) });
 

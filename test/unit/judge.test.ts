@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { judge } from "../../src/judge/judge.js";
 import { describeMatcher, matchText } from "../../src/judge/matchText.js";
-import type { Observation } from "../../src/observe/types.js";
-import type { Expectation, TextMatcher } from "../../src/scenario/types.js";
+import type { Observation, WireObservation } from "../../src/observe/types.js";
+import { observeWire } from "../../src/observe/wire.js";
+import type { Expectation, TextMatcher, WireMode } from "../../src/scenario/types.js";
+import { replay } from "./helpers/wireFixtures.js";
 
 // Texts from test/fixtures/logs/sender-sample.log.
 const TLS_REQUIRED = "TLS is required, but was not offered by host mx.iroco.test[172.18.0.3]";
@@ -209,18 +211,22 @@ describe("matchText and describeMatcher", () => {
 });
 
 describe("judge: the wire — what crossed the port-25 hop", () => {
-  const wire = (plaintextBody: boolean, more: Partial<NonNullable<Observation["wire"]>> = {}): Observation["wire"] => ({
-    mode: "pass",
-    plaintextBody,
-    attackerReadBody: false,
-    hops: [],
-    ...more,
+  // Real hops: the streams recorded on a port-25 hop (test/fixtures/wire), read as the harness reads the wire.
+  const seen = (name: string, mode: WireMode = "pass"): WireObservation => observeWire(mode, [{ id: 1, mode, transcript: replay(name) }], []);
+  const encryptedHop = seen("starttls-tls13.json");
+  const readableHop = seen("plaintext.json");
+  const noConnection = observeWire("pass", [], []);
+  const relayedOverTls: Observation = { ...overTls, relayedBy: "sender" };
+  const relayedInPlaintext: Observation = { ...inPlaintext, relayedBy: "sender" };
+
+  it("reads the recorded hops as the judge needs them", () => {
+    expect([encryptedHop.plaintextBody, readableHop.plaintextBody, noConnection.hops.length]).toEqual([false, true, 0]);
   });
 
   it("a TLS delivery must not have crossed readable, even when the scenario does not say", () => {
     const expectTls: Expectation = { outcome: "delivered", transport: "tls" };
-    expect(judge(expectTls, { ...overTls, wire: wire(false) })).toEqual(pass);
-    expect(judge(expectTls, { ...overTls, wire: wire(true) })).toEqual({
+    expect(judge(expectTls, { ...relayedOverTls, wire: encryptedHop })).toEqual(pass);
+    expect(judge(expectTls, { ...relayedOverTls, wire: readableHop })).toEqual({
       passed: false,
       differences: [{ field: "wire.plaintextBody", expected: "false", observed: "true" }],
     });
@@ -228,14 +234,27 @@ describe("judge: the wire — what crossed the port-25 hop", () => {
 
   it("a plaintext delivery must have crossed readable", () => {
     const expectPlain: Expectation = { outcome: "delivered", transport: "plaintext" };
-    expect(judge(expectPlain, { ...inPlaintext, wire: wire(true) })).toEqual(pass);
-    expect(judge(expectPlain, { ...inPlaintext, wire: wire(false) }).differences).toEqual([
+    expect(judge(expectPlain, { ...relayedInPlaintext, wire: readableHop })).toEqual(pass);
+    expect(judge(expectPlain, { ...relayedInPlaintext, wire: encryptedHop }).differences).toEqual([
       { field: "wire.plaintextBody", expected: "true", observed: "false" },
     ]);
   });
 
+  it("fails a relayed delivery the wire saw no connection of: the transport check would otherwise pass on nothing", () => {
+    const expectTls: Expectation = { outcome: "delivered", transport: "tls" };
+    expect(judge(expectTls, { ...relayedOverTls, wire: noConnection })).toEqual({
+      passed: false,
+      differences: [{ field: "wire.connections", expected: "the relayed connection", observed: "none: the wire cannot vouch for the transport" }],
+    });
+    expect(judge({ ...expectTls, wire: { plaintextBody: false } }, { ...relayedOverTls }).differences.map((d) => d.field)).toEqual(["wire.connections"]);
+  });
+
+  it("holds a delivery nobody relayed (Alice straight to Bob's provider) to no wire: it never crossed the hop", () => {
+    expect(judge({ outcome: "delivered", transport: "plaintext" }, { ...inPlaintext, wire: noConnection })).toEqual(pass);
+  });
+
   it("derives nothing when the transport already differs: one difference, not two", () => {
-    expect(judge({ outcome: "delivered", transport: "tls" }, { ...inPlaintext, wire: wire(true) }).differences).toEqual([
+    expect(judge({ outcome: "delivered", transport: "tls" }, { ...relayedInPlaintext, wire: readableHop }).differences).toEqual([
       { field: "transport", expected: "tls", observed: "plaintext" },
     ]);
   });
@@ -245,20 +264,20 @@ describe("judge: the wire — what crossed the port-25 hop", () => {
   });
 
   it("checks attackerReadBody and injectionDiscarded when the scenario names them", () => {
-    const mitm = { ...overTls, wire: wire(false, { mode: "mitm", attackerReadBody: true }) };
+    const mitm = { ...relayedOverTls, wire: { ...encryptedHop, mode: "mitm" as const, attackerReadBody: true } };
     expect(judge({ outcome: "delivered", transport: "tls", wire: { attackerReadBody: true } }, mitm)).toEqual(pass);
     expect(judge({ outcome: "delivered", transport: "tls", wire: { attackerReadBody: false } }, mitm).differences).toEqual([
       { field: "wire.attackerReadBody", expected: "false", observed: "true" },
     ]);
-    const injected = { ...overTls, wire: wire(false, { mode: "inject", injection: { command: "RSET", discarded: true } }) };
+    const injected = { ...relayedOverTls, wire: { ...encryptedHop, mode: "inject" as const, injection: { command: "RSET", discarded: true } } };
     expect(judge({ outcome: "delivered", transport: "tls", wire: { injectionDiscarded: true } }, injected)).toEqual(pass);
-    expect(judge({ outcome: "delivered", transport: "tls", wire: { injectionDiscarded: true } }, { ...overTls, wire: wire(false) }).differences).toEqual([
+    expect(judge({ outcome: "delivered", transport: "tls", wire: { injectionDiscarded: true } }, { ...relayedOverTls, wire: encryptedHop }).differences).toEqual([
       { field: "wire.injectionDiscarded", expected: "true", observed: "none" },
     ]);
   });
 
   it("checks a deferred message's wire too, when named", () => {
-    expect(judge({ outcome: "deferred", wire: { plaintextBody: false } }, { ...deferred, wire: wire(true) }).differences).toEqual([
+    expect(judge({ outcome: "deferred", wire: { plaintextBody: false } }, { ...deferred, wire: readableHop }).differences).toEqual([
       { field: "wire.plaintextBody", expected: "false", observed: "true" },
     ]);
   });
@@ -319,5 +338,23 @@ describe("judge: the key exchange — expected, and agreed on by the log and the
     expect(judge({ outcome: "delivered", transport: "tls" }, loggedAs("X25519"))).toEqual(pass);
     const wireOnly: Observation = { ...overTls, wire: { mode: "pass", plaintextBody: false, attackerReadBody: false, hops: [], keyExchange: "x25519" } };
     expect(judge({ outcome: "delivered", transport: "tls" }, wireOnly)).toEqual(pass);
+  });
+});
+
+describe("judge: a trust no sending MTA judged", () => {
+  // Alice's client handed the message straight to Bob's provider: only the Received header speaks, and it names no trust.
+  const straightToTheReceiver: Observation = { ...overTls, tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "unknown" } };
+
+  it("fails an expected trust, saying why it is unknown", () => {
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { trust: "verified" } }, straightToTheReceiver)).toEqual({
+      passed: false,
+      differences: [
+        { field: "tls.trust", expected: "verified", observed: "unknown (no sending MTA judged the certificate: the message was not relayed)" },
+      ],
+    });
+  });
+
+  it("still judges what the header did say", () => {
+    expect(judge({ outcome: "delivered", transport: "tls", tls: { version: "TLSv1.3" } }, straightToTheReceiver)).toEqual(pass);
   });
 });

@@ -1,19 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { findSmtpReceived, parseReceived, transportFromReceived } from "../../src/observe/receivedHeader.js";
-
-// As Postfix 3.7's smtpd writes it with smtpd_tls_received_header = yes (folded with CRLF + TAB).
-const TLS_FOLDED =
-  "from smtp.infomaniak.test (m-sender.manualnet [172.18.0.2])\r\n" +
-  "\t(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\r\n" +
-  "\t key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256)\r\n" +
-  "\t(No client certificate requested)\r\n" +
-  "\tby mx.iroco.test (Postfix) with ESMTPS id 2426C178491\r\n" +
-  "\tfor <bob@iroco.test>; Fri, 27 Nov 2026 22:47:19 +0000 (UTC)";
-
-const PLAIN_FOLDED =
-  "from smtp.infomaniak.test (m-sender.manualnet [172.18.0.2])\r\n" +
-  "\tby mx.iroco.test (Postfix) with ESMTP id 2426C178491\r\n" +
-  "\tfor <bob@iroco.test>; Fri, 27 Nov 2026 22:47:19 +0000 (UTC)";
+import { parseLog } from "../../src/observe/postfixLog.js";
+import { relayTrail } from "../../src/observe/relayTrail.js";
+import { findSmtpReceived, parseReceived, transportFromReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
+import { PLAIN_FOLDED, TLS_FOLDED } from "./helpers/receivedHeaders.js";
 
 describe("parseReceived", () => {
   it("reads a folded TLS hop: from, by, with, and the TLS version and cipher", () => {
@@ -85,5 +75,41 @@ describe("findSmtpReceived", () => {
     const hop = findSmtpReceived([lmtp, TLS_FOLDED, submission], "MX.iroco.test");
     expect(hop).toMatchObject({ by: "mx.iroco.test", with: "ESMTPS" });
     expect(findSmtpReceived([lmtp, submission], "mx.iroco.test")).toBeUndefined();
+  });
+});
+
+describe("witnessDisagreements: the sender's log and the receiver's Received header on one hop", () => {
+  // The sender's log of the session TLS_FOLDED was written for.
+  const logged = relayTrail(parseLog(readFileSync(new URL("../fixtures/logs/sender-sample.log", import.meta.url), "utf8")), "0CDCF178411").tls!;
+
+  it("finds none when both saw the same TLS session, or both saw none", () => {
+    expect(witnessDisagreements(logged, parseReceived(TLS_FOLDED))).toEqual([]);
+    expect(witnessDisagreements(undefined, parseReceived(PLAIN_FOLDED))).toEqual([]);
+  });
+
+  it("finds TLS in one witness and not in the other", () => {
+    expect(witnessDisagreements(logged, parseReceived(PLAIN_FOLDED))).toEqual([
+      'the log shows a TLS session, but the Received header says "with ESMTP"',
+    ]);
+    expect(witnessDisagreements(undefined, parseReceived(TLS_FOLDED))).toEqual([
+      'the log shows no TLS session, but the Received header says "with ESMTPS"',
+    ]);
+  });
+
+  it("finds another version or cipher in the header than in the log", () => {
+    const tls12 = TLS_FOLDED.replace("TLSv1.3 with cipher TLS_AES_256_GCM_SHA384", "TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384");
+    expect(witnessDisagreements(logged, parseReceived(tls12))).toEqual([
+      "the log says TLSv1.3, but the Received header says TLSv1.2",
+      "the log says cipher TLS_AES_256_GCM_SHA384, but the Received header says cipher ECDHE-RSA-AES256-GCM-SHA384",
+    ]);
+    const otherCipher = TLS_FOLDED.replace("TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+    expect(witnessDisagreements(logged, parseReceived(otherCipher))).toEqual([
+      "the log says cipher TLS_AES_256_GCM_SHA384, but the Received header says cipher TLS_CHACHA20_POLY1305_SHA256",
+    ]);
+  });
+
+  it("compares only TLS or not when the header carries no TLS comment (smtpd_tls_received_header = no)", () => {
+    const esmtpsWithoutComment = PLAIN_FOLDED.replace("with ESMTP", "with ESMTPS");
+    expect(witnessDisagreements(logged, parseReceived(esmtpsWithoutComment))).toEqual([]);
   });
 });

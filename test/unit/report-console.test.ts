@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createConsoleReporter, displayWidth } from "../../src/report/console.js";
-import type { RunResult } from "../../src/report/types.js";
+import type { RunResult } from "../../src/core/result.js";
 import { erroring, failing, passing, run, scenario } from "./report-fixtures.js";
 
 class Capture extends Writable {

@@ -1,5 +1,5 @@
 /** Hand-built run results shared by the report tests (not a test file itself). */
-import type { RunResult, ScenarioResult } from "../../src/report/types.js";
+import type { RunResult, ScenarioResult } from "../../src/core/result.js";
 import type { Expectation, Scenario } from "../../src/scenario/types.js";
 
 export function scenario(name: string, file: string, expect: Expectation, line = 1): Scenario {

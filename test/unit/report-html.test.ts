@@ -17,7 +17,7 @@ import { hopSteps, type ContentStep, type EncryptedStep, type HelloStep, type Ho
 import { toHtmlReport, writeHtmlReport } from "../../src/report/html.js";
 import { escapeMarkup } from "../../src/report/markup.js";
 import { sequenceDiagram, wrapText } from "../../src/report/sequenceDiagram.js";
-import type { RunResult, ScenarioResult } from "../../src/report/types.js";
+import type { RunResult, ScenarioResult } from "../../src/core/result.js";
 import { HopRecorder } from "../../src/wire/recorder.js";
 import type { Transcript, WireEvent } from "../../src/wire/transcript.js";
 import {

@@ -1,4 +1,8 @@
-/** What a run produced, as the reporters (console, JSON, JUnit) consume it. */
+/**
+ * What running a scenario produced, and the one rule that says whether it
+ * passed. The runner makes these; the judge's summary, the reports, the
+ * command line and the bench read them.
+ */
 import type { Verdict } from "../judge/types.js";
 import type { Observation } from "../observe/types.js";
 import type { Scenario } from "../scenario/types.js";
@@ -34,4 +38,23 @@ export interface ScenarioPhases {
 export interface RunResult {
   results: ScenarioResult[];
   durationMs: number;
+}
+
+/**
+ * A scenario passes only when its verdict holds and the harness raised no
+ * error: a verdict reached on evidence the harness could not finish
+ * gathering proves nothing.
+ */
+export function scenarioPassed(result: ScenarioResult): boolean {
+  return result.verdict.passed && result.error === undefined;
+}
+
+export function countResults(run: RunResult): { passed: number; failed: number } {
+  const passed = run.results.filter(scenarioPassed).length;
+  return { passed, failed: run.results.length - passed };
+}
+
+/** A run passes when every scenario in it passed. */
+export function runPassed(run: RunResult): boolean {
+  return run.results.every(scenarioPassed);
 }
