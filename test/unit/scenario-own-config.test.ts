@@ -22,8 +22,8 @@ async function problemsOf(file: string): Promise<string[]> {
 describe("an admin's main.cf fragment", () => {
   it("is read as parameter = value lines, with continuation lines and comments", () => {
     expect(parseMainCf("# comment\nsmtpd_banner = $myhostname ESMTP\n\nsmtpd_recipient_restrictions =\n    permit_mynetworks,\n    reject_unauth_destination\n")).toEqual([
-      { name: "smtpd_banner", value: "$myhostname ESMTP", line: 2 },
-      { name: "smtpd_recipient_restrictions", value: "permit_mynetworks, reject_unauth_destination", line: 4 },
+      { name: "smtpd_banner", value: "$myhostname ESMTP", line: 2, valueColumn: 16 },
+      { name: "smtpd_recipient_restrictions", value: "permit_mynetworks, reject_unauth_destination", line: 4, valueColumn: 31 },
     ]);
   });
 
