@@ -46,9 +46,9 @@ export function recordedLines(file: string): string[] {
 let recorded: RecordedParameters | undefined;
 
 /** Every recorded release, merged: a scenario may run on any of them until it names its release. */
-export function recordedParameters(): RecordedParameters {
-  if (recorded) return recorded;
-  const dir = postfixParametersDir();
+export function recordedParameters(dir = postfixParametersDir()): RecordedParameters {
+  const shipped = dir === postfixParametersDir();
+  if (shipped && recorded) return recorded;
   const releases = POSTFIX_RELEASES.filter((release) => existsSync(path.join(dir, `${release}.txt`)));
   if (releases.length === 0) {
     throw new Error(`no Postfix parameter list in ${dir}: run scripts/record-postfix-parameters.sh once a provider image is built`);
@@ -64,8 +64,9 @@ export function recordedParameters(): RecordedParameters {
       serviceSuffixes.set(program, suffixes);
     }
   }
-  recorded = { releases, builtIn, serviceSuffixes };
-  return recorded;
+  const merged = { releases, builtIn, serviceSuffixes };
+  if (shipped) recorded = merged;
+  return merged;
 }
 
 /** What one server's configuration says about the names it may invent. */
@@ -132,8 +133,7 @@ function listOf(releases: readonly string[]): string {
  * Why Postfix would ignore `name` ("unused parameter"), with the name meant
  * when one is close; undefined when some recorded release knows it.
  */
-export function unknownParameterProblem(name: string, context: NameContext): string | undefined {
-  const known = recordedParameters();
+export function unknownParameterProblem(name: string, context: NameContext, known = recordedParameters()): string | undefined {
   if (known.builtIn.has(name) || isServiceDefined(name, context, known)) return undefined;
   if (userDefinedNames(context).has(name)) return undefined;
 
