@@ -13,14 +13,17 @@
 # they depend on the program and on the release, not on any list we could
 # write by hand.
 #
-# Every release of src/core/releases.ts whose image (starttls-lab/mta*) exists
-# is recorded; the newest image of a release wins. Build the images first
-# (a run, or the e2e tests, build them). test/e2e/postfix-parameters.test.ts
-# fails when a recorded file no longer matches its image.
+# Usage: scripts/record-postfix-parameters.sh [image…]
+# Without arguments, every release of src/core/releases.ts whose image
+# (starttls-lab/mta*) exists is recorded; the newest image of a release wins.
+# Build the images first (a run, or the e2e tests, build them).
+# POSTFIX_PARAMETERS_DIR writes elsewhere: test/e2e/postfix-parameters.test.ts
+# records the image the harness uses into a scratch folder and fails when
+# the committed files no longer match it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-out=schema/postfix-parameters
+out=${POSTFIX_PARAMETERS_DIR:-schema/postfix-parameters}
 mkdir -p "$out"
 
 # The releases the harness can run, as written in src/core/releases.ts.
@@ -38,8 +41,13 @@ for program in $programs; do
 done
 
 recorded=" "
-# `docker images` lists the newest first, so the first image seen of a release is its newest.
-for image in $(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^starttls-lab/mta[^/]*:' || true); do
+if [ $# -gt 0 ]; then
+  images="$*"
+else
+  # `docker images` lists the newest first, so the first image seen of a release is its newest.
+  images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep '^starttls-lab/mta[^/]*:' || true)
+fi
+for image in $images; do
   version=$(docker run --rm --entrypoint postconf "$image" -h mail_version)
   release=${version%.*}
   case " $releases " in *" $release "*) ;; *) echo "skipping $image: Postfix $version is not a release of src/core/releases.ts"; continue ;; esac
