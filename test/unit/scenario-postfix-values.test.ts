@@ -1,14 +1,15 @@
 /**
  * Values and names Postfix would reject or ignore are refused when the
  * scenario is loaded, wherever they are written: a scenario's postconf, a
- * matrix (its axes and the cells they expand into), an admin's own main.cf.
- * Each problem names the file, line, column and field.
+ * matrix (its axes and the cells they expand into), an admin's own main.cf
+ * (scenario-own-config.test.ts). Each problem names the file, line, column
+ * and field.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadScenarioFiles, loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
+import { loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
 import { editDistance, recordedParameters, unknownParameterProblem } from "../../src/scenario/postfixNames.js";
 import { postconfValueProblem } from "../../src/scenario/postfixValues.js";
 
@@ -100,37 +101,6 @@ describe("a matrix", () => {
   it("refuses an axis that sets a typo'd parameter, at its set", () => {
     expect(problemsIn(matrix("sender.postconf.smtp_tls_securty_level", "[may, sometimes]"))).toEqual([
       `values.yaml:4:19: matrix.axes.level.set: smtp_tls_securty_level: ${UNKNOWN}; did you mean smtp_tls_security_level?`,
-    ]);
-  });
-});
-
-describe("an admin's own main.cf", () => {
-  const DIR = "test/fixtures/scenarios/own-config";
-
-  async function problemsOf(file: string): Promise<string[]> {
-    try {
-      await loadScenarioFiles([`${DIR}/${file}`]);
-    } catch (error) {
-      if (error instanceof ScenarioError) return error.message.split("\n");
-      throw error;
-    }
-    return [];
-  }
-
-  it("refuses a made-up level, an unknown protocol and a typo'd name, at their line and column of the admin's file", async () => {
-    const at = `${DIR}/postfix-values.yaml:1`;
-    expect(await problemsOf("postfix-values.yaml")).toEqual([
-      `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:2:27: smtp_tls_security_level: ${SOMETIMES}`,
-      `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:3:32: smtp_tls_mandatory_protocols: ${TLS14}`,
-      `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:4:1: smtp_tls_securty_level: ${UNKNOWN}; did you mean smtp_tls_security_level?`,
-      `${at}: receiver.mainCf: ${DIR}/postfix-values-receiver-main.cf:1:28: smtpd_tls_security_level: "verify" is not a TLS security level of a Postfix server (verify is a client level); one of none, may, encrypt`,
-    ]);
-  });
-
-  it("accepts what Postfix accepts (own $names, its master.cf's service names, any case, references) and refuses what it ignores", async () => {
-    // The same files through real Postfix 3.7.11 (postconf -n) warn only about relay_tls_security_level.
-    expect(await problemsOf("own-names.yaml")).toEqual([
-      `${DIR}/own-names.yaml:1: sender.mainCf: ${DIR}/own-names-main.cf:11:1: relay_tls_security_level: ${UNKNOWN}; a master.cf service takes its own value as -o smtp_tls_security_level=… in masterCf`,
     ]);
   });
 });
