@@ -2,7 +2,10 @@
  * The Postfix parameter names a scenario document writes, its postconf keys
  * and the postconf fields its matrix axes set, checked against the names
  * Postfix knows and located where each is written. The admin's own main.cf
- * is checked where it is read (ownConfig.ts).
+ * is checked where it is read (ownConfig.ts), after this: a name of one's own
+ * that only the admin's main.cf uses as $name, or a service-defined name of a
+ * service only the admin's master.cf adds, belongs in that main.cf, not in
+ * the scenario's postconf.
  */
 import type { ScenarioProblem } from "./errors.js";
 import { harnessMainCf } from "./ownConfig.js";
