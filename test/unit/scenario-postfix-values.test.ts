@@ -11,7 +11,8 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
 import { editDistance, recordedParameters, unknownParameterProblem } from "../../src/scenario/postfixNames.js";
-import { postconfValueProblem } from "../../src/scenario/postfixValues.js";
+import { scenarioJsonSchema } from "../../src/scenario/jsonSchema.js";
+import { postconfValueProblem, SECURITY_LEVEL_PARAMETERS } from "../../src/scenario/postfixValues.js";
 
 function problemsIn(text: string, file = "values.yaml"): string[] {
   try {
@@ -170,5 +171,20 @@ describe("the recorded parameter names", () => {
     expect(editDistance("smtp_tls_securty_level", "smtp_tls_security_level")).toBe(1);
     expect(editDistance("smtp_tls_secuirty_level", "smtp_tls_security_level")).toBe(1);
     expect(editDistance("smtpd", "smtp")).toBe(1);
+  });
+});
+
+describe("the JSON Schema for editors", () => {
+  it("offers, for each security-level parameter of either provider, exactly the levels validation accepts", () => {
+    const schema = scenarioJsonSchema() as { properties: Record<string, { properties: { postconf: { properties: Record<string, { enum: string[] }> } } }> };
+    for (const role of ["sender", "receiver"]) {
+      const offered = schema.properties[role]!.properties.postconf.properties;
+      expect(Object.keys(offered).sort()).toEqual(Object.keys(SECURITY_LEVEL_PARAMETERS).sort());
+      for (const [name, { enum: levels }] of Object.entries(offered)) {
+        for (const level of levels) expect(postconfValueProblem(name, level), `${name} = ${level}`).toBeUndefined();
+        const refused = ["none", "may", "encrypt", "dane", "dane-only", "fingerprint", "verify", "secure", "sometimes"].filter((level) => !levels.includes(level));
+        for (const level of refused) expect(postconfValueProblem(name, level), `${name} = ${level}`).toBeDefined();
+      }
+    }
   });
 });
