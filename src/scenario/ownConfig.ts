@@ -146,14 +146,16 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
   const mainCf = paths.mainCf ? readOwnFile(scenarioDir, paths.mainCf, problem("mainCf")) : undefined;
   const masterCf = paths.masterCf ? readOwnFile(scenarioDir, paths.masterCf, problem("masterCf")) : undefined;
 
+  const written = mainCf ? parseMainCf(mainCf.content) : [];
+  // Postfix judges every name against the server's whole configuration: both files and the scenario's postconf.
+  const names: NameContext = {
+    settings: [...harnessMainCf(), ...written].map(({ name, value }) => [name, value] as const).concat(Object.entries(settings.postconf)),
+    ...(masterCf && { masterCf: masterCf.content }),
+    services: masterCfServices(masterCf?.content ?? ""),
+  };
+
   if (mainCf) {
     const kept: string[] = [];
-    const written = parseMainCf(mainCf.content);
-    const names: NameContext = {
-      settings: [...harnessMainCf(), ...written].map(({ name, value }) => [name, value] as const).concat(Object.entries(settings.postconf)),
-      ...(masterCf && { masterCf: masterCf.content }),
-      services: masterCfServices(masterCf?.content ?? ""),
-    };
     const settingsIn = written.filter((setting) => {
       const where = `${mainCf.file}:${setting.line}`;
       if (!postconfParameterPattern.test(setting.name)) {
@@ -185,6 +187,16 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
       const entry = /^([^\s#]\S*)\s+(\S+)\s/.exec(line);
       if (entry && OWNED_SERVICES.has(`${entry[1]}/${entry[2]}`)) {
         problem("masterCf")(`${masterCf.file}:${index + 1}: the harness runs ${entry[1]}/${entry[2]} itself; set its -o options through mainCf or postconf instead`);
+      }
+      // A service's own settings (-o name=value) are read by the same Postfix, with the same names and values.
+      for (const option of line.matchAll(/(?:^|\s)-o\s+([a-z][a-z0-9_]*)=(\S*)/g)) {
+        const [, name = "", value = ""] = option;
+        const nameColumn = (option.index ?? 0) + option[0].indexOf(name) + 1;
+        const at = (column: number) => `${masterCf.file}:${index + 1}:${column}: -o ${name}`;
+        const unknown = unknownParameterProblem(name, names);
+        if (unknown) problem("masterCf")(`${at(nameColumn)}: ${unknown}`);
+        const badValue = postconfValueProblem(name, value);
+        if (badValue) problem("masterCf")(`${at(nameColumn + name.length + 1)}: ${badValue}`);
       }
     });
     own.masterCf = { file: masterCf.file, text: masterCf.content };

@@ -101,6 +101,8 @@ describe("validate", () => {
       expect.stringMatching(/^test\/fixtures\/scenarios\/own-config\/postfix-values\.yaml:1: sender\.mainCf: \S+\/postfix-values-main\.cf:2:27: smtp_tls_security_level: "sometimes" is not/),
       expect.stringMatching(/: sender\.mainCf: \S+\/postfix-values-main\.cf:3:32: smtp_tls_mandatory_protocols: not a Postfix TLS protocol list/),
       expect.stringMatching(/: sender\.mainCf: \S+\/postfix-values-main\.cf:4:1: smtp_tls_securty_level: unknown Postfix parameter .*did you mean smtp_tls_security_level\?$/),
+      expect.stringMatching(/: sender\.masterCf: \S+\/postfix-values-master\.cf:3:30: -o smtp_tls_security_level: "sometimes" is not/),
+      expect.stringMatching(/: sender\.masterCf: \S+\/postfix-values-master\.cf:4:6: -o smtp_tls_securty_level: unknown Postfix parameter .*did you mean smtp_tls_security_level\?$/),
       expect.stringMatching(/: receiver\.mainCf: \S+\/postfix-values-receiver-main\.cf:1:28: smtpd_tls_security_level: "verify" is not a TLS security level of a Postfix server/),
     ]);
     expect(result.containersCreated).toEqual([]);

@@ -67,12 +67,14 @@ describe("an admin's main.cf, read as Postfix reads it", () => {
   const SOMETIMES = '"sometimes" is not a TLS security level of the Postfix SMTP client; one of none, may, encrypt, dane, dane-only, fingerprint, verify, secure';
   const TLS14 = 'not a Postfix TLS protocol list: "!TLSv1.4": TLSv1.4 is not a protocol name Postfix knows (SSLv2, SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3; bounds as >=TLSv1.2, <=TLSv1.3)';
 
-  it("refuses a made-up level, an unknown protocol and a typo'd name, at their line and column of the admin's file", async () => {
+  it("refuses a made-up level, an unknown protocol and a typo'd name, in main.cf and in master.cf -o, at their line and column", async () => {
     const at = `${DIR}/postfix-values.yaml:1`;
     expect(await problemsOf("postfix-values.yaml")).toEqual([
       `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:2:27: smtp_tls_security_level: ${SOMETIMES}`,
       `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:3:32: smtp_tls_mandatory_protocols: ${TLS14}`,
       `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:4:1: smtp_tls_securty_level: ${UNKNOWN}; did you mean smtp_tls_security_level?`,
+      `${at}: sender.masterCf: ${DIR}/postfix-values-master.cf:3:30: -o smtp_tls_security_level: ${SOMETIMES}`,
+      `${at}: sender.masterCf: ${DIR}/postfix-values-master.cf:4:6: -o smtp_tls_securty_level: ${UNKNOWN}; did you mean smtp_tls_security_level?`,
       `${at}: receiver.mainCf: ${DIR}/postfix-values-receiver-main.cf:1:28: smtpd_tls_security_level: "verify" is not a TLS security level of a Postfix server (verify is a client level); one of none, may, encrypt`,
     ]);
   });
