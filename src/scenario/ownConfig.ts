@@ -57,7 +57,7 @@ export interface Resolved {
   problems: ScenarioProblem[];
 }
 
-export type MainCfSetting = ReturnType<typeof parseMainCf>[number];
+type MainCfSetting = ReturnType<typeof parseMainCf>[number];
 
 /** The harness's baseline main.cf (docker/mta/main.cf), under every scenario's settings. */
 let harnessBaseline: MainCfSetting[] | undefined;
