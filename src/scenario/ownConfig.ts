@@ -10,6 +10,8 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../paths.js";
 import type { ScenarioProblem } from "./errors.js";
+import { unknownParameterProblem, type NameContext } from "./postfixNames.js";
+import { postconfValueProblem } from "./postfixValues.js";
 import { postconfParameterPattern } from "./schema.js";
 import type { OwnConfig, ProviderSettings, Role, Scenario } from "./types.js";
 
@@ -55,18 +57,23 @@ export interface Resolved {
   problems: ScenarioProblem[];
 }
 
-/** Parameter names the harness sets itself (its baseline main.cf), for the override notice. */
-let harnessParameters: Set<string> | undefined;
+type MainCfSetting = ReturnType<typeof parseMainCf>[number];
+
+/** The harness's baseline main.cf (docker/mta/main.cf), under every scenario's settings. */
+let harnessBaseline: MainCfSetting[] | undefined;
+export function harnessMainCf(): readonly MainCfSetting[] {
+  harnessBaseline ??= parseMainCf(readFileSync(path.join(packageRoot(), "docker", "mta", "main.cf"), "utf8"));
+  return harnessBaseline;
+}
+
+/** Parameter names the harness sets itself, for the override notice. */
 function harnessSettings(): Set<string> {
-  harnessParameters ??= new Set(
-    parseMainCf(readFileSync(path.join(packageRoot(), "docker", "mta", "main.cf"), "utf8")).map((setting) => setting.name),
-  );
-  return harnessParameters;
+  return new Set(harnessMainCf().map((setting) => setting.name));
 }
 
 /** "name = value" lines with continuation lines (leading whitespace); comments and blank lines skipped. */
-export function parseMainCf(text: string): Array<{ name: string; value: string; line: number }> {
-  const settings: Array<{ name: string; value: string; line: number }> = [];
+export function parseMainCf(text: string): Array<{ name: string; value: string; line: number; valueColumn: number }> {
+  const settings: Array<{ name: string; value: string; line: number; valueColumn: number }> = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     if (/^\s*(#|$)/.test(raw)) return;
     const last = settings.at(-1);
@@ -74,10 +81,25 @@ export function parseMainCf(text: string): Array<{ name: string; value: string; 
       last.value = `${last.value} ${raw.trim()}`.trim();
       return;
     }
-    const match = /^([^=\s]+)\s*=\s*(.*)$/.exec(raw);
-    settings.push(match ? { name: match[1]!, value: match[2]!.trim(), line: index + 1 } : { name: "", value: raw, line: index + 1 });
+    const match = /^([^=\s]+)(\s*=\s*)(.*)$/.exec(raw);
+    const line = index + 1;
+    settings.push(
+      match
+        ? { name: match[1]!, value: match[3]!.trim(), line, valueColumn: match[1]!.length + match[2]!.length + 1 }
+        : { name: "", value: raw, line, valueColumn: 1 },
+    );
   });
   return settings;
+}
+
+/** master.cf services and the program each runs (the 8th field: smtp, pipe, …), for service-defined names. */
+function masterCfServices(text: string): Map<string, string> {
+  const services = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    const fields = /^([^\s#]\S*)(?:\s+\S+){6}\s+(\S+)/.exec(line);
+    if (fields) services.set(fields[1]!, fields[2]!);
+  }
+  return services;
 }
 
 function readOwnFile(
@@ -121,45 +143,64 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
   const problem = (field: string) => (message: string) => problems.push({ file: at.file, line: at.line, field: `${role}.${field}`, message });
   const own: OwnConfig = { files: [], overrides: [] };
 
-  if (paths.mainCf) {
-    const read = readOwnFile(scenarioDir, paths.mainCf, problem("mainCf"));
-    if (read) {
-      const kept: string[] = [];
-      const settingsIn = parseMainCf(read.content).filter((setting) => {
-        const where = `${read.file}:${setting.line}`;
-        if (!postconfParameterPattern.test(setting.name)) {
-          problem("mainCf")(`${where}: not a "parameter = value" line: ${setting.value}`);
-          return false;
-        }
-        const refused = REFUSED[setting.name];
-        if (refused) problem("mainCf")(`${where}: ${setting.name} cannot be changed in the test world (${refused})`);
-        const relay = setting.name === "relayhost" ? checkRelayhost(setting.value) : undefined;
-        if (relay) problem("mainCf")(`${where}: ${relay}`);
-        if (KEPT[setting.name]) {
-          kept.push(`${setting.name} (kept at the harness's value: ${KEPT[setting.name]})`);
-          return false;
-        }
-        return !refused && !relay;
-      });
-      own.mainCf = { file: read.file, settings: settingsIn };
-      const replaced = settingsIn.filter((setting) => harnessSettings().has(setting.name)).map((setting) => setting.name);
-      if (replaced.length > 0) own.overrides.push(`${read.file} replaces the harness's ${replaced.join(", ")}`);
-      if (kept.length > 0) own.overrides.push(`${read.file} sets, but the world keeps, ${kept.join("; ")}`);
-    }
+  const mainCf = paths.mainCf ? readOwnFile(scenarioDir, paths.mainCf, problem("mainCf")) : undefined;
+  const masterCf = paths.masterCf ? readOwnFile(scenarioDir, paths.masterCf, problem("masterCf")) : undefined;
+
+  const written = mainCf ? parseMainCf(mainCf.content) : [];
+  // Postfix judges every name against the server's whole configuration: both files and the scenario's postconf.
+  const names: NameContext = {
+    settings: [...harnessMainCf(), ...written].map(({ name, value }) => [name, value] as const).concat(Object.entries(settings.postconf)),
+    ...(masterCf && { masterCf: masterCf.content }),
+    services: masterCfServices(masterCf?.content ?? ""),
+  };
+
+  if (mainCf) {
+    const kept: string[] = [];
+    const settingsIn = written.filter((setting) => {
+      const where = `${mainCf.file}:${setting.line}`;
+      if (!postconfParameterPattern.test(setting.name)) {
+        problem("mainCf")(`${where}: not a "parameter = value" line: ${setting.value}`);
+        return false;
+      }
+      const unknown = unknownParameterProblem(setting.name, names);
+      if (unknown) problem("mainCf")(`${where}:1: ${setting.name}: ${unknown}`);
+      const badValue = postconfValueProblem(setting.name, setting.value);
+      if (badValue) problem("mainCf")(`${where}:${setting.valueColumn}: ${setting.name}: ${badValue}`);
+      const refused = REFUSED[setting.name];
+      if (refused) problem("mainCf")(`${where}: ${setting.name} cannot be changed in the test world (${refused})`);
+      const relay = setting.name === "relayhost" ? checkRelayhost(setting.value) : undefined;
+      if (relay) problem("mainCf")(`${where}: ${relay}`);
+      if (KEPT[setting.name]) {
+        kept.push(`${setting.name} (kept at the harness's value: ${KEPT[setting.name]})`);
+        return false;
+      }
+      return !refused && !relay && !unknown && !badValue;
+    });
+    own.mainCf = { file: mainCf.file, settings: settingsIn.map(({ name, value, line }) => ({ name, value, line })) };
+    const replaced = settingsIn.filter((setting) => harnessSettings().has(setting.name)).map((setting) => setting.name);
+    if (replaced.length > 0) own.overrides.push(`${mainCf.file} replaces the harness's ${replaced.join(", ")}`);
+    if (kept.length > 0) own.overrides.push(`${mainCf.file} sets, but the world keeps, ${kept.join("; ")}`);
   }
 
-  if (paths.masterCf) {
-    const read = readOwnFile(scenarioDir, paths.masterCf, problem("masterCf"));
-    if (read) {
-      read.content.split(/\r?\n/).forEach((line, index) => {
-        const entry = /^([^\s#]\S*)\s+(\S+)\s/.exec(line);
-        if (entry && OWNED_SERVICES.has(`${entry[1]}/${entry[2]}`)) {
-          problem("masterCf")(`${read.file}:${index + 1}: the harness runs ${entry[1]}/${entry[2]} itself; set its -o options through mainCf or postconf instead`);
-        }
-      });
-      own.masterCf = { file: read.file, text: read.content };
-      own.overrides.push(`${read.file}: its services run unchrooted, like the rest of the world`);
-    }
+  if (masterCf) {
+    masterCf.content.split(/\r?\n/).forEach((line, index) => {
+      const entry = /^([^\s#]\S*)\s+(\S+)\s/.exec(line);
+      if (entry && OWNED_SERVICES.has(`${entry[1]}/${entry[2]}`)) {
+        problem("masterCf")(`${masterCf.file}:${index + 1}: the harness runs ${entry[1]}/${entry[2]} itself; set its -o options through mainCf or postconf instead`);
+      }
+      // A service's own settings (-o name=value) are read by the same Postfix, with the same names and values.
+      for (const option of line.matchAll(/(?:^|\s)-o\s+([a-z][a-z0-9_]*)=(\S*)/g)) {
+        const [, name = "", value = ""] = option;
+        const nameColumn = (option.index ?? 0) + option[0].indexOf(name) + 1;
+        const at = (column: number) => `${masterCf.file}:${index + 1}:${column}: -o ${name}`;
+        const unknown = unknownParameterProblem(name, names);
+        if (unknown) problem("masterCf")(`${at(nameColumn)}: ${unknown}`);
+        const badValue = postconfValueProblem(name, value);
+        if (badValue) problem("masterCf")(`${at(nameColumn + name.length + 1)}: ${badValue}`);
+      }
+    });
+    own.masterCf = { file: masterCf.file, text: masterCf.content };
+    own.overrides.push(`${masterCf.file}: its services run unchrooted, like the rest of the world`);
   }
 
   for (const [target, relative] of Object.entries(paths.files ?? {})) {

@@ -1,5 +1,6 @@
 /** One scenario file's text → its scenarios, or every problem found in it. */
 import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import { documentNameProblems } from "./documentNames.js";
 import type { ScenarioProblem } from "./errors.js";
 import { problemsFromIssues } from "./issues.js";
 import { expandMatrix } from "./matrix.js";
@@ -55,11 +56,13 @@ function parseDocument(raw: unknown, file: string, locate: Locator, line: number
   const parsed = scenarioDocumentSchema.safeParse(raw);
   if (!parsed.success) return { scenarios: [], problems: problemsFromIssues(parsed.error.issues, file, locate) };
   const document = parsed.data;
+  const nameProblems = documentNameProblems(document, file, locate);
   if (document.matrix) {
-    return expandMatrix({ raw: raw as Record<string, unknown>, document, matrix: document.matrix, file, locate });
+    const expanded = expandMatrix({ raw: raw as Record<string, unknown>, document, matrix: document.matrix, file, locate });
+    return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems] };
   }
   if (!document.expect) throw new Error("the schema lets a document through without expect or matrix");
-  return { scenarios: [toScenario(document, document.expect, { file, line })], problems: [] };
+  return { scenarios: [toScenario(document, document.expect, { file, line })], problems: nameProblems };
 }
 
 function toJavaScript(document: Document): { value: unknown } | { error: string } {

@@ -1,11 +1,14 @@
 /**
  * The zod schema of one scenario document as written in YAML. Parsing yields
- * a `ScenarioDocument`; `toScenario` (scenario.ts) and the matrix expansion
- * (matrix.ts) turn it into the `Scenario` objects of the contract.
+ * a `ScenarioDocument`; `toScenario` (toScenario.ts) and the matrix expansion
+ * (matrix.ts) turn it into the `Scenario` objects of the contract. Parameter
+ * names are checked after parsing (documentNames.ts, ownConfig.ts): whether a name is valid
+ * depends on the rest of the server's configuration.
  */
 import { z } from "zod";
 import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
+import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
 import type {
   CertificateKey,
@@ -61,13 +64,27 @@ const postconfValue = z
   .transform((value) => (typeof value === "boolean" ? (value ? "yes" : "no") : String(value)))
   .pipe(z.string().regex(singleLine, "a main.cf value must fit on one line"));
 
+/** For editors: the levels each security-level parameter takes (Postfix also takes them in any case, and $name). */
+const securityLevelProperties = Object.fromEntries(
+  Object.entries(SECURITY_LEVEL_PARAMETERS).map(([name, role]) => [
+    name,
+    { enum: role === "client" ? [...CLIENT_SECURITY_LEVELS] : [...SERVER_SECURITY_LEVELS] },
+  ]),
+);
+
+const postconfSchema = z
+  .record(z.string().regex(postconfParameterPattern, "not a Postfix parameter name (lower-case letters, digits and _)"), postconfValue)
+  .superRefine((settings, ctx) => {
+    for (const [name, value] of Object.entries(settings)) {
+      const problem = postconfValueProblem(name, value);
+      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+    }
+  })
+  .meta({ properties: securityLevelProperties });
+
 const providerSchema = (role: Role, owner: string, host: string) =>
   strictObject({
-    postconf: z
-      .record(
-        z.string().regex(postconfParameterPattern, "not a Postfix parameter name (lower-case letters, digits and _)"),
-        postconfValue,
-      )
+    postconf: postconfSchema
       .default({})
       .describe(`main.cf overrides for ${owner}, applied with postconf -e on top of the baseline. Numbers become text, true/false become yes/no.`),
     certificate: z

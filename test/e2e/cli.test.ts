@@ -15,6 +15,8 @@ import { containersCreatedBy, ownedBy, removeOwnedBy } from "./helpers/docker.js
 
 const BROKEN = "test/fixtures/scenarios/broken";
 const CLI_FIXTURES = "test/fixtures/scenarios/cli";
+const POSTFIX_VALUES = "test/fixtures/scenarios/postfix-values";
+const OWN_CONFIG = "test/fixtures/scenarios/own-config";
 
 beforeAll(async () => {
   await buildCli();
@@ -83,6 +85,35 @@ describe("validate", () => {
     expect(result.stdout).toBe(`${expected.length} scenario(s) in ${files.size} file(s): valid\n`);
     expect(expected.length).toBeGreaterThan(0);
     expect(result.containersCreated).toEqual([]);
+  });
+
+  test("refuses what Postfix would reject or ignore: every file, line, column and field, exit 2, nothing started", async () => {
+    const result = await runAndWatchDocker(["validate", POSTFIX_VALUES, `${OWN_CONFIG}/postfix-values.yaml`]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.replace(/^starttls-lab: /, "").trimEnd().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^test\/fixtures\/scenarios\/postfix-values\/protocols-matrix\.yaml:9:7: sender\.postconf\.smtp_tls_mandatory_protocols: not a Postfix TLS protocol list: "!TLSv1\.4": TLSv1\.4 is not a protocol name .* \(value !SSLv2, !TLSv1\.4 of matrix axis protocols\)$/,
+      ),
+      `${POSTFIX_VALUES}/sometimes.yaml:3:48: sender.postconf.smtp_tls_security_level: "sometimes" is not a TLS security level of the Postfix SMTP client; one of none, may, encrypt, dane, dane-only, fingerprint, verify, secure`,
+      expect.stringMatching(/^test\/fixtures\/scenarios\/postfix-values\/typo\.yaml:4:5: sender\.postconf\.smtp_tls_securty_level: unknown Postfix parameter .*; did you mean smtp_tls_security_level\?$/),
+      expect.stringMatching(/^test\/fixtures\/scenarios\/own-config\/postfix-values\.yaml:1: sender\.mainCf: \S+\/postfix-values-main\.cf:2:27: smtp_tls_security_level: "sometimes" is not/),
+      expect.stringMatching(/: sender\.mainCf: \S+\/postfix-values-main\.cf:3:32: smtp_tls_mandatory_protocols: not a Postfix TLS protocol list/),
+      expect.stringMatching(/: sender\.mainCf: \S+\/postfix-values-main\.cf:4:1: smtp_tls_securty_level: unknown Postfix parameter .*did you mean smtp_tls_security_level\?$/),
+      expect.stringMatching(/: sender\.masterCf: \S+\/postfix-values-master\.cf:3:30: -o smtp_tls_security_level: "sometimes" is not/),
+      expect.stringMatching(/: sender\.masterCf: \S+\/postfix-values-master\.cf:4:6: -o smtp_tls_securty_level: unknown Postfix parameter .*did you mean smtp_tls_security_level\?$/),
+      expect.stringMatching(/: receiver\.mainCf: \S+\/postfix-values-receiver-main\.cf:1:28: smtpd_tls_security_level: "verify" is not a TLS security level of a Postfix server/),
+    ]);
+    expect(result.containersCreated).toEqual([]);
+  });
+
+  test("run refuses the same file before it starts anything", async () => {
+    const result = await runAndWatchDocker(["run", `${POSTFIX_VALUES}/sometimes.yaml`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${POSTFIX_VALUES}/sometimes.yaml:3:48: sender.postconf.smtp_tls_security_level: "sometimes" is not`);
+    expect(result.containersCreated).toEqual([]);
+    expect(result.leftOver).toEqual({ containers: [], networks: [] });
   });
 });
 

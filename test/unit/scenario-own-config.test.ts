@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { loadScenarioFiles, ScenarioError } from "../../src/scenario/load.js";
 import { parseMainCf } from "../../src/scenario/ownConfig.js";
+import { recordedParameters } from "../../src/scenario/postfixNames.js";
 
 const DIR = "test/fixtures/scenarios/own-config";
 
@@ -22,8 +23,8 @@ async function problemsOf(file: string): Promise<string[]> {
 describe("an admin's main.cf fragment", () => {
   it("is read as parameter = value lines, with continuation lines and comments", () => {
     expect(parseMainCf("# comment\nsmtpd_banner = $myhostname ESMTP\n\nsmtpd_recipient_restrictions =\n    permit_mynetworks,\n    reject_unauth_destination\n")).toEqual([
-      { name: "smtpd_banner", value: "$myhostname ESMTP", line: 2 },
-      { name: "smtpd_recipient_restrictions", value: "permit_mynetworks, reject_unauth_destination", line: 4 },
+      { name: "smtpd_banner", value: "$myhostname ESMTP", line: 2, valueColumn: 16 },
+      { name: "smtpd_recipient_restrictions", value: "permit_mynetworks, reject_unauth_destination", line: 4, valueColumn: 31 },
     ]);
   });
 
@@ -56,6 +57,32 @@ describe("an admin's files", () => {
     expect(await problemsOf("owned-service.yaml")).toEqual([
       `${DIR}/owned-service.yaml:1: receiver.mainCf: missing-main.cf: no such file (looked for ${DIR}/missing-main.cf)`,
       `${DIR}/owned-service.yaml:1: receiver.masterCf: ${DIR}/owned-master.cf:1: the harness runs smtp/inet itself; set its -o options through mainCf or postconf instead`,
+    ]);
+  });
+});
+
+describe("an admin's main.cf, read as Postfix reads it", () => {
+  const releases = recordedParameters().releases;
+  const UNKNOWN = `unknown Postfix parameter (not in postconf -d of Postfix ${releases.slice(0, -1).join(", ")}${releases.length > 1 ? " or " : ""}${releases.at(-1)}; Postfix would ignore it as "unused")`;
+  const SOMETIMES = '"sometimes" is not a TLS security level of the Postfix SMTP client; one of none, may, encrypt, dane, dane-only, fingerprint, verify, secure';
+  const TLS14 = 'not a Postfix TLS protocol list: "!TLSv1.4": TLSv1.4 is not a protocol name Postfix knows (SSLv2, SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3; bounds as >=TLSv1.2, <=TLSv1.3)';
+
+  it("refuses a made-up level, an unknown protocol and a typo'd name, in main.cf and in master.cf -o, at their line and column", async () => {
+    const at = `${DIR}/postfix-values.yaml:1`;
+    expect(await problemsOf("postfix-values.yaml")).toEqual([
+      `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:2:27: smtp_tls_security_level: ${SOMETIMES}`,
+      `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:3:32: smtp_tls_mandatory_protocols: ${TLS14}`,
+      `${at}: sender.mainCf: ${DIR}/postfix-values-main.cf:4:1: smtp_tls_securty_level: ${UNKNOWN}; did you mean smtp_tls_security_level?`,
+      `${at}: sender.masterCf: ${DIR}/postfix-values-master.cf:3:30: -o smtp_tls_security_level: ${SOMETIMES}`,
+      `${at}: sender.masterCf: ${DIR}/postfix-values-master.cf:4:6: -o smtp_tls_securty_level: ${UNKNOWN}; did you mean smtp_tls_security_level?`,
+      `${at}: receiver.mainCf: ${DIR}/postfix-values-receiver-main.cf:1:28: smtpd_tls_security_level: "verify" is not a TLS security level of a Postfix server (verify is a client level); one of none, may, encrypt`,
+    ]);
+  });
+
+  it("accepts what Postfix accepts (own $names, its master.cf's service names, any case, references) and refuses what it ignores", async () => {
+    // The same files through real Postfix 3.7.11 (postconf -n) warn only about relay_tls_security_level.
+    expect(await problemsOf("own-names.yaml")).toEqual([
+      `${DIR}/own-names.yaml:1: sender.mainCf: ${DIR}/own-names-main.cf:11:1: relay_tls_security_level: ${UNKNOWN}; a master.cf service takes its own value as -o smtp_tls_security_level=… in masterCf`,
     ]);
   });
 });
