@@ -7,6 +7,9 @@ bash scripts/prepare.sh || exit $?
 bash scripts/ensure-chromium.sh || exit $?
 # The wire's program on its own: Node 18 in its container, nothing from outside src/wire.
 npx tsc -p src/wire/tsconfig.json || exit $?
+# The tests and scripts type-check too, and typescript-eslint's recommended rules hold everywhere.
+npx tsc -p tsconfig.json --noEmit || exit $?
+npx eslint . || exit $?
 mkdir -p reports
 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json "$@"
 code=$?

@@ -10,6 +10,8 @@ import { test } from "vitest";
 import { MailWorld, type WorldOptions } from "./world/world.js";
 
 export function worldTestWith(options: WorldOptions = {}) {
+  // vitest reads a fixture's dependencies from its first parameter's destructuring: none here.
+  // eslint-disable-next-line no-empty-pattern
   return test.extend("world", { scope: "file" }, async ({}, { onCleanup }) => {
     const world = await MailWorld.start(options);
     onCleanup(() => world.stop());

@@ -10,7 +10,6 @@ import {
   describeResultObserved,
   formatDuration,
   oneLine,
-  truncate,
 } from "./describe.js";
 import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { JsonReport } from "../../src/report/json.js";
 import { loadScenarioFiles } from "../../src/scenario/load.js";
 import { buildCli, CliProcess, runCli, type CliResult } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy, removeOwnedBy } from "./helpers/docker.js";
@@ -147,10 +148,10 @@ describe("runs against real Postfix containers", () => {
     expect(result.code).toBe(0);
     expect(lastLine(result.stdout)).toBe("1 passed, 0 failed");
 
-    const report = JSON.parse(await readFile(`${tmp}/pass/r.json`, "utf8")) as Record<string, any>;
+    const report = JSON.parse(await readFile(`${tmp}/pass/r.json`, "utf8")) as JsonReport;
     expect(Object.keys(report)).toEqual(["scenarios", "summary"]);
     expect(report.scenarios).toHaveLength(1);
-    const [scenario] = report.scenarios;
+    const scenario = report.scenarios[0]!;
     // DESIGN.md's keys, plus only the documented extras (differences, error).
     expect(Object.keys(scenario)).toEqual(expect.arrayContaining(["file", "name", "passed", "expected", "observed", "durationMs"]));
     expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["differences"]);
@@ -161,15 +162,16 @@ describe("runs against real Postfix containers", () => {
       expected: { outcome: "delivered", transport: "tls" },
       differences: [],
     });
-    expect(Object.keys(scenario.observed).sort()).toEqual(["outcome", "tls", "transport", "wire"]);
-    expect(scenario.observed).toEqual({
+    const observed = scenario.observed!;
+    expect(Object.keys(observed).sort()).toEqual(["outcome", "tls", "transport", "wire"]);
+    expect(observed).toEqual({
       outcome: "delivered",
       transport: "tls",
-      tls: { version: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), trust: "trusted", peerName: "mx.iroco.test" },
-      wire: { plaintextBody: false, mode: "pass", attackerReadBody: false, hops: [expect.objectContaining({ id: expect.any(Number), mode: "pass" })] },
+      tls: { version: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), trust: "trusted", peerName: "mx.iroco.test", keyExchange: expect.stringMatching(/x25519/i) },
+      wire: { plaintextBody: false, mode: "pass", attackerReadBody: false, keyExchange: expect.stringMatching(/x25519/i), hops: [expect.objectContaining({ id: expect.any(Number), mode: "pass" })] },
     });
     // The eavesdropper's transcript of the one connection: the offer, the switch, and encrypted records.
-    const events: Array<{ kind: string; line?: string }> = scenario.observed.wire.hops[0].transcript.events;
+    const events: Array<{ kind: string; line?: string }> = observed.wire!.hops[0]!.transcript.events;
     expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["smtp", "starttls", "tls-handshake", "tls-data", "closed"]));
     expect(events.some((event) => event.kind === "smtp" && event.line?.startsWith("MAIL FROM"))).toBe(false);
     expect(Number.isInteger(scenario.durationMs) && scenario.durationMs > 0).toBe(true);
