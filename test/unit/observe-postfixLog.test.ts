@@ -89,6 +89,19 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
     });
   });
 
+  it("reads the same peercert line as Postfix 3.10 words it (issuer=, cert fingerprint, pkey fingerprint)", () => {
+    const line =
+      "Dec 01 14:57:57 smtp postfix/smtp[150]: mx.iroco.test[172.26.0.3]:25: subject_CN=mx.iroco.test, issuer=starttls-lab test CA, cert fingerprint=E4:1E:B4:8C:41:F8:63:90:64:29:91:B1:DE:E3:70:93:2F:6D:54:B6:C1:03:E5:05:37:D7:61:D1:48:9C:D4:74, pkey fingerprint=E1:D3:34:DA:35:36:D1:A7:7B:97:5B:3E:B0:78:69:63:28:AC:53:10:80:FD:A6:F1:76:BD:BF:A1:3E:8A:7E:68";
+    expect(parseLogLine(line)).toMatchObject({
+      kind: "peerCertificate",
+      peer: "mx.iroco.test[172.26.0.3]:25",
+      subjectCN: "mx.iroco.test",
+      issuerCN: "starttls-lab test CA",
+      fingerprint: "E4:1E:B4:8C:41:F8:63:90:64:29:91:B1:DE:E3:70:93:2F:6D:54:B6:C1:03:E5:05:37:D7:61:D1:48:9C:D4:74",
+      pkeyFingerprint: "E1:D3:34:DA:35:36:D1:A7:7B:97:5B:3E:B0:78:69:63:28:AC:53:10:80:FD:A6:F1:76:BD:BF:A1:3E:8A:7E:68",
+    });
+  });
+
   it("ignores the debug-level-2 chatter around a handshake", () => {
     for (const line of [
       "Nov 27 22:47:32 smtp postfix/smtp[182]: initializing the client-side TLS engine",
