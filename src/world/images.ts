@@ -137,6 +137,8 @@ export interface EnsuredImage {
  * given Postfix release (on that release's Debian), the wire and the dns on
  * bookworm. `lockDir` serialises builds across processes (parallel test files).
  */
+export function ensureImage(name: "mta", lockDir: string, onProgress: (line: string) => void, release: PostfixRelease): Promise<EnsuredImage>;
+export function ensureImage(name: Exclude<WorldImage, "mta">, lockDir: string, onProgress?: (line: string) => void): Promise<EnsuredImage>;
 export async function ensureImage(
   name: WorldImage,
   lockDir: string,
@@ -144,8 +146,7 @@ export async function ensureImage(
   release?: PostfixRelease,
 ): Promise<EnsuredImage> {
   const started = Date.now();
-  if (name === "mta" && release === undefined) throw new Error("the mta image needs a Postfix release");
-  const suite = name === "mta" && release !== undefined ? DEBIAN_RELEASE_OF[release].suite : INFRASTRUCTURE_SUITE;
+  const suite = release !== undefined ? DEBIAN_RELEASE_OF[release].suite : INFRASTRUCTURE_SUITE;
   const context = path.join(dockerDir(), name);
   if (!(await isDirectory(context))) {
     throw new ImageBuildError(`starttls-lab/${name}`, [], `${context} is missing: the world needs docker/${name} beside docker/mta.`);
@@ -155,7 +156,7 @@ export async function ensureImage(
   const baseId = (await dockerClient().getImage(baseImage).inspect()).Id.replace("sha256:", "").slice(0, 12);
   // The base image's id is part of the tag: a rebuilt base means rebuilt images.
   const hash = await contextHash(context);
-  const tag = name === "mta" ? `starttls-lab/mta-${release}:${suite}-${hash}-${baseId}` : `starttls-lab/${name}:${hash}-${baseId}`;
+  const tag = release !== undefined ? `starttls-lab/${name}-${release}:${suite}-${hash}-${baseId}` : `starttls-lab/${name}:${hash}-${baseId}`;
   if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
 
   return withLock(
