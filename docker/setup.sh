@@ -2,13 +2,17 @@
 # Make this machine able to run the test world, from nothing:
 #   1. a Docker engine (installs Debian's docker.io and starts dockerd when
 #      no engine answers),
-#   2. the Debian bookworm base image (pulled where a registry answers,
-#      otherwise built with mmdebstrap from this machine's Debian mirror).
-# Idempotent: when the engine answers and the image exists it does nothing.
-# The mta image itself is built by the harness (content-hashed tag).
+#   2. a Debian base image starttls-lab/<suite>:base for each suite named on
+#      the command line (default: bookworm and trixie, what a default run and
+#      CI need; forky is built on demand when a run asks for Postfix 3.11),
+#      pulled where a registry answers, otherwise built with mmdebstrap from
+#      this machine's Debian mirror.
+# Usage: setup.sh [bookworm|trixie|forky]...
+# Idempotent: when the engine answers and the images exist it does nothing.
+# The world's images themselves are built by the harness (content-hashed tags).
 set -euo pipefail
 
-BASE_IMAGE=starttls-lab/bookworm:base
+DEFAULT_SUITES=(bookworm trixie)
 STATE_DIR=/run/starttls-lab
 ENGINE_PID_FILE=$STATE_DIR/dockerd.pid
 ENGINE_LOG=/var/log/starttls-lab-dockerd.log
@@ -73,24 +77,50 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-ensure_base_image() {
-  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return; fi
-  if timeout 60 docker pull -q debian:bookworm-slim >/dev/null 2>&1; then
-    say "pulled debian:bookworm-slim"
-    docker tag debian:bookworm-slim "$BASE_IMAGE"
-    return
-  fi
-  say "no registry answers: building $BASE_IMAGE with mmdebstrap"
-  command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
-  local mirror tarball
-  mirror=$(debian_mirror)
-  tarball=$(mktemp --suffix=.tar)
-  trap 'rm -f "$tarball"' RETURN
-  say "mmdebstrap bookworm from $mirror (about 40 s)"
-  as_root mmdebstrap --quiet --variant=minbase bookworm "$tarball" "deb $mirror bookworm main" "deb $mirror bookworm-updates main"
-  docker import "$tarball" "$BASE_IMAGE" >/dev/null
-  say "imported $BASE_IMAGE"
+# How long mmdebstrap takes here, for the progress line.
+expected_time() {
+  case "$1" in
+    bookworm) echo "about 40 s" ;;
+    *) echo "about 15 s" ;;
+  esac
 }
 
+ensure_base_image() {
+  local suite=$1 image=starttls-lab/$1:base
+  if docker image inspect "$image" >/dev/null 2>&1; then return; fi
+  if timeout 60 docker pull -q "debian:$suite-slim" >/dev/null 2>&1; then
+    say "pulled debian:$suite-slim"
+    docker tag "debian:$suite-slim" "$image"
+    return
+  fi
+  say "no registry answers: building $image with mmdebstrap"
+  command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
+  local mirror tarball
+  local -a options=(--quiet --variant=minbase)
+  # Debian testing's Release file may have passed its Valid-Until date on a
+  # mirror that is not refreshed (this machine's is a snapshot); its
+  # signature is still checked.
+  [ "$suite" = forky ] && options+=(--aptopt='Acquire::Check-Valid-Until "false"')
+  mirror=$(debian_mirror)
+  tarball=$(mktemp --suffix=.tar)
+  # Expanded now: the trap outlives this function's locals.
+  trap "rm -f '$tarball'" EXIT
+  say "mmdebstrap $suite from $mirror ($(expected_time "$suite"))"
+  as_root mmdebstrap "${options[@]}" "$suite" "$tarball" "deb $mirror $suite main" "deb $mirror $suite-updates main"
+  docker import "$tarball" "$image" >/dev/null
+  rm -f "$tarball"
+  trap - EXIT
+  say "imported $image"
+}
+
+suites=("$@")
+[ "${#suites[@]}" -gt 0 ] || suites=("${DEFAULT_SUITES[@]}")
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    bookworm|trixie|forky) ;;
+    *) die "unknown Debian suite '$suite' (known: bookworm trixie forky)" ;;
+  esac
+done
+
 ensure_engine
-ensure_base_image
+for suite in "${suites[@]}"; do ensure_base_image "$suite"; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the two Quick start commands need before they run, each step
 # skipped when already done: npm packages, the compiled harness, a Docker
-# engine and the base image (docker/setup.sh).
+# engine and the base images a default run needs (docker/setup.sh: bookworm
+# and trixie; others are made on demand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

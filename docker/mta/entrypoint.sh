@@ -17,6 +17,28 @@ if [ -n "${LAB_RESOLVER:-}" ]; then
   printf 'nameserver %s\noptions trust-ad\n' "$LAB_RESOLVER" > /etc/resolv.conf
 fi
 
+# Dovecot's per-name IMAPS certificates, from the same SNI table Postfix
+# uses ("name key-file cert-file" per line), in the syntax of the installed
+# Dovecot (2.4 renamed every ssl setting). Each certificate is served for
+# every DNS name it carries, so imap.<domain> finds its domain's certificate
+# though the table is keyed by MX names. Entries for the presented
+# certificate (server.pem, the scenario's variant) are left out: IMAPS keeps
+# its own, always valid, certificate.
+dovecot_sni_config() {
+  [ -s "$LAB/sni" ] || return 0
+  case "$(dovecot --version)" in
+    2.3.*) cert_setting='ssl_cert = <' key_setting='ssl_key = <' ;;
+    *) cert_setting='ssl_server_cert_file = ' key_setting='ssl_server_key_file = ' ;;
+  esac
+  while read -r _ key cert; do
+    [ "$cert" = "$LAB/tls/server.pem" ] && continue
+    openssl x509 -noout -ext subjectAltName -in "$cert" | tr ',' '\n' | sed -n 's/^ *DNS://p' |
+      while read -r name; do
+        printf 'local_name %s {\n  %s%s\n  %s%s\n}\n' "$name" "$cert_setting" "$cert" "$key_setting" "$key"
+      done
+  done < "$LAB/sni"
+}
+
 # role.cf: one "parameter = value" per line.
 set --
 while IFS= read -r line || [ -n "$line" ]; do
@@ -24,10 +46,6 @@ while IFS= read -r line || [ -n "$line" ]; do
   set -- "$@" "$line"
 done < "$LAB/role.cf"
 [ "$#" -gt 0 ] && postconf -e "$@"
-
-if [ -f "$LAB/master.cf.append" ]; then
-  cat "$LAB/master.cf.append" >> /etc/postfix/master.cf
-fi
 
 # The role's configuration is the baseline every scenario resets to.
 cp /etc/postfix/main.cf /etc/postfix/main.cf.lab-role
@@ -42,6 +60,7 @@ if [ -s "$LAB/sni" ]; then
   cp "$LAB/sni" "$LAB/sni-indexed" && postmap -F "hash:$LAB/sni-indexed"
   cp "$LAB/sni" "$LAB/sni-without-F" && postmap "hash:$LAB/sni-without-F"
 fi
+dovecot_sni_config > "$LAB/dovecot-sni.conf"
 # Postfix waits until a configuration file or table is about two seconds old
 # before reading it; these were all written just now.
 find /etc/postfix "$LAB" -type f -exec touch -d '10 seconds ago' {} +

@@ -24,3 +24,18 @@ export const DEBIAN_RELEASE_OF: Readonly<Record<PostfixRelease, DebianRelease>> 
 export function isPostfixRelease(value: string): value is PostfixRelease {
   return (POSTFIX_RELEASES as readonly string[]).includes(value);
 }
+
+/**
+ * The release a world runs when its options name none: STARTTLS_LAB_POSTFIX
+ * (e.g. STARTTLS_LAB_POSTFIX=3.7 npx vitest run test/e2e/dns.test.ts, or
+ * before `starttls-lab run`) while there is no command-line option for it,
+ * otherwise DEFAULT_POSTFIX_RELEASE.
+ */
+export function chosenPostfixRelease(environment: NodeJS.ProcessEnv = process.env): PostfixRelease {
+  const named = environment.STARTTLS_LAB_POSTFIX;
+  if (named === undefined || named === "") return DEFAULT_POSTFIX_RELEASE;
+  if (!isPostfixRelease(named)) {
+    throw new Error(`STARTTLS_LAB_POSTFIX=${named} is not a Postfix release the world can run (known: ${POSTFIX_RELEASES.join(", ")})`);
+  }
+  return named;
+}

@@ -151,8 +151,10 @@ const TLS_TO = new RegExp(`^${TRUST} TLS connection established to (.+?): (\\S+)
 const TLS_FROM = new RegExp(`^${TRUST} TLS connection established from (.+?): (\\S+) with cipher (\\S+)`);
 /** Postfix's summary after the cipher: `key-exchange NAME` or `key-exchange KIND (DETAIL)`. */
 const KEY_EXCHANGE = / key-exchange (\S+(?: \([^)]*\))?)/;
+// Postfix 3.7 writes "issuer_CN=…, fingerprint=…, pkey_fingerprint=…";
+// later releases (3.10, 3.11) "issuer=…, cert fingerprint=…, pkey fingerprint=…".
 const PEER_CERT =
-  /^(.+?): subject_CN=(.*?), issuer_CN=(.*?), fingerprint=([0-9A-Fa-f:]+), pkey_fingerprint=([0-9A-Fa-f:]+)$/;
+  /^(.+?): subject_CN=(.*?), issuer(?:_CN)?=(.*?), (?:cert )?fingerprint=([0-9A-Fa-f:]+), pkey[_ ]fingerprint=([0-9A-Fa-f:]+)$/;
 const DELIVERY = new RegExp(
   `^(${QID}): to=<([^>]*)>, (?:orig_to=<([^>]*)>, )?relay=([^,]+), (?:conn_use=(\\d+), )?(?:.*?, )?` +
     `dsn=(\\d\\.\\d{1,3}\\.\\d{1,3}), status=(sent|deferred|bounced|expired) \\((.*)\\)$`,

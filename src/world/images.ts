@@ -1,20 +1,37 @@
 /**
- * The images of the test world. The base image (Debian bookworm) is made by
- * docker/setup.sh (pulled, or built with mmdebstrap where no registry
- * answers); the world's images (docker/mta, docker/wire) are built here and
- * tagged with a hash of their folder, so each is rebuilt only when its files
- * change.
+ * The images of the test world. The base images (one per Debian release:
+ * starttls-lab/<suite>:base) are made by docker/setup.sh (pulled, or built
+ * with mmdebstrap where no registry answers), which the harness runs itself
+ * for a missing one when it can. The world's images are built here, each
+ * tagged with a hash of its folder and its base image's id, so each is
+ * rebuilt only when its files or its base change:
+ *   - docker/mta, once per Postfix release a run uses, on that release's
+ *     Debian (starttls-lab/mta-3.10:trixie-<hash>-<base id>);
+ *   - docker/wire and docker/dns, on bookworm whatever the providers run:
+ *     they stand in for the network, not for a mail server under test, and
+ *     bookworm is the release their packages (nodejs 18, knot, unbound,
+ *     postfix-mta-sts-resolver) were checked on.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { createInterface } from "node:readline";
+import { DEBIAN_RELEASE_OF, type DebianRelease, type PostfixRelease } from "../core/releases.js";
 import { packageRoot } from "../paths.js";
 import { withLock } from "./buildLock.js";
 import { dockerClient } from "./docker.js";
 
-export const BASE_IMAGE = "starttls-lab/bookworm:base";
+type DebianSuite = DebianRelease["suite"];
 
-/** The images the harness builds, each from docker/<name>, tagged starttls-lab/<name>:<hash>. */
+/** The Debian release of the images that do not depend on the Postfix release (wire, dns). */
+const INFRASTRUCTURE_SUITE: DebianSuite = "bookworm";
+
+export function baseImageOf(suite: DebianSuite): string {
+  return `starttls-lab/${suite}:base`;
+}
+
+/** The images the harness builds, each from docker/<name>. */
 export type WorldImage = "mta" | "wire" | "dns";
 
 /**
@@ -63,10 +80,50 @@ async function imageExists(tag: string): Promise<boolean> {
   }
 }
 
-export async function assertBaseImage(): Promise<void> {
-  if (!(await imageExists(BASE_IMAGE))) {
-    throw new ImageBuildError(BASE_IMAGE, [], `the base image is missing.\n  Fix: run \`sudo bash docker/setup.sh\` once (it pulls or builds ${BASE_IMAGE}).`);
+/** How to make a base image by hand: the exact command. */
+function setupCommand(suite: DebianSuite): string {
+  return `sudo bash ${path.join(packageRoot(), "docker", "setup.sh")} ${suite}`;
+}
+
+/**
+ * Make sure starttls-lab/<suite>:base exists: as root the harness runs
+ * docker/setup.sh for it (its "setup: …" lines become progress lines);
+ * otherwise it stops with the exact command to run.
+ */
+export async function ensureBaseImage(suite: DebianSuite, lockDir: string, onProgress: (line: string) => void = () => {}): Promise<void> {
+  const image = baseImageOf(suite);
+  if (await imageExists(image)) return;
+  if (process.getuid?.() !== 0) {
+    throw new ImageBuildError(image, [], `the base image is missing.\n  Fix: run \`${setupCommand(suite)}\` once (it pulls or builds ${image}).`);
   }
+  await withLock(
+    lockDir,
+    image,
+    async () => {
+      if (await imageExists(image)) return;
+      onProgress(`making the base image ${image} with docker/setup.sh ${suite}`);
+      await runSetup(suite, onProgress);
+      if (!(await imageExists(image))) throw new ImageBuildError(image, [], `docker/setup.sh ${suite} ended without making it.\n  Fix: run \`${setupCommand(suite)}\` and read its messages.`);
+    },
+    () => onProgress(`waiting for another process making ${image}`),
+  );
+}
+
+function runSetup(suite: DebianSuite, onProgress: (line: string) => void): Promise<void> {
+  const child = spawn("bash", [path.join(packageRoot(), "docker", "setup.sh"), suite], { stdio: ["ignore", "ignore", "pipe"] });
+  const logTail: string[] = [];
+  createInterface({ input: child.stderr }).on("line", (line) => {
+    logTail.push(line);
+    if (logTail.length > 30) logTail.shift();
+    if (line.startsWith("setup: ")) onProgress(line);
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", (error) => reject(new ImageBuildError(baseImageOf(suite), logTail, error.message)));
+    child.once("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new ImageBuildError(baseImageOf(suite), logTail, `docker/setup.sh ${suite} failed (${signal ?? `exit ${code}`}).\n  Fix: run \`${setupCommand(suite)}\` and read its messages.`));
+    });
+  });
 }
 
 export interface EnsuredImage {
@@ -76,18 +133,30 @@ export interface EnsuredImage {
 }
 
 /**
- * Build docker/<name> as starttls-lab/<name>:<hash> unless that tag already
- * exists. `lockDir` serialises builds across processes (parallel test files).
+ * Build docker/<name> unless its tag already exists: the mta image for the
+ * given Postfix release (on that release's Debian), the wire and the dns on
+ * bookworm. `lockDir` serialises builds across processes (parallel test files).
  */
-export async function ensureImage(name: WorldImage, lockDir: string, onProgress: (line: string) => void = () => {}): Promise<EnsuredImage> {
+export function ensureImage(name: "mta", lockDir: string, onProgress: (line: string) => void, release: PostfixRelease): Promise<EnsuredImage>;
+export function ensureImage(name: Exclude<WorldImage, "mta">, lockDir: string, onProgress?: (line: string) => void): Promise<EnsuredImage>;
+export async function ensureImage(
+  name: WorldImage,
+  lockDir: string,
+  onProgress: (line: string) => void = () => {},
+  release?: PostfixRelease,
+): Promise<EnsuredImage> {
   const started = Date.now();
+  const suite = release !== undefined ? DEBIAN_RELEASE_OF[release].suite : INFRASTRUCTURE_SUITE;
   const context = path.join(dockerDir(), name);
   if (!(await isDirectory(context))) {
     throw new ImageBuildError(`starttls-lab/${name}`, [], `${context} is missing: the world needs docker/${name} beside docker/mta.`);
   }
-  const baseId = (await dockerClient().getImage(BASE_IMAGE).inspect()).Id.replace("sha256:", "").slice(0, 12);
+  await ensureBaseImage(suite, lockDir, onProgress);
+  const baseImage = baseImageOf(suite);
+  const baseId = (await dockerClient().getImage(baseImage).inspect()).Id.replace("sha256:", "").slice(0, 12);
   // The base image's id is part of the tag: a rebuilt base means rebuilt images.
-  const tag = `starttls-lab/${name}:${await contextHash(context)}-${baseId}`;
+  const hash = await contextHash(context);
+  const tag = release !== undefined ? `starttls-lab/${name}-${release}:${suite}-${hash}-${baseId}` : `starttls-lab/${name}:${hash}-${baseId}`;
   if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
 
   return withLock(
@@ -96,15 +165,15 @@ export async function ensureImage(name: WorldImage, lockDir: string, onProgress:
     async () => {
       // Another process may have built it while this one waited for the lock.
       if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
-      onProgress(`building image ${tag} (first run after a change in docker/${name}; about a minute)`);
-      await buildImage(context, tag, onProgress);
+      onProgress(`building image ${tag} on ${baseImage} (first run after a change in docker/${name} or its base; about a minute)`);
+      await buildImage(context, tag, baseImage, onProgress);
       return { tag, built: true, durationMs: Date.now() - started };
     },
     () => onProgress(`waiting for another process building ${tag}`),
   );
 }
 
-async function buildImage(context: string, tag: string, onProgress: (line: string) => void): Promise<void> {
+async function buildImage(context: string, tag: string, baseImage: string, onProgress: (line: string) => void): Promise<void> {
   const docker = dockerClient();
   const src = (await readdir(context, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
@@ -118,7 +187,8 @@ async function buildImage(context: string, tag: string, onProgress: (line: strin
       if (/^Step \d+\/\d+/.test(line)) onProgress(line.trim());
     }
   };
-  const stream = await docker.buildImage({ context, src }, { t: tag, buildargs: { BASE_IMAGE } });
+  // forcerm: the classic builder keeps the container of a failed step unless told.
+  const stream = await docker.buildImage({ context, src }, { t: tag, buildargs: { BASE_IMAGE: baseImage }, forcerm: true });
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,

@@ -13,7 +13,6 @@ import type { OwnConfig } from "../scenario/types.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
 import {
   certificateNames,
-  dovecotSniConfig,
   dovecotUsers,
   hostAliases,
   mailboxTable,
@@ -82,7 +81,7 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
     });
     this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
       .withWaitStrategy(
-        Wait.forAll([Wait.forLogMessage(/postfix\/master\[\d+\]: daemon started/), Wait.forLogMessage(/Dovecot v[\d.]+ .*starting up/)]),
+        Wait.forAll([Wait.forLogMessage(/postfix\/master\[\d+\]: daemon started/), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]),
       )
       .withStartupTimeout(60_000)
       .withLabels({ "starttls-lab.role": identity.role })
@@ -91,7 +90,6 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
         labFile("mailboxes", mailboxTable(identity)),
         labFile("users", dovecotUsers(identity, this.password)),
         labFile("sni", sniTable(identity)),
-        labFile("dovecot-sni.conf", dovecotSniConfig(identity)),
       ]);
   }
 

@@ -182,13 +182,3 @@ export function sniTable(identity: ProviderIdentity): string {
     })
     .join("");
 }
-
-/** Dovecot's per-name certificates for IMAPS (local_name blocks), included from dovecot.conf. */
-export function dovecotSniConfig(identity: ProviderIdentity): string {
-  return identity.extraDomains
-    .map((hosted) => {
-      const files = sniFiles(hosted);
-      return `local_name ${hosted.imapHost} {\n  ssl_cert = <${files.cert}\n  ssl_key = <${files.key}\n}\n`;
-    })
-    .join("");
-}

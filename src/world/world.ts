@@ -8,13 +8,14 @@
  */
 import os from "node:os";
 import path from "node:path";
+import { chosenPostfixRelease, type PostfixRelease } from "../core/releases.js";
 import { certificateDigest } from "../pki/digests.js";
 import { DEFAULT_DNS_SETTINGS } from "../scenario/dnsDefaults.js";
 import type { DnsSettings, Role } from "../scenario/types.js";
 import { WorldCertificates, type ProviderCredentials } from "./credentials.js";
 import { assertDockerAvailable, dockerClient } from "./docker.js";
 import { DnsContainer, type StartedDnsContainer } from "./dnsContainer.js";
-import { assertBaseImage, ensureImage } from "./images.js";
+import { ensureImage } from "./images.js";
 import { MtaContainer, SMTP_PORT, type StartedMtaContainer } from "./mtaContainer.js";
 import { backendHost, certificateNames, hostedDomains, mxHosts, PROVIDERS, type WorldDns } from "./providers.js";
 import { newRunId, removeLeftovers, removeRun, runLabels } from "./runLabels.js";
@@ -29,6 +30,8 @@ export interface WorldOptions {
   cacheDir?: string;
   /** Called with a short text at each start-up step (for live progress). */
   onProgress?: (step: string) => void;
+  /** The Postfix release both providers run, or each role's (default: chosenPostfixRelease()). */
+  postfix?: PostfixRelease | Record<Role, PostfixRelease>;
 }
 
 export interface StartupTimings {
@@ -117,7 +120,6 @@ export class MailWorld {
     const leftovers = await removeLeftovers();
     if (leftovers.containers.length > 0) progress(`removed ${leftovers.containers.length} container(s) left by runs that died`);
 
-    await assertBaseImage();
     const cacheDir = options.cacheDir ?? defaultCacheDir();
     const lockDir = path.join(cacheDir, "locks");
     const imageStarted = Date.now();
@@ -127,9 +129,12 @@ export class MailWorld {
       const [sender, receiver] = await Promise.all([certificates.provider(PROVIDERS.sender), certificates.provider(PROVIDERS.receiver)]);
       return { certificates, providers: { sender, receiver } satisfies Record<Role, ProviderCredentials>, ms: Date.now() - pkiStarted };
     })();
-    const [mtaImage, wireImage, dnsImage, { certificates, providers, ms: pkiMs }] = await Promise.all([
+    const release = options.postfix ?? chosenPostfixRelease();
+    const releaseOf = (role: Role): PostfixRelease => (typeof release === "string" ? release : release[role]);
+    const [senderImage, receiverImage, wireImage, dnsImage, { certificates, providers, ms: pkiMs }] = await Promise.all([
       // The one place a world chooses the mail servers it runs.
-      ensureImage("mta", lockDir, progress),
+      ensureImage("mta", lockDir, progress, releaseOf("sender")),
+      ensureImage("mta", lockDir, progress, releaseOf("receiver")),
       ensureImage("wire", lockDir, progress),
       ensureImage("dns", lockDir, progress),
       pki,
@@ -157,7 +162,7 @@ export class MailWorld {
     const startProvider = (role: Role): Promise<StartedMtaContainer> => {
       const identity = PROVIDERS[role];
       progress(`starting ${role} (${identity.smtpHost})`);
-      return new MtaContainer(mtaImage.tag, identity).inProviderWorld(network, worldDns).withCertificates(certificates, providers[role]).start();
+      return new MtaContainer((role === "sender" ? senderImage : receiverImage).tag, identity).inProviderWorld(network, worldDns).withCertificates(certificates, providers[role]).start();
     };
     const startWire = async (): Promise<StartedWireContainer> => {
       const receiver = PROVIDERS.receiver;
@@ -188,7 +193,7 @@ export class MailWorld {
       pkiMs,
       containersMs: now - containersStarted,
       totalMs: now - started,
-      imageBuilt: mtaImage.built || wireImage.built || dnsImage.built,
+      imageBuilt: senderImage.built || receiverImage.built || wireImage.built || dnsImage.built,
       keysGenerated,
     };
     const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings);

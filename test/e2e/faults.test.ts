@@ -9,8 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { chosenPostfixRelease, DEBIAN_RELEASE_OF } from "../../src/core/releases.js";
 import { runScenario, runScenarios } from "../../src/runner.js";
 import { scenarioFromYaml } from "../../src/scenario/inline.js";
+import { baseImageOf } from "../../src/world/images.js";
 import { MailWorld } from "../../src/world/world.js";
 import { buildCli, childEnv, runCli } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy } from "./helpers/docker.js";
@@ -27,7 +29,7 @@ describe("the command line when the environment is broken", () => {
     expect(result.stderr).toContain("Fix: run `sudo bash docker/setup.sh`");
   });
 
-  test("an image that fails to build: exit 2 with the tail of the build log", async () => {
+  test("an image that fails to build: exit 2 with the tail of the build log, and no build container left", async () => {
     const dockerDir = await mkdtemp(path.join(os.tmpdir(), "broken-docker-"));
     await mkdir(path.join(dockerDir, "mta"));
     // A fork's docker/ folder: the wire and the dns as shipped, a broken mta.
@@ -38,10 +40,16 @@ describe("the command line when the environment is broken", () => {
     );
     const result = await runCli(["run", "test/fixtures/scenarios/cli/passes.yaml"], { env: { ...childEnv(), STARTTLS_LAB_DOCKER_DIR: dockerDir } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Building image starttls-lab\/mta:\S+ failed/);
+    expect(result.stderr).toMatch(/Building image starttls-lab\/mta-[\d.]+:\S+ failed/);
     expect(result.stderr).toContain("last lines of the build log");
     expect(result.stderr).toContain("E: Unable to locate package postfixx");
     expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+    // The failed RUN step ran in a container made from the base image; the
+    // engine keeps it, stopped, unless the build asked for its removal.
+    // The folder's name in its command tells it from other builds' containers.
+    const baseImage = baseImageOf(DEBIAN_RELEASE_OF[chosenPostfixRelease()].suite);
+    const fromBase = await new Docker().listContainers({ all: true, filters: { ancestor: [baseImage] } });
+    expect(fromBase.filter((container) => container.Command.includes(path.basename(dockerDir)))).toEqual([]);
   }, 120_000);
 
   test("the whole corpus of broken scenario files: exit 2, every file named with its line, nothing started", async () => {

@@ -75,18 +75,32 @@ describe("parseLogLine: client-side TLS (smtp_tls_loglevel)", () => {
     ]);
   });
 
-  it("reads the peercert line the harness enables: subject and issuer CN, fingerprints", () => {
-    const line =
-      "Nov 27 22:47:38 smtp postfix/smtp[211]: mx.iroco.test[172.18.0.3]:25: subject_CN=mx.iroco.test, issuer_CN=manual CA, fingerprint=CD:20:B0:2D:FC:70:8A:13:3D:56:44:99:DF:4B:17:0C:BE:D7:BC:01:12:92:7F:3F:FA:A7:67:42:A7:34:74:69, pkey_fingerprint=35:12:C3:95:84:FE:8F:19:B7:A3:50:8D:0E:E4:05:9C:3D:5E:AB:B4:31:BF:BB:4D:CE:54:8D:C9:7C:D5:40:9E";
-    expect(parseLogLine(line)).toMatchObject({
-      kind: "peerCertificate",
-      pid: 211,
-      peer: "mx.iroco.test[172.18.0.3]:25",
-      subjectCN: "mx.iroco.test",
-      issuerCN: "manual CA",
-      fingerprint: "CD:20:B0:2D:FC:70:8A:13:3D:56:44:99:DF:4B:17:0C:BE:D7:BC:01:12:92:7F:3F:FA:A7:67:42:A7:34:74:69",
-      pkeyFingerprint: "35:12:C3:95:84:FE:8F:19:B7:A3:50:8D:0E:E4:05:9C:3D:5E:AB:B4:31:BF:BB:4D:CE:54:8D:C9:7C:D5:40:9E",
-    });
+  // Postfix 3.7 writes issuer_CN=, fingerprint=, pkey_fingerprint=; 3.10 and later issuer=, cert fingerprint=, pkey fingerprint=.
+  it.each([
+    {
+      release: "3.7",
+      line: "Nov 27 22:47:38 smtp postfix/smtp[211]: mx.iroco.test[172.18.0.3]:25: subject_CN=mx.iroco.test, issuer_CN=manual CA, fingerprint=CD:20:B0:2D:FC:70:8A:13:3D:56:44:99:DF:4B:17:0C:BE:D7:BC:01:12:92:7F:3F:FA:A7:67:42:A7:34:74:69, pkey_fingerprint=35:12:C3:95:84:FE:8F:19:B7:A3:50:8D:0E:E4:05:9C:3D:5E:AB:B4:31:BF:BB:4D:CE:54:8D:C9:7C:D5:40:9E",
+      read: {
+        pid: 211,
+        peer: "mx.iroco.test[172.18.0.3]:25",
+        issuerCN: "manual CA",
+        fingerprint: "CD:20:B0:2D:FC:70:8A:13:3D:56:44:99:DF:4B:17:0C:BE:D7:BC:01:12:92:7F:3F:FA:A7:67:42:A7:34:74:69",
+        pkeyFingerprint: "35:12:C3:95:84:FE:8F:19:B7:A3:50:8D:0E:E4:05:9C:3D:5E:AB:B4:31:BF:BB:4D:CE:54:8D:C9:7C:D5:40:9E",
+      },
+    },
+    {
+      release: "3.10",
+      line: "Dec 01 14:57:57 smtp postfix/smtp[150]: mx.iroco.test[172.26.0.3]:25: subject_CN=mx.iroco.test, issuer=starttls-lab test CA, cert fingerprint=E4:1E:B4:8C:41:F8:63:90:64:29:91:B1:DE:E3:70:93:2F:6D:54:B6:C1:03:E5:05:37:D7:61:D1:48:9C:D4:74, pkey fingerprint=E1:D3:34:DA:35:36:D1:A7:7B:97:5B:3E:B0:78:69:63:28:AC:53:10:80:FD:A6:F1:76:BD:BF:A1:3E:8A:7E:68",
+      read: {
+        pid: 150,
+        peer: "mx.iroco.test[172.26.0.3]:25",
+        issuerCN: "starttls-lab test CA",
+        fingerprint: "E4:1E:B4:8C:41:F8:63:90:64:29:91:B1:DE:E3:70:93:2F:6D:54:B6:C1:03:E5:05:37:D7:61:D1:48:9C:D4:74",
+        pkeyFingerprint: "E1:D3:34:DA:35:36:D1:A7:7B:97:5B:3E:B0:78:69:63:28:AC:53:10:80:FD:A6:F1:76:BD:BF:A1:3E:8A:7E:68",
+      },
+    },
+  ])("reads the peercert line the harness enables, as Postfix $release words it: subject and issuer CN, fingerprints", ({ line, read }) => {
+    expect(parseLogLine(line)).toMatchObject({ kind: "peerCertificate", subjectCN: "mx.iroco.test", ...read });
   });
 
   it("ignores the debug-level-2 chatter around a handshake", () => {
