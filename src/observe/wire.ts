@@ -60,8 +60,8 @@ export function observeWire(mode: WireMode, hops: readonly WireTranscript[], rec
 /** The wire's evidence: how many connections, whether the body was readable, what the attacker did. */
 export function wireEvidence(observation: WireObservation, stillOpen: number): Evidence[] {
   const count = observation.hops.length;
-  const lines: Evidence[] = [];
-  const say = (line: string) => lines.push(statement("wire", line));
+  const evidence: Evidence[] = [];
+  const say = (line: string) => evidence.push(statement("wire", line));
   say(
     `wire (${observation.mode}): ${count} connection${count === 1 ? "" : "s"} on the port-25 hop; ` +
       `message readable by an eavesdropper: ${observation.plaintextBody ? "yes" : "no"}` +
@@ -80,9 +80,9 @@ export function wireEvidence(observation: WireObservation, stillOpen: number): E
   }
   if (observation.injection) {
     // The verdict on the injected command comes from the receiver's log, read in injectionVerdict.
-    if (observation.injection.evidence !== undefined) lines.push({ source: "receiver-log", line: observation.injection.evidence });
+    if (observation.injection.evidence !== undefined) evidence.push({ source: "receiver-log", line: observation.injection.evidence });
     else say(`wire: the receiver logged no end of session, so whether it executed the injected ${observation.injection.command} is unknown`);
   }
   if (stillOpen > 0) say(`wire: ${stillOpen} connection(s) still open when the transcripts were read`);
-  return lines;
+  return evidence;
 }
