@@ -12,6 +12,7 @@ import { explainResult } from "./report/explain.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";
+import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "./core/releases.js";
 
 /**
  * The harness (testcontainers, dockerode, the PKI) loads only when a command
@@ -63,6 +64,9 @@ Options:
                        the shipped suite 10-17% sooner than one; see README "Speed")
   --shuffle SEED       run in a random order fixed by SEED (an integer), to
                        show that verdicts do not depend on order
+  --postfix VERSION    the Postfix release (3.7, 3.10, 3.11) of every provider a
+                       scenario does not pin with sender.postfix / receiver.postfix
+                       (default: $STARTTLS_LAB_POSTFIX, else 3.10)
   --no-color           plain output (also when NO_COLOR is set or output is not a terminal)
   -h, --help           this help
 
@@ -72,7 +76,7 @@ Exit: 0 every expectation held, 1 some did not, 2 invalid input (nothing started
 Checks scenario files (default: scenarios/) without starting anything.
 Prints each problem as file:line:column: field: message.
 Exit: 0 valid, 2 invalid.`,
-  explain: `Usage: starttls-lab explain FILE [--only NAME]
+  explain: `Usage: starttls-lab explain FILE [--only NAME] [--postfix VERSION]
 
 Runs one scenario (the file's only one, or the one --only selects) and prints
 its story, the settings applied on each side, what Alice's client was told,
@@ -92,10 +96,11 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
     report: { type: "string", multiple: true },
     workers: { type: "string" },
     shuffle: { type: "string" },
+    postfix: { type: "string" },
     "no-color": { type: "boolean" },
   },
   validate: { ...common },
-  explain: { ...common, only: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
+  explain: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
 };
 
@@ -136,6 +141,15 @@ function integerOption(flag: string, value: unknown, min: number, max: number): 
   return number;
 }
 
+/** --postfix VERSION, checked against the releases a world can run. */
+function releaseOption(value: unknown): PostfixRelease | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !isPostfixRelease(value)) {
+    throw new UsageError(`--postfix takes one of ${POSTFIX_RELEASES.join(", ")}, not "${String(value)}"`);
+  }
+  return value;
+}
+
 function useColor(flag: unknown): boolean {
   return flag !== true && !process.env.NO_COLOR && process.stdout.isTTY === true;
 }
@@ -174,6 +188,7 @@ async function run(args: string[]): Promise<number> {
   const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
   const workers = integerOption("--workers", values.workers, 1, 8) ?? DEFAULT_WORKERS;
   const seed = integerOption("--shuffle", values.shuffle, 0, 2 ** 32 - 1);
+  const postfix = releaseOption(values.postfix);
   const selected = await loadSelected(positionals, values.only as string[] | undefined);
   const scenarios = seed === undefined ? selected : shuffled(selected, seed);
   if (seed !== undefined) process.stdout.write(`order shuffled with seed ${seed}\n`);
@@ -187,9 +202,10 @@ async function run(args: string[]): Promise<number> {
   const result = await runScenarios(scenarios, {
     signal,
     workers,
+    ...(postfix && { postfix }),
     listener: {
       worldStarting: (step) => reporter.worldStarting(step),
-      worldReady: (ms) => reporter.worldReady(ms),
+      worldReady: (ms, software) => reporter.worldReady(ms, software),
       scenarioStarted: (index, total, scenario) => reporter.scenarioStarted(index, total, scenario),
       scenarioFinished: (index, total, outcome) => {
         if (signal.aborted) return;
@@ -226,7 +242,8 @@ async function explain(args: string[]): Promise<number> {
   const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
   const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
   const { runScenarios } = await harness();
-  const result = await runScenarios(scenarios, { signal, listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms) => reporter.worldReady(ms) } });
+  const postfix = releaseOption(values.postfix);
+  const result = await runScenarios(scenarios, { signal, ...(postfix && { postfix }), listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms, software) => reporter.worldReady(ms, software) } });
   if (signal.aborted) return untilExit();
   const only = result.results[0]!;
   process.stdout.write(explainResult(only));

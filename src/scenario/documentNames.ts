@@ -9,8 +9,19 @@
  */
 import type { ScenarioProblem } from "./errors.js";
 import { harnessMainCf } from "./ownConfig.js";
-import { unknownParameterProblem, type NameContext } from "./postfixNames.js";
+import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "../core/releases.js";
+import { recordedParameters, unknownParameterProblem, type NameContext } from "./postfixNames.js";
 import { roles, type ScenarioDocument } from "./schema.js";
+import type { Role } from "./types.js";
+
+/** The releases a provider of this document can run: its pin, the values of a matrix axis over it, or any. */
+function releasesOf(document: ScenarioDocument, role: Role): readonly PostfixRelease[] {
+  const pinned = document[role].postfix;
+  if (pinned) return [pinned];
+  const axis = Object.values(document.matrix?.axes ?? {}).find(({ set }) => set === `${role}.postfix`);
+  const values = axis?.values.map(String).filter(isPostfixRelease);
+  return values && values.length > 0 ? values : POSTFIX_RELEASES;
+}
 import { formatFieldPath, type FieldPath, type Locator } from "./yamlPosition.js";
 
 export function documentNameProblems(document: ScenarioDocument, file: string, locate: Locator): ScenarioProblem[] {
@@ -32,12 +43,13 @@ export function documentNameProblems(document: ScenarioDocument, file: string, l
       ],
       services: new Map(),
     };
+    const known = recordedParameters(undefined, releasesOf(document, role));
     const written = Object.keys(document[role].postconf).flatMap((name) => {
-      const problem = unknownParameterProblem(name, context);
+      const problem = unknownParameterProblem(name, context, known);
       return problem ? [problemAt([role, "postconf", name], problem, "key")] : [];
     });
     const setByAxes = axes.flatMap(({ axis, name }) => {
-      const problem = unknownParameterProblem(name, context);
+      const problem = unknownParameterProblem(name, context, known);
       return problem ? [problemAt(["matrix", "axes", axis, "set"], `${name}: ${problem}`, "value")] : [];
     });
     return [...written, ...setByAxes];

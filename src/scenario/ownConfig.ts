@@ -10,7 +10,7 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../paths.js";
 import type { ScenarioProblem } from "./errors.js";
-import { unknownParameterProblem, type NameContext } from "./postfixNames.js";
+import { recordedParameters, unknownParameterProblem, type NameContext } from "./postfixNames.js";
 import { postconfValueProblem } from "./postfixValues.js";
 import { postconfParameterPattern } from "./schema.js";
 import type { OwnConfig, ProviderSettings, Role, Scenario } from "./types.js";
@@ -148,6 +148,7 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
 
   const written = mainCf ? parseMainCf(mainCf.content) : [];
   // Postfix judges every name against the server's whole configuration: both files and the scenario's postconf.
+  const known = recordedParameters(undefined, settings.postfix ? [settings.postfix] : undefined);
   const names: NameContext = {
     settings: [...harnessMainCf(), ...written].map(({ name, value }) => [name, value] as const).concat(Object.entries(settings.postconf)),
     ...(masterCf && { masterCf: masterCf.content }),
@@ -162,7 +163,7 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
         problem("mainCf")(`${where}: not a "parameter = value" line: ${setting.value}`);
         return false;
       }
-      const unknown = unknownParameterProblem(setting.name, names);
+      const unknown = unknownParameterProblem(setting.name, names, known);
       if (unknown) problem("mainCf")(`${where}:1: ${setting.name}: ${unknown}`);
       const badValue = postconfValueProblem(setting.name, setting.value);
       if (badValue) problem("mainCf")(`${where}:${setting.valueColumn}: ${setting.name}: ${badValue}`);
@@ -193,7 +194,7 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
         const [, name = "", value = ""] = option;
         const nameColumn = (option.index ?? 0) + option[0].indexOf(name) + 1;
         const at = (column: number) => `${masterCf.file}:${index + 1}:${column}: -o ${name}`;
-        const unknown = unknownParameterProblem(name, names);
+        const unknown = unknownParameterProblem(name, names, known);
         if (unknown) problem("masterCf")(`${at(nameColumn)}: ${unknown}`);
         const badValue = postconfValueProblem(name, value);
         if (badValue) problem("masterCf")(`${at(nameColumn + name.length + 1)}: ${badValue}`);
