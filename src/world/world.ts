@@ -211,7 +211,7 @@ export class MailWorld {
       await world.stop();
       throw error;
     }
-    progress(`world ${runId} ready: sender Postfix ${software.sender.postfix} (${software.sender.openssl}), receiver Postfix ${software.receiver.postfix} (${software.receiver.openssl})`);
+    progress(`world ${runId} ready`);
     return world;
   }
 
