@@ -46,6 +46,9 @@ Commands:
   run [paths…]       run scenario files (default: scenarios/)
   validate [paths…]  check scenario files without Docker
   explain FILE       run one scenario and print what happened, step by step
+  compare --postfix A --postfix B [paths…]
+                     run the same scenarios under each Postfix release and
+                     print what differs
   clean              remove containers and networks left by runs that died
 
 Run "starttls-lab <command> --help" for a command's options.
@@ -71,6 +74,22 @@ Options:
   -h, --help           this help
 
 Exit: 0 every expectation held, 1 some did not, 2 invalid input (nothing started).`,
+  compare: `Usage: starttls-lab compare --postfix VERSION --postfix VERSION [paths…] [options]
+
+Runs the scenarios (default: scenarios/) once per release, every provider at
+that release, and prints scenario by scenario what differs: verdict, outcome,
+transport, TLS version, cipher, key exchange, trust, peer name, reason.
+Scenarios that pin every provider's release run once and are listed as pinned.
+
+Options:
+  --postfix VERSION    a release to compare (3.7, 3.10, 3.11); at least two
+  --only NAME          only scenarios whose name contains NAME (repeatable)
+  --report KIND=FILE   also write the comparison: json=FILE or html=FILE (repeatable)
+  --workers N          worlds side by side per release (default 2)
+  --no-color           plain output
+  -h, --help           this help
+
+Exit: 0 nothing differs, 1 something does, 2 bad usage (nothing started).`,
   validate: `Usage: starttls-lab validate [paths…]
 
 Checks scenario files (default: scenarios/) without starting anything.
@@ -100,6 +119,14 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
     "no-color": { type: "boolean" },
   },
   validate: { ...common },
+  compare: {
+    ...common,
+    postfix: { type: "string", multiple: true },
+    only: { type: "string", multiple: true },
+    report: { type: "string", multiple: true },
+    workers: { type: "string" },
+    "no-color": { type: "boolean" },
+  },
   explain: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
 };
@@ -220,6 +247,46 @@ async function run(args: string[]): Promise<number> {
   return runPassed(result) ? EXIT.passed : EXIT.failed;
 }
 
+async function compare(args: string[]): Promise<number> {
+  const { values, positionals } = parse("compare", args);
+  if (values.help) return printHelp("compare");
+  const releases = [...new Set(((values.postfix as string[] | undefined) ?? []).map((value) => releaseOption(value)!))];
+  if (releases.length < 2) throw new UsageError(`compare needs two different releases, e.g. --postfix 3.7 --postfix 3.10\n\n${HELP.compare}`);
+  const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
+  for (const report of reports) {
+    if (report.kind === "junit") throw new UsageError("compare writes json=FILE or html=FILE reports (JUnit has no place for a comparison)");
+  }
+  const workers = integerOption("--workers", values.workers, 1, 8) ?? DEFAULT_WORKERS;
+  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
+  const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  const { runScenarios } = await harness();
+  const { compareRuns, comparisonDiffers, pinnedUnder, renderComparison, writeComparisonReport } = await import("./report/compare.js");
+  const runs: ScenarioResult[][] = [];
+  for (const [position, postfix] of releases.entries()) {
+    // Pinned scenarios are the same world under every release: the first run covers them.
+    const selected = position === 0 ? scenarios : scenarios.filter((scenario) => !pinnedUnder(scenario, releases));
+    process.stderr.write(`== Postfix ${postfix}: ${selected.length} scenario(s)\n`);
+    const run = await runScenarios(selected, {
+      signal,
+      workers,
+      postfix,
+      listener: {
+        worldStarting: (step) => reporter.worldStarting(step),
+        worldReady: (ms, software) => reporter.worldReady(ms, software),
+        scenarioFinished: (index, total, result) => reporter.scenarioFinished(index, total, result),
+      },
+    });
+    if (signal.aborted) return untilExit();
+    process.stderr.write(`== Postfix ${postfix}: ${run.results.length} scenario(s) in ${Math.round(run.durationMs / 100) / 10} s\n`);
+    runs.push(run.results);
+  }
+  const comparison = compareRuns(releases, scenarios, runs);
+  for (const report of reports) await writeComparisonReport(comparison, report.kind as "json" | "html", report.file);
+  process.stdout.write(renderComparison(comparison).join("\n") + "\n");
+  return comparisonDiffers(comparison) ? EXIT.failed : EXIT.passed;
+}
+
 async function validate(args: string[]): Promise<number> {
   const { values, positionals } = parse("validate", args);
   if (values.help) return printHelp("validate");
@@ -269,7 +336,7 @@ function printHelp(command: string): number {
   return EXIT.passed;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, clean };
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, compare, clean };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
