@@ -145,8 +145,8 @@ function parse(command: string, args: string[]): ParsedArgs {
   }
 }
 
-async function loadSelected(paths: string[], only: string[] | undefined): Promise<Scenario[]> {
-  const scenarios = await loadScenarioFiles(paths.length > 0 ? paths : ["scenarios"]);
+async function loadSelected(paths: string[], only: string[] | undefined, postfix?: PostfixRelease): Promise<Scenario[]> {
+  const scenarios = await loadScenarioFiles(paths.length > 0 ? paths : ["scenarios"], postfix ? { postfix } : {});
   if (!only || only.length === 0) return scenarios;
   const wanted = only.map((name) => name.toLowerCase());
   const selected = scenarios.filter((scenario) => wanted.some((name) => scenario.name.toLowerCase().includes(name)));
@@ -216,7 +216,7 @@ async function run(args: string[]): Promise<number> {
   const workers = integerOption("--workers", values.workers, 1, 8) ?? DEFAULT_WORKERS;
   const seed = integerOption("--shuffle", values.shuffle, 0, 2 ** 32 - 1);
   const postfix = releaseOption(values.postfix);
-  const selected = await loadSelected(positionals, values.only as string[] | undefined);
+  const selected = await loadSelected(positionals, values.only as string[] | undefined, postfix);
   const scenarios = seed === undefined ? selected : shuffled(selected, seed);
   if (seed !== undefined) process.stdout.write(`order shuffled with seed ${seed}\n`);
   for (const note of ownConfigNotes(scenarios)) process.stdout.write(`note: ${note}\n`);
@@ -300,7 +300,8 @@ async function explain(args: string[]): Promise<number> {
   const { values, positionals } = parse("explain", args);
   if (values.help) return printHelp("explain");
   if (positionals.length !== 1) throw new UsageError(`explain takes exactly one FILE\n\n${HELP.explain}`);
-  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  const postfix = releaseOption(values.postfix);
+  const scenarios = await loadSelected(positionals, values.only as string[] | undefined, postfix);
   if (scenarios.length !== 1) {
     throw new UsageError(
       `${positionals[0]} holds ${scenarios.length} scenarios; pick one with --only NAME:\n` + scenarios.map((scenario) => `  ${scenario.name}`).join("\n"),
@@ -309,7 +310,6 @@ async function explain(args: string[]): Promise<number> {
   const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
   const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
   const { runScenarios } = await harness();
-  const postfix = releaseOption(values.postfix);
   const result = await runScenarios(scenarios, { signal, ...(postfix && { postfix }), listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms, software) => reporter.worldReady(ms, software) } });
   if (signal.aborted) return untilExit();
   const only = result.results[0]!;

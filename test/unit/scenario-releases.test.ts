@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
+import { parseScenarioText } from "../../src/scenario/parseText.js";
 import type { Scenario } from "../../src/scenario/types.js";
 import { describePins, fitsWorld, groupByWorldShape, worldShapeOf } from "../../src/scenario/worldShape.js";
 
@@ -53,6 +54,14 @@ matrix:
     expect(errorOf(`name: rpk\nsender: { postfix: "3.7", postconf: { smtp_tls_enable_rpk: "yes" } }\n${delivered}\n`)).toMatch(
       /^releases\.yaml:2:39: sender\.postconf\.smtp_tls_enable_rpk: unknown Postfix parameter \(not in postconf -d of Postfix 3\.7;/,
     );
+  });
+
+  it("of an unpinned provider is the run's (--postfix), whose names alone are then valid", () => {
+    const text = `name: rpk\nsender: { postconf: { smtp_tls_enable_rpk: "yes" } }\n${delivered}\n`;
+    expect(parseScenarioText(text, "releases.yaml", "3.10").problems).toEqual([]);
+    expect(parseScenarioText(text, "releases.yaml", "3.7").problems.map((problem) => problem.field)).toEqual(["sender.postconf.smtp_tls_enable_rpk"]);
+    const pinned = `name: rpk\nsender: { postfix: "3.10", postconf: { smtp_tls_enable_rpk: "yes" } }\n${delivered}\n`;
+    expect(parseScenarioText(pinned, "releases.yaml", "3.7").problems).toEqual([]);
   });
 });
 
