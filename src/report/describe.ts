@@ -4,7 +4,17 @@
  */
 import type { Observation } from "../observe/types.js";
 import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
-import type { ScenarioResult } from "../core/result.js";
+import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
+
+/** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026" as the container's programs said it (the library part of `openssl version` left out). */
+export function describeProviderSoftware(software: ProviderSoftware): string {
+  return `Postfix ${software.postfix}, ${software.openssl.replace(/\s*\(Library:.*\)$/, "")}`;
+}
+
+/** Both providers' software, sender first. */
+export function describeWorldSoftware(world: WorldSoftware): string {
+  return `sender ${describeProviderSoftware(world.sender)}; receiver ${describeProviderSoftware(world.receiver)}`;
+}
 
 /** A matcher as the user wrote it: the substring itself, or `/source/flags`. */
 export function formatMatcher(m: TextMatcher): string {

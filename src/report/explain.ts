@@ -18,7 +18,7 @@ import type { DnsEvent } from "../observe/dnsLog.js";
 import { postfixEvents, type Evidence } from "../observe/evidence.js";
 import type { PeerCertificateEvent, PostfixEvent, SmtpdTlsEvent, TlsEstablishedEvent } from "../observe/postfixLog.js";
 import type { Observation } from "../observe/types.js";
-import { describeExpectation, describeObservation } from "./describe.js";
+import { describeExpectation, describeObservation, describeWorldSoftware } from "./describe.js";
 import type { ScenarioResult } from "../core/result.js";
 import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
@@ -280,8 +280,9 @@ function verdictSection(result: ScenarioResult): Section {
 
 // ------------------------------------------------------------------ the whole
 
-function header(scenario: Scenario): string[] {
+function header({ scenario, world }: ScenarioResult): string[] {
   const lines = [`Scenario: ${scenario.name}`, `  (${scenario.source.file}:${scenario.source.line})`];
+  if (world) lines.push(`  ran on: ${describeWorldSoftware(world)}`);
   if (scenario.story) lines.push("", ...scenario.story.trim().split("\n").map((line) => `  ${line}`));
   return lines;
 }
@@ -296,7 +297,7 @@ export function explainResult(result: ScenarioResult): string {
     if (seen) sections.push(seen);
   }
   sections.push(logSection(result), verdictSection(result));
-  const out = header(scenario);
+  const out = header(result);
   sections.forEach((section, index) => {
     out.push("", `${index + 1}. ${section.title}`, ...section.lines);
   });

@@ -12,7 +12,7 @@ import type { Observation, ObservedTrust } from "../observe/types.js";
 import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
-import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
+import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
 
 /** A scenario's expectation, text matchers written as the user wrote them (substring, or "/source/flags"). */
 export interface JsonTlsExpected {
@@ -65,6 +65,8 @@ export interface JsonScenario {
   expected: JsonExpected;
   /** null when the harness observed nothing (then `error` says why). */
   observed: JsonObserved | null;
+  /** Each provider's release, Postfix and OpenSSL, read from its container; absent when no world ran the scenario. */
+  world?: WorldSoftware;
   durationMs: number;
   /** Extra: the harness failure, when there was one. */
   error?: string;
@@ -148,6 +150,7 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
     passed: scenarioPassed(r),
     expected: toJsonExpected(r.scenario.expect),
     observed: r.observation ? toJsonObserved(r.observation) : null,
+    ...(r.world && { world: { sender: { ...r.world.sender }, receiver: { ...r.world.receiver } } }),
     durationMs: ms(r.durationMs),
     ...(r.error !== undefined ? { error: r.error } : {}),
     differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),

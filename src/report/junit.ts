@@ -75,6 +75,15 @@ function testcase(r: ScenarioResult): string {
     line: r.scenario.source.line,
   })}`;
   const body: string[] = [];
+  const world = r.world;
+  if (world) {
+    // What each provider really ran, so a CI dashboard can tell results of different releases apart.
+    const properties = (["sender", "receiver"] as const).flatMap((role) => [
+      `        <property${attrs({ name: `${role}.postfix`, value: world[role].postfix })}/>`,
+      `        <property${attrs({ name: `${role}.openssl`, value: world[role].openssl })}/>`,
+    ]);
+    body.push(`      <properties>\n${properties.join("\n")}\n      </properties>`);
+  }
   if (r.error !== undefined) {
     const details = [`error: ${r.error}`, ...failureDetails(r)].join("\n");
     body.push(
