@@ -6,7 +6,7 @@
  */
 import { readCustomerText } from "./customerText.js";
 import { readFacts, type Facts } from "./facts.js";
-import { SITUATIONS, type Detail, type DraftDocument, type Situation } from "./situations.js";
+import { SITUATIONS, type Detail, type DraftDocument, type Drafts, type Situation } from "./situations.js";
 
 export interface Recognised {
   recognised: true;
@@ -47,13 +47,28 @@ function linesShowing(situation: Situation, text: string): string[] {
     .filter((line) => situation.wordings.some((wording) => wording.test(line)));
 }
 
+/**
+ * The customer's hop negotiated this version: the world's receiver is capped
+ * at it (it speaks TLS 1.3 otherwise), and the fix expects it.
+ */
+function atVersion(drafts: Drafts, version: string | undefined): Drafts {
+  // OpenSSL 3 in the world refuses TLS 1.0 and 1.1 at its default security level: those cannot be replayed as they were.
+  if ((version !== "TLSv1.2" && version !== "TLSv1.3") || drafts.fix.expect.outcome !== "delivered" || drafts.fix.expect.transport !== "tls") return drafts;
+  const capped = (document: DraftDocument): DraftDocument =>
+    version === "TLSv1.3" || document.receiver?.postconf?.smtpd_tls_protocols !== undefined
+      ? document
+      : { ...document, receiver: { ...document.receiver, postconf: { ...document.receiver?.postconf, smtpd_tls_protocols: `>=${version}, <=${version}` } } };
+  const fix = capped(drafts.fix);
+  return { failing: capped(drafts.failing), fix: { ...fix, expect: { ...drafts.fix.expect, tls: { ...drafts.fix.expect.tls, version } } } };
+}
+
 export function diagnose(raw: string): Diagnosis {
   const input = readCustomerText(raw);
   const facts = readFacts(input);
   const [situation, ...alsoShows] = SITUATIONS.filter((candidate) => applies(candidate, input.text));
   if (!situation) return { recognised: false, facts };
   const detail = situation.details?.find((candidate) => candidate.wording.test(input.text));
-  const { failing, fix } = situation.draft(facts, detail);
+  const { failing, fix } = atVersion(situation.draft(facts, detail), facts.tlsVersion);
   return {
     recognised: true,
     situation,

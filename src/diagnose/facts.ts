@@ -18,6 +18,7 @@ export interface Facts {
   /** The receiving server the sender talked to, as the text names it. */
   remoteHost?: { name: string; address?: string };
   recipient?: string;
+  /** The version the failing hop negotiated, when the text shows an established session. */
   tlsVersion?: string;
   /** smtp_tls_security_level as quoted in the input. */
   senderLevel?: ClientLevel;
@@ -80,10 +81,11 @@ export function readFacts(input: CustomerText): Facts {
     quotes.push(`recipient: ${facts.recipient}`);
     break;
   }
-  const version = /\b(TLSv1(?:\.[0-3])?)\b/.exec(text)?.[1];
-  if (version) {
-    facts.tlsVersion = version;
-    quotes.push(`TLS version mentioned: ${version}`);
+  // Only the version of the failing hop: a returned message's headers name the versions of other hops.
+  const negotiated = /TLS connection established (?:to|from) \S+: (TLSv1(?:\.[0-3])?)\b|\bX=TLS(1(?:\.[0-3])?):/.exec(text);
+  if (negotiated) {
+    facts.tlsVersion = negotiated[1] ?? `TLSv${negotiated[2]}`;
+    quotes.push(`TLS version negotiated: ${facts.tlsVersion}`);
   }
   const senderLevel = levelOf(text, "smtp_tls_security_level", CLIENT_SECURITY_LEVELS);
   if (senderLevel) {

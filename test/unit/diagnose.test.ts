@@ -90,6 +90,15 @@ describe("diagnose: real-world-shaped bounces and logs", () => {
     expect(diagnosis.facts.remoteHost?.address).toBe("203.0.113.25");
   });
 
+  it("replays the TLS version the customer's hop negotiated, and not one of another hop", () => {
+    const capped = recognised(read("handwritten/postfix-log-untrusted-issuer.log"));
+    expect(capped.facts.tlsVersion).toBe("TLSv1.2");
+    expect(capped.failing.receiver?.postconf?.smtpd_tls_protocols).toBe(">=TLSv1.2, <=TLSv1.2");
+    expect(capped.fix.expect).toMatchObject({ outcome: "delivered", tls: { version: "TLSv1.2", trust: "verified" } });
+    // The DSN's returned headers say TLSv1.3, for Alice's submission, not for the failing hop.
+    expect(recognised(read("handwritten/postfix-dsn-tls-not-offered.eml")).facts.tlsVersion).toBeUndefined();
+  });
+
   it("does not read the returned message's Received headers as a plaintext delivery", () => {
     const text = read("handwritten/negative-mailbox-full.eml");
     expect(text).toMatch(/with ESMTP id/);
