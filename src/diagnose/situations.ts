@@ -25,6 +25,9 @@ export interface DraftDocument {
     | { outcome: "deferred" | "bounced"; reason: string };
 }
 
+/** A document's own fields, beside those it shares with its pair. */
+type DraftFields = Omit<DraftDocument, "story"> & { story?: string };
+
 /** The customer's case, and the same world with the fix applied. */
 export interface Drafts {
   failing: DraftDocument;
@@ -172,22 +175,21 @@ export const SITUATIONS: readonly Situation[] = [
       "the TLSA record they mean to publish: `dig +dnssec TLSA _25._tcp.<MX host>` (does it exist, is the answer authenticated: flag ad)",
       "the sender's TLS policy for this destination (smtp_tls_security_level, smtp_tls_policy_maps)",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: DANE required, no TLSA record published",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane-only") } },
-        dns: { tlsa: "none" },
-        expect: { outcome: "deferred", reason: "no TLSA records found" },
-      },
-      fix: {
-        name: "Customer case, fixed: the zone publishes the server key's TLSA record",
-        story: "The fix on the receiving side: publish a TLSA record (3 1 1) of the key the MX host presents, in the signed zone.",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane-only") } },
-        dns: { tlsa: "auto" },
-        expect: verifiedDelivery,
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane-only") } } },
+        {
+          name: "Customer case: DANE required, no TLSA record published",
+          dns: { tlsa: "none" },
+          expect: { outcome: "deferred", reason: "no TLSA records found" },
+        },
+        {
+          name: "Customer case, fixed: the zone publishes the server key's TLSA record",
+          story: "The fix on the receiving side: publish a TLSA record (3 1 1) of the key the MX host presents, in the signed zone.",
+          dns: { tlsa: "auto" },
+          expect: verifiedDelivery,
+        },
+      ),
   },
   {
     id: "dns-servfail",
@@ -203,22 +205,21 @@ export const SITUATIONS: readonly Situation[] = [
       "`dig +dnssec MX <domain>` and `dig +cd MX <domain>` from the sender's resolver: SERVFAIL without +cd and an answer with it means the signatures do not validate",
       "whether the domain signs its zone (DNSSEC) and when its signatures were last renewed",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: the recipient's zone does not validate (DNSSEC bogus)",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } },
-        dns: { zone: "bogus" },
-        expect: { outcome: "deferred", reason: "/Name service error for name=iroco\\.test type=MX/" },
-      },
-      fix: {
-        name: "Customer case, fixed: the zone's signatures are renewed",
-        story: "The fix on the receiving side: re-sign the zone, so the resolver validates its answers again.",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } },
-        dns: { zone: "signed" },
-        expect: verifiedDelivery,
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } } },
+        {
+          name: "Customer case: the recipient's zone does not validate (DNSSEC bogus)",
+          dns: { zone: "bogus" },
+          expect: { outcome: "deferred", reason: "/Name service error for name=iroco\\.test type=MX/" },
+        },
+        {
+          name: "Customer case, fixed: the zone's signatures are renewed",
+          story: "The fix on the receiving side: re-sign the zone, so the resolver validates its answers again.",
+          dns: { zone: "signed" },
+          expect: verifiedDelivery,
+        },
+      ),
   },
   {
     id: "tls-not-offered",
@@ -241,22 +242,21 @@ export const SITUATIONS: readonly Situation[] = [
       "the receiving server's smtpd_tls_security_level and certificate settings",
       "if STARTTLS is offered from elsewhere but not to the sender: a firewall or proxy in between (SMTP inspection strips it)",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: TLS required, STARTTLS not offered",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "encrypt") } },
-        receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "none") } },
-        expect: { outcome: "deferred", reason: `TLS is required, but was not offered by host ${WORLD_MX}` },
-      },
-      fix: {
-        name: "Customer case, fixed: the receiving server offers STARTTLS",
-        story: "The fix on the receiving side: offer STARTTLS (smtpd_tls_security_level = may) with a certificate from a CA the sender trusts.",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "encrypt") } },
-        receiver: { postconf: { smtpd_tls_security_level: "may" } },
-        expect: tlsDelivery(senderLevel(facts, "encrypt")),
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "encrypt") } } },
+        {
+          name: "Customer case: TLS required, STARTTLS not offered",
+          receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "none") } },
+          expect: { outcome: "deferred", reason: `TLS is required, but was not offered by host ${WORLD_MX}` },
+        },
+        {
+          name: "Customer case, fixed: the receiving server offers STARTTLS",
+          story: "The fix on the receiving side: offer STARTTLS (smtpd_tls_security_level = may) with a certificate from a CA the sender trusts.",
+          receiver: { postconf: { smtpd_tls_security_level: "may" } },
+          expect: tlsDelivery(senderLevel(facts, "encrypt")),
+        },
+      ),
   },
   {
     id: "starttls-required-by-receiver",
@@ -272,22 +272,23 @@ export const SITUATIONS: readonly Situation[] = [
       "the sender's smtp_tls_security_level (and smtp_tls_policy_maps) for this destination",
       "the sender's log before the 530: a failed TLS handshake there means it fell back to clear text (then diagnose that log)",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: the receiver requires STARTTLS, the sender does not use it",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "none") } },
-        receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "encrypt") } },
-        expect: { outcome: "bounced", reason: "530 5.7.0 Must issue a STARTTLS command first" },
-      },
-      fix: {
-        name: "Customer case, fixed: the sender uses STARTTLS when offered",
-        story: "The fix on the sending side: smtp_tls_security_level = may (Debian's default), so it starts TLS when the receiver offers it.",
-        sender: { postconf: { smtp_tls_security_level: "may" } },
-        receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "encrypt") } },
-        expect: tlsDelivery("may"),
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        {
+          receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "encrypt") } },
+        },
+        {
+          name: "Customer case: the receiver requires STARTTLS, the sender does not use it",
+          sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "none") } },
+          expect: { outcome: "bounced", reason: "530 5.7.0 Must issue a STARTTLS command first" },
+        },
+        {
+          name: "Customer case, fixed: the sender uses STARTTLS when offered",
+          story: "The fix on the sending side: smtp_tls_security_level = may (Debian's default), so it starts TLS when the receiver offers it.",
+          sender: { postconf: { smtp_tls_security_level: "may" } },
+          expect: tlsDelivery("may"),
+        },
+      ),
   },
   {
     id: "dane-tlsa-mismatch",
@@ -305,22 +306,21 @@ export const SITUATIONS: readonly Situation[] = [
       "the key the server presents: `posttls-finger -t30 -T180 -c -L verbose,summary <domain>` (shows the TLSA match), or `openssl s_client -starttls smtp -connect <MX host>:25 | openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum`",
       "when the server's certificate or key was last renewed",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: a TLSA record that no longer matches the server's key",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } },
-        dns: { tlsa: "wrong" },
-        expect: { outcome: "deferred", reason: "Server certificate not verified" },
-      },
-      fix: {
-        name: "Customer case, fixed: the TLSA record names the key in service",
-        story: "The fix on the receiving side: publish the new key's TLSA record (before the rollover, next to the old one).",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } },
-        dns: { tlsa: "auto" },
-        expect: verifiedDelivery,
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } } },
+        {
+          name: "Customer case: a TLSA record that no longer matches the server's key",
+          dns: { tlsa: "wrong" },
+          expect: { outcome: "deferred", reason: "Server certificate not verified" },
+        },
+        {
+          name: "Customer case, fixed: the TLSA record names the key in service",
+          story: "The fix on the receiving side: publish the new key's TLSA record (before the rollover, next to the old one).",
+          dns: { tlsa: "auto" },
+          expect: verifiedDelivery,
+        },
+      ),
   },
   {
     id: "mta-sts-mismatch",
@@ -337,22 +337,21 @@ export const SITUATIONS: readonly Situation[] = [
       "the policy: `curl https://mta-sts.<domain>/.well-known/mta-sts.txt` (mode, mx lines, max_age) and the `_mta-sts.<domain>` TXT record",
       "the MX records and the names in the MX host's certificate: `openssl s_client -starttls smtp -connect <MX host>:25 -servername <MX host>`",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: the MTA-STS policy does not list the MX host",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } },
-        dns: { mtaSts: { mode: "enforce", mx: ["mx.elsewhere.test"] } },
-        expect: { outcome: "deferred", reason: "Server certificate not verified" },
-      },
-      fix: {
-        name: "Customer case, fixed: the policy lists the MX host in service",
-        story: "The fix on the receiving side: list the MX host in the policy's mx: lines (and change the TXT record's id so senders fetch it again).",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } },
-        dns: { mtaSts: { mode: "enforce" } },
-        expect: verifiedDelivery,
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } } },
+        {
+          name: "Customer case: the MTA-STS policy does not list the MX host",
+          dns: { mtaSts: { mode: "enforce", mx: ["mx.elsewhere.test"] } },
+          expect: { outcome: "deferred", reason: "Server certificate not verified" },
+        },
+        {
+          name: "Customer case, fixed: the policy lists the MX host in service",
+          story: "The fix on the receiving side: list the MX host in the policy's mx: lines (and change the TXT record's id so senders fetch it again).",
+          dns: { mtaSts: { mode: "enforce" } },
+          expect: verifiedDelivery,
+        },
+      ),
   },
   {
     id: "certificate-not-verified",
@@ -422,59 +421,52 @@ export const SITUATIONS: readonly Situation[] = [
     draft: (facts, detail): Drafts => {
       const level = senderLevel(facts, "encrypt");
       if (detail?.id === "protocol") {
-        return {
-          failing: {
+        return caseAndFix(
+          { receiver: { postconf: { smtpd_tls_protocols: ">=TLSv1.2, <=TLSv1.2" } } },
+          {
             name: "Customer case: no TLS version in common",
-            story: "",
             sender: { postconf: { smtp_tls_security_level: level, smtp_tls_mandatory_protocols: ">=TLSv1.3", smtp_tls_protocols: ">=TLSv1.3" } },
-            receiver: { postconf: { smtpd_tls_protocols: ">=TLSv1.2, <=TLSv1.2" } },
             expect: { outcome: "deferred", reason: "Cannot start TLS: handshake failure" },
           },
-          fix: {
+          {
             name: "Customer case, fixed: the sender accepts TLS 1.2 again",
             story: "The fix on the sending side: allow TLS 1.2 (Postfix's default, >=TLSv1) until the receiver speaks TLS 1.3.",
             sender: { postconf: { smtp_tls_security_level: level, smtp_tls_mandatory_protocols: ">=TLSv1.2", smtp_tls_protocols: ">=TLSv1.2" } },
-            receiver: { postconf: { smtpd_tls_protocols: ">=TLSv1.2, <=TLSv1.2" } },
             expect: { outcome: "delivered", transport: "tls", tls: { version: "TLSv1.2" } },
           },
-        };
+        );
       }
       if (detail?.id === "sni") {
-        return {
-          failing: {
+        return caseAndFix(
+          { sender: { postconf: { smtp_tls_security_level: level, smtp_tls_servername: "hostname" } }, message: { to: "carol@lutins.test" } },
+          {
             name: "Customer case: the server's SNI table breaks the handshake",
-            story: "",
-            sender: { postconf: { smtp_tls_security_level: level, smtp_tls_servername: "hostname" } },
             receiver: { postconf: { tls_server_sni_maps: "hash:/etc/starttls-lab/sni-without-F" } },
-            message: { to: "carol@lutins.test" },
             expect: { outcome: "deferred", reason: "Cannot start TLS: handshake failure" },
           },
-          fix: {
+          {
             name: "Customer case, fixed: the SNI table is built with postmap -F",
             story: "The fix on the receiving side: rebuild the indexed SNI table with `postmap -F`, which stores the certificates, not their file names.",
-            sender: { postconf: { smtp_tls_security_level: level, smtp_tls_servername: "hostname" } },
             receiver: { postconf: { tls_server_sni_maps: "hash:/etc/starttls-lab/sni-indexed" } },
-            message: { to: "carol@lutins.test" },
             expect: { outcome: "delivered", transport: "tls", tls: { peerName: "mx.lutins.test" } },
           },
-        };
+        );
       }
-      return {
-        failing: {
+      return caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: level } } },
+        {
           name: "Customer case: the TLS handshake fails",
           story: "The input does not say why the handshake failed: the wire plays a middlebox that cuts it; change the scenario once the customer tells.",
-          sender: { postconf: { smtp_tls_security_level: level } },
           wire: "fail-handshake",
           expect: { outcome: "deferred", reason: "Cannot start TLS: handshake failure" },
         },
-        fix: {
+        {
           name: "Customer case, fixed: nothing in between cuts the handshake",
           story: "The same servers with a clean path: the handshake completes.",
-          sender: { postconf: { smtp_tls_security_level: level } },
           wire: "pass",
           expect: tlsDelivery(level),
         },
-      };
+      );
     },
   },
   {
@@ -502,24 +494,30 @@ export const SITUATIONS: readonly Situation[] = [
       "the sending server's log line for the delivery (a `TLS connection established` line before `status=sent`, or none)",
       "`posttls-finger <domain>` from the sender's network: does the EHLO reply list STARTTLS?",
     ],
-    draft: (facts) => ({
-      failing: {
-        name: "Customer case: delivered in clear text",
-        story: "",
-        sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } },
-        receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "none") } },
-        expect: { outcome: "delivered", transport: "plaintext" },
-      },
-      fix: {
-        name: "Customer case, fixed: the receiving server offers STARTTLS",
-        story: "The fix on the receiving side: offer STARTTLS (smtpd_tls_security_level = may); an opportunistic sender then uses it.",
-        sender: { postconf: { smtp_tls_security_level: "may" } },
-        receiver: { postconf: { smtpd_tls_security_level: "may" } },
-        expect: tlsDelivery("may"),
-      },
-    }),
+    draft: (facts) =>
+      caseAndFix(
+        {},
+        {
+          name: "Customer case: delivered in clear text",
+          sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } },
+          receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "none") } },
+          expect: { outcome: "delivered", transport: "plaintext" },
+        },
+        {
+          name: "Customer case, fixed: the receiving server offers STARTTLS",
+          story: "The fix on the receiving side: offer STARTTLS (smtpd_tls_security_level = may); an opportunistic sender then uses it.",
+          sender: { postconf: { smtp_tls_security_level: "may" } },
+          receiver: { postconf: { smtpd_tls_security_level: "may" } },
+          expect: tlsDelivery("may"),
+        },
+      ),
   },
 ];
+
+/** The case and its fix: one world, the settings they share, and what each sets on its own (the fix: what changes). */
+function caseAndFix(shared: Omit<Partial<DraftDocument>, "name" | "story" | "expect">, failing: DraftFields, fix: DraftFields): Drafts {
+  return { failing: { story: "", ...shared, ...failing }, fix: { story: "", ...shared, ...fix } };
+}
 
 function tlsDelivery(level: ClientLevel): DraftDocument["expect"] {
   const trust = trustAt(level);
