@@ -291,7 +291,9 @@ async function diagnoseCommand(args: string[]): Promise<number> {
     if (target !== undefined) process.stdout.write(`nothing written to ${target}\n`);
     return DIAGNOSE_EXIT.notRecognised;
   }
-  if (target !== undefined) {
+  if (target === undefined) {
+    process.stdout.write("\nTo write the case and its fix as a scenario file: add --write FILE, then starttls-lab run FILE\n");
+  } else {
     await writeFile(target, scenarioFileText(diagnosis, target));
     process.stdout.write(`\nwrote ${target}: the case and its fix; run it with: starttls-lab run ${target}\n`);
   }

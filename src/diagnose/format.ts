@@ -14,11 +14,15 @@ function firstSentence(story: string | undefined): string | undefined {
   return flat ? (/^.*?[.!?](?=\s|$)/.exec(flat)?.[0] ?? flat) : undefined;
 }
 
+/** Each scenario with its story's opening; a matrix's cells share one story, said once. */
 function scenarioLines(names: readonly string[], shipped: ReadonlyMap<string, Scenario>, mark: string): string[] {
+  const told = new Set<string>();
   return names.flatMap((name) => {
     const scenario = shipped.get(name);
     const story = firstSentence(scenario?.story);
-    return [`  ${mark} ${name}${scenario ? `  (${scenario.source.file})` : ""}`, ...(story ? [`      ${story}`] : [])];
+    const untold = story !== undefined && !told.has(story);
+    if (story) told.add(story);
+    return [`  ${mark} ${name}${scenario ? `  (${scenario.source.file})` : ""}`, ...(untold ? [`      ${story}`] : [])];
   });
 }
 
@@ -50,7 +54,5 @@ export function formatDiagnosis(diagnosis: Diagnosis, shipped: ReadonlyMap<strin
     "",
     "Ask the customer for:",
     ...ask.map((line) => `  - ${line}`),
-    "",
-    "Write the case and its fix as a scenario: starttls-lab diagnose … --write case.yaml, then starttls-lab run case.yaml",
   ].join("\n") + "\n";
 }

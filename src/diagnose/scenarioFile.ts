@@ -22,6 +22,13 @@ function failingStory(diagnosis: Recognised): string {
   ].join("\n");
 }
 
+/** The order the shipped scenario files use: who, then the world, then what must happen. */
+const FIELD_ORDER = ["name", "story", "sender", "receiver", "wire", "dns", "message", "expect"] as const satisfies ReadonlyArray<keyof DraftDocument>;
+
+function inFileOrder(document: DraftDocument): Partial<DraftDocument> {
+  return Object.fromEntries(FIELD_ORDER.filter((field) => document[field] !== undefined).map((field) => [field, document[field]]));
+}
+
 /** The YAML text of both documents, validated; `file` names it in the loader's errors. */
 export function scenarioFileText(diagnosis: Recognised, file: string): string {
   const host = diagnosis.facts.remoteHost;
@@ -30,7 +37,7 @@ export function scenarioFileText(diagnosis: Recognised, file: string): string {
     host && host.name !== WORLD_MX ? `# The customer's ${host.name} is played by the world's ${WORLD_MX}.` : undefined,
   ].filter((line): line is string => line !== undefined);
   const documents: DraftDocument[] = [{ ...diagnosis.failing, story: failingStory(diagnosis) }, diagnosis.fix];
-  const text = header.join("\n") + "\n" + documents.map((document) => stringify(document, { lineWidth: 0 })).join("---\n");
+  const text = header.join("\n") + "\n" + documents.map((document) => stringify(inFileOrder(document), { lineWidth: 0 })).join("---\n");
   loadScenarioText(text, file);
   return text;
 }
