@@ -23,6 +23,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+test("exit 1 and nothing written for what is not a TLS problem; exit 2 for bad usage", async () => {
+  const file = path.join(dir, "never-written.yaml");
+  const mailboxFull = await runCli(["diagnose", `${HANDWRITTEN}/negative-mailbox-full.eml`, "--write", file]);
+  expect(mailboxFull.code).toBe(1);
+  expect(mailboxFull.stdout).toMatch(/^not a TLS problem I recognise\./);
+  await expect(readFile(file, "utf8")).rejects.toThrow(/ENOENT/);
+
+  const twoFiles = await runCli(["diagnose", `${HANDWRITTEN}/gmail-530-bounce.txt`, `${HANDWRITTEN}/negative-random.txt`]);
+  expect(twoFiles.code).toBe(2);
+  expect(twoFiles.stderr).toContain("diagnose takes one FILE (or -)");
+
+  const missing = await runCli(["diagnose", path.join(dir, "no-such-bounce.eml")]);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain("cannot read");
+});
+
 test("a Postfix DSN and a Postfix log, diagnosed and written, reproduce the customer's failure, and their fixes deliver", { timeout: 600_000 }, async () => {
   const cases = [
     { input: `${HANDWRITTEN}/postfix-dsn-tls-not-offered.eml`, file: path.join(dir, "not-offered.yaml") },
