@@ -6,10 +6,9 @@
  *   npx tsc -p tsconfig.build.json && node scripts/diagnose-corpus.mjs           # runs scenarios/ (a few minutes)
  *   node scripts/diagnose-corpus.mjs --report run.json                           # or reads `run --report json=run.json`
  *
- * A JSON report carries the reasons, and the evidence lines only once the
- * report includes them (`evidence: [{ source, line }]`); running the
- * scenarios here always has both. Only the outcomes a customer complains
- * about become fixtures: not delivered, or delivered in plaintext.
+ * Both give the same fixtures: the reason, then the evidence lines (the JSON
+ * report's `evidence: [{ source, line }]`). Only the outcomes a customer
+ * complains about become fixtures: not delivered, or delivered in plaintext.
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -18,7 +17,7 @@ import { parseArgs } from "node:util";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}test/fixtures/diagnose/shipped/`;
 
-/** Evidence is a list of strings, or of `{ source, line }` records where the report has them. */
+/** Evidence records `{ source, line }`; plain strings in reports written before the records existed. */
 const lineOf = (evidence) => (typeof evidence === "string" ? evidence : evidence.line);
 
 /** One shape for both sources: { name, file, outcome, transport, reason, evidence: string[] }. */
