@@ -12,6 +12,7 @@ import { riskFlags } from "./judge/flags.js";
 import { judge } from "./judge/judge.js";
 import { readWire } from "./drive/wire.js";
 import { dnsEvidence } from "./observe/dnsLog.js";
+import { statement } from "./observe/evidence.js";
 import { chosenPostfixRelease, type PostfixRelease } from "./core/releases.js";
 import type { RunResult, ScenarioResult, WorldSoftware } from "./core/result.js";
 import type { Scenario } from "./scenario/types.js";
@@ -111,7 +112,9 @@ export async function runScenario(world: MailWorld, scenario: Scenario): Promise
     const observation = await followMessage(world, message, submission, cursors, timeline, scenario.attempts);
     if (scenario.attempts > 1) {
       const timers = Object.entries(FAST_RETRY_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ");
-      observation.evidence.unshift(`harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`);
+      observation.evidence.unshift(
+        statement("harness", `harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`),
+      );
     }
     const { wire, evidence } = await readWire(world, scenario.wire, cursors);
     observation.wire = wire;

@@ -111,3 +111,8 @@ export function formatBytes(bytes: number, options: { spelled?: boolean } = {}):
   if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
+
+/** The evidence of a result as its witnesses wrote it, one line each; empty when nothing was observed. */
+export function evidenceLines(r: ScenarioResult): string[] {
+  return (r.observation?.evidence ?? []).map((item) => item.line);
+}

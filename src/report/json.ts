@@ -5,6 +5,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Difference } from "../judge/types.js";
+import type { DnsEvent } from "../observe/dnsLog.js";
+import type { Evidence, EvidenceSource } from "../observe/evidence.js";
+import type { PostfixEvent } from "../observe/postfixLog.js";
 import type { Observation, ObservedTrust } from "../observe/types.js";
 import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
@@ -45,6 +48,16 @@ export interface JsonObserved {
   wire?: JsonWire;
 }
 
+/** Each member of a union without its raw `line`, which the evidence record already carries. */
+type WithoutLine<T> = T extends unknown ? Omit<T, "line"> : never;
+
+/** One line of evidence and its witness; `event` is what the harness read from it, when it parsed it. */
+export interface JsonEvidence {
+  source: EvidenceSource;
+  line: string;
+  event?: WithoutLine<PostfixEvent> | DnsEvent;
+}
+
 export interface JsonScenario {
   file: string;
   name: string;
@@ -61,6 +74,8 @@ export interface JsonScenario {
   differences: Difference[];
   /** Extra: risks to notice even when the scenario passed. */
   flags?: string[];
+  /** Extra: the lines behind the observation, each with its witness (absent when nothing was observed). */
+  evidence?: JsonEvidence[];
 }
 
 export interface JsonReport {
@@ -111,8 +126,25 @@ export function toJsonObserved(o: Observation): JsonObserved {
   return out;
 }
 
+function toJsonEvidence(item: Evidence): JsonEvidence {
+  const { source, line } = item;
+  switch (item.source) {
+    case "sender-log":
+    case "receiver-log": {
+      if (!item.event) return { source, line };
+      const { line: _sameLine, ...event } = item.event;
+      return { source, line, event };
+    }
+    case "dns-log":
+      return { source, line, event: item.event };
+    default:
+      return { source, line };
+  }
+}
+
+/** DESIGN.md's keys first, the extras after. */
 function toJsonScenario(r: ScenarioResult): JsonScenario {
-  const entry: JsonScenario = {
+  return {
     file: r.scenario.source.file,
     name: r.scenario.name,
     passed: scenarioPassed(r),
@@ -120,15 +152,11 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
     observed: r.observation ? toJsonObserved(r.observation) : null,
     ...(r.world && { world: { sender: { ...r.world.sender }, receiver: { ...r.world.receiver } } }),
     durationMs: ms(r.durationMs),
+    ...(r.error !== undefined ? { error: r.error } : {}),
     differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),
     ...(r.flags && r.flags.length > 0 ? { flags: [...r.flags] } : {}),
+    ...(r.observation ? { evidence: r.observation.evidence.map(toJsonEvidence) } : {}),
   };
-  if (r.error !== undefined) {
-    // Keep DESIGN.md's keys first, the extras after.
-    const { differences, ...rest } = entry;
-    return { ...rest, error: r.error, differences };
-  }
-  return entry;
 }
 
 export function toJsonReport(run: RunResult): JsonReport {

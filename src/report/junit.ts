@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { describeExpectation, describeObservation, describeResultObserved } from "./describe.js";
+import { describeExpectation, describeObservation, describeResultObserved, evidenceLines } from "./describe.js";
 import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 
 // Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF) and unpaired surrogates.
@@ -98,7 +98,7 @@ function testcase(r: ScenarioResult): string {
       `      <failure${attrs({ message, type: "ExpectationNotMet" })}>${escapeXmlText(failureDetails(r).join("\n"))}</failure>`,
     );
   }
-  const evidence = r.observation?.evidence ?? [];
+  const evidence = evidenceLines(r);
   if (evidence.length > 0) {
     body.push(`      <system-out>${escapeXmlText(evidence.join("\n"))}</system-out>`);
   }
