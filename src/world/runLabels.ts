@@ -49,6 +49,21 @@ export async function removeLeftovers(options: { all?: boolean; keepRunId?: stri
   return removeMatching((labels) => labels[LABEL_RUN] !== options.keepRunId && (options.all === true || !ownerIsAlive(labels)));
 }
 
+/**
+ * Worlds of one process start side by side and each sweeps first: they share
+ * one sweep, so two never remove the same dead run's network while the
+ * other is still removing its containers ("network has active endpoints").
+ */
+let sweeping: Promise<CleanReport> | undefined;
+
+/** The dead runs' containers and networks, removed once for every world starting now. */
+export function sweepDeadRuns(): Promise<CleanReport> {
+  sweeping ??= removeLeftovers().finally(() => {
+    sweeping = undefined;
+  });
+  return sweeping;
+}
+
 async function removeMatching(isDoomed: (labels: Record<string, string>) => boolean): Promise<CleanReport> {
   const docker = dockerClient();
   const report: CleanReport = { containers: [], networks: [] };
@@ -66,7 +81,7 @@ async function removeMatching(isDoomed: (labels: Record<string, string>) => bool
   );
   const networks = await docker.listNetworks({ filters: { label: [LABEL_RUN] } });
   for (const info of networks.filter((network) => doomed(network.Labels))) {
-    await docker.getNetwork(info.Id).remove().catch(ignoreMissing);
+    await docker.getNetwork(info.Id).remove().catch(ignoreMissingOrBusy);
     report.networks.push(info.Name);
   }
   return report;
@@ -76,4 +91,15 @@ function ignoreMissing(error: unknown): void {
   const status = (error as { statusCode?: number }).statusCode;
   if (status === 404 || status === 409) return;
   throw error;
+}
+
+/**
+ * Another process's sweep may still be removing this network's containers:
+ * Docker then refuses (403, "active endpoints"), and that sweep removes the
+ * network once they are gone.
+ */
+function ignoreMissingOrBusy(error: unknown): void {
+  const { statusCode, message } = error as { statusCode?: number; message?: string };
+  if (statusCode === 403 && /active endpoints/i.test(message ?? "")) return;
+  ignoreMissing(error);
 }

@@ -19,7 +19,7 @@ import { DnsContainer, type StartedDnsContainer } from "./dnsContainer.js";
 import { ensureImage } from "./images.js";
 import { MtaContainer, SMTP_PORT, type StartedMtaContainer } from "./mtaContainer.js";
 import { backendHost, certificateNames, hostedDomains, mxHosts, PROVIDERS, type WorldDns } from "./providers.js";
-import { newRunId, removeLeftovers, removeRun, runLabels } from "./runLabels.js";
+import { newRunId, removeRun, runLabels, sweepDeadRuns } from "./runLabels.js";
 import { applyTestcontainersDefaults } from "./testcontainersDefaults.js";
 import { WireContainer, type StartedWireContainer } from "./wireContainer.js";
 import { wireProgram } from "./wireProgram.js";
@@ -120,7 +120,7 @@ export class MailWorld {
     const progress = options.onProgress ?? (() => {});
     const started = Date.now();
     await assertDockerAvailable();
-    const leftovers = await removeLeftovers();
+    const leftovers = await sweepDeadRuns();
     if (leftovers.containers.length > 0) progress(`removed ${leftovers.containers.length} container(s) left by runs that died`);
 
     const cacheDir = options.cacheDir ?? defaultCacheDir();
