@@ -84,7 +84,7 @@ const levelSaid = (facts: Facts, guess: string): string[] =>
 const SECURITY_LEVELS_STRICT_TO_NONE = ["encrypt", "verify", "secure"].map((level) => `Security levels [sender=${level}, receiver=none]`);
 const STRIPPING_STRICT = ["encrypt", "verify", "secure"].map((level) => `STARTTLS stripping [sender=${level}]`);
 
-const DANE_MATCH = "DANE: the TLSA record matches, the certificate is verified by DNSSEC";
+const DANE_MATCH = "DANE: the TLSA record matches, the key is verified by DNSSEC [sender=3.10, receiver=3.10]";
 const verifiedDelivery = { outcome: "delivered", transport: "tls", tls: { trust: "verified", peerName: WORLD_MX } } as const;
 
 const certificateCells = (variant: CertificateVariant) =>
