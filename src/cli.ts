@@ -368,7 +368,7 @@ async function diagnoseCommand(args: string[]): Promise<number> {
     throw new UsageError(`cannot read ${positionals[0]}: ${(error as Error).message}`);
   });
   const { diagnose, formatDiagnosis, scenarioFileText, shippedScenarios } = await import("./diagnose/index.js");
-  const diagnosis = diagnose(raw);
+  const diagnosis = await diagnose(raw);
   process.stdout.write(formatDiagnosis(diagnosis, await shippedScenarios()));
   const target = values.write as string | undefined;
   if (!diagnosis.recognised) {

@@ -62,8 +62,8 @@ function atVersion(drafts: Drafts, version: string | undefined): Drafts {
   return { failing: capped(drafts.failing), fix: { ...fix, expect: { ...drafts.fix.expect, tls: { ...drafts.fix.expect.tls, version } } } };
 }
 
-export function diagnose(raw: string): Diagnosis {
-  const input = readCustomerText(raw);
+export async function diagnose(raw: string): Promise<Diagnosis> {
+  const input = await readCustomerText(raw);
   const facts = readFacts(input);
   const [situation, ...alsoShows] = SITUATIONS.filter((candidate) => applies(candidate, input.text));
   if (!situation) return { recognised: false, facts };

@@ -28,8 +28,8 @@ const handwrittenCorpus = JSON.parse(read("handwritten/index.json")) as Handwrit
 
 const shipped = await shippedScenarios();
 
-function recognised(text: string): Recognised {
-  const diagnosis = diagnose(text);
+async function recognised(text: string): Promise<Recognised> {
+  const diagnosis = await diagnose(text);
   if (!diagnosis.recognised) throw new Error(`not recognised:\n${text}`);
   return diagnosis;
 }
@@ -52,23 +52,23 @@ describe("diagnose: the shipped scenarios' own evidence", () => {
   });
 
   for (const entry of shippedCorpus.filter((entry) => !NOT_TLS.has(entry.scenario))) {
-    it(`${entry.scenario}: names its own scenario among those that reproduce it`, () => {
-      const diagnosis = recognised(read(`shipped/${entry.fixture}`));
+    it(`${entry.scenario}: names its own scenario among those that reproduce it`, async () => {
+      const diagnosis = await recognised(read(`shipped/${entry.fixture}`));
       expect(diagnosis.reproducedBy).toContain(entry.scenario);
     });
   }
 
   for (const entry of shippedCorpus.filter((entry) => NOT_TLS.has(entry.scenario))) {
-    it(`${entry.scenario}: not a TLS problem`, () => {
-      expect(diagnose(read(`shipped/${entry.fixture}`)).recognised).toBe(false);
+    it(`${entry.scenario}: not a TLS problem`, async () => {
+      expect((await diagnose(read(`shipped/${entry.fixture}`))).recognised).toBe(false);
     });
   }
 });
 
 describe("diagnose: real-world-shaped bounces and logs", () => {
   for (const entry of handwrittenCorpus) {
-    it(`${entry.fixture} → ${entry.situation ?? NOT_RECOGNISED}`, () => {
-      const diagnosis = diagnose(read(`handwritten/${entry.fixture}`));
+    it(`${entry.fixture} → ${entry.situation ?? NOT_RECOGNISED}`, async () => {
+      const diagnosis = await diagnose(read(`handwritten/${entry.fixture}`));
       if (entry.situation === null) {
         expect(diagnosis.recognised).toBe(false);
         expect(formatDiagnosis(diagnosis, shipped)).toContain(NOT_RECOGNISED);
@@ -84,35 +84,35 @@ describe("diagnose: real-world-shaped bounces and logs", () => {
     });
   }
 
-  it("quotes the folded Diagnostic-Code as one line", () => {
-    const diagnosis = recognised(read("handwritten/postfix-dsn-tls-not-offered.eml"));
+  it("quotes the folded Diagnostic-Code as one line", async () => {
+    const diagnosis = await recognised(read("handwritten/postfix-dsn-tls-not-offered.eml"));
     expect(diagnosis.shownBy).toContain("Diagnostic-Code: X-Postfix; TLS is required, but was not offered by host mx.example.net[203.0.113.25]");
     expect(diagnosis.facts.remoteHost?.address).toBe("203.0.113.25");
   });
 
-  it("replays the TLS version the customer's hop negotiated, and not one of another hop", () => {
-    const capped = recognised(read("handwritten/postfix-log-untrusted-issuer.log"));
+  it("replays the TLS version the customer's hop negotiated, and not one of another hop", async () => {
+    const capped = await recognised(read("handwritten/postfix-log-untrusted-issuer.log"));
     expect(capped.facts.tlsVersion).toBe("TLSv1.2");
     expect(capped.failing.receiver?.postconf?.smtpd_tls_protocols).toBe(">=TLSv1.2, <=TLSv1.2");
     expect(capped.fix.expect).toMatchObject({ outcome: "delivered", tls: { version: "TLSv1.2", trust: "verified" } });
     // The DSN's returned headers say TLSv1.3, for Alice's submission, not for the failing hop.
-    expect(recognised(read("handwritten/postfix-dsn-tls-not-offered.eml")).facts.tlsVersion).toBeUndefined();
+    expect((await recognised(read("handwritten/postfix-dsn-tls-not-offered.eml"))).facts.tlsVersion).toBeUndefined();
   });
 
-  it("does not read the returned message's Received headers as a plaintext delivery", () => {
+  it("does not read the returned message's Received headers as a plaintext delivery", async () => {
     const text = read("handwritten/negative-mailbox-full.eml");
     expect(text).toMatch(/with ESMTP id/);
-    expect(diagnose(text).recognised).toBe(false);
+    expect((await diagnose(text)).recognised).toBe(false);
   });
 });
 
 describe("diagnose: what it says", () => {
-  it("says 'probably' only for what it infers, and nothing probable about a level the input quotes", () => {
-    const guessed = recognised("status=deferred (TLS is required, but was not offered by host mx.example.net[203.0.113.25])");
+  it("says 'probably' only for what it infers, and nothing probable about a level the input quotes", async () => {
+    const guessed = await recognised("status=deferred (TLS is required, but was not offered by host mx.example.net[203.0.113.25])");
     expect(guessed.probably.join("\n")).toMatch(/probably requires TLS/);
     expect(guessed.failing.sender?.postconf.smtp_tls_security_level).toBe("encrypt");
 
-    const quoted = recognised(
+    const quoted = await recognised(
       "smtp_tls_security_level = secure\nsmtpd_tls_security_level = none\nstatus=deferred (TLS is required, but was not offered by host mx.example.net[203.0.113.25])",
     );
     expect(quoted.probably).toEqual([]);
@@ -120,15 +120,15 @@ describe("diagnose: what it says", () => {
     expect(quoted.fix.expect).toMatchObject({ outcome: "delivered", tls: { trust: "verified" } });
   });
 
-  it("lists what to ask the customer when the input does not say why", () => {
-    const diagnosis = recognised("Cannot start TLS: handshake failure");
+  it("lists what to ask the customer when the input does not say why", async () => {
+    const diagnosis = await recognised("Cannot start TLS: handshake failure");
     expect(diagnosis.detail).toBeUndefined();
     expect(diagnosis.ask.length).toBeGreaterThan(0);
     expect(formatDiagnosis(diagnosis, shipped)).toMatch(/Ask the customer for:\n {2}- the receiving server's log/);
   });
 
-  it("prints the stories of the scenarios and the fix beside them", () => {
-    const output = formatDiagnosis(recognised(read("handwritten/postfix-dsn-tls-not-offered.eml")), shipped);
+  it("prints the stories of the scenarios and the fix beside them", async () => {
+    const output = formatDiagnosis(await recognised(read("handwritten/postfix-dsn-tls-not-offered.eml")), shipped);
     expect(output).toContain("✗ Founding story: Alice's provider requires TLS, Bob's provider offers none  (scenarios/founding-story.yaml)");
     expect(output).toContain("✓ Founding story, fixed: Bob's provider offers STARTTLS  (scenarios/founding-story.yaml)");
     expect(output).toContain("Alice writes to Bob.");
@@ -152,14 +152,14 @@ describe("diagnose: the catalogue", () => {
     }
   });
 
-  it("writes, for every situation and detail, a case and its fix the scenario loader accepts", () => {
+  it("writes, for every situation and detail, a case and its fix the scenario loader accepts", async () => {
     const inputs = [
       ...handwrittenCorpus.filter((entry) => entry.situation !== null).map((entry) => read(`handwritten/${entry.fixture}`)),
       ...shippedCorpus.filter((entry) => !NOT_TLS.has(entry.scenario)).map((entry) => read(`shipped/${entry.fixture}`)),
     ];
     const written = new Set<string>();
     for (const input of inputs) {
-      const diagnosis = recognised(input);
+      const diagnosis = await recognised(input);
       const scenarios = loadScenarioText(scenarioFileText(diagnosis, "case.yaml"), "case.yaml");
       expect(scenarios.map((scenario) => scenario.expect.outcome)).toEqual([diagnosis.failing.expect.outcome, "delivered"]);
       written.add(`${diagnosis.situation.id}/${diagnosis.detail?.id ?? ""}`);
@@ -167,8 +167,8 @@ describe("diagnose: the catalogue", () => {
     expect(new Set([...written].map((key) => key.split("/")[0]))).toEqual(new Set(SITUATIONS.map((situation) => situation.id)));
   });
 
-  it("keeps the customer's words apart from its guesses in the written story", () => {
-    const text = scenarioFileText(recognised(read("handwritten/exim-bounce-tls-not-offered.eml")), "case.yaml");
+  it("keeps the customer's words apart from its guesses in the written story", async () => {
+    const text = scenarioFileText(await recognised(read("handwritten/exim-bounce-tls-not-offered.eml")), "case.yaml");
     expect(text).toContain("# The customer's mx.example.net is played by the world's mx.iroco.test.");
     expect(text).toMatch(/Read from the customer's input:\n(?:\s+- .*\n)*\s+- "Diagnostic-Code: X-str; a TLS session is required, but the server did not offer TLS support"/);
     expect(text).toMatch(/Probably \(not in the input, check with the customer\):\n\s+- the sending server probably requires TLS .*hosts_require_tls/);
