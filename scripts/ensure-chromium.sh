@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # Debian's Chromium at /usr/bin/chromium, for the HTML report's browser test
 # (test/unit/report-html.test.ts) and `npm run report:screenshot`.
-exec "$(dirname "$0")/ensure-debian-tool.sh" chromium /usr/bin/chromium
+exec "$(dirname "$0")/ensure-debian-tool.sh" /usr/bin/chromium chromium

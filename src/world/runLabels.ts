@@ -21,8 +21,17 @@ export function newRunId(): string {
   return `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}-${randomBytes(3).toString("hex")}`;
 }
 
+/**
+ * A kept world names init (pid 1) as its owner: it lives as long as the
+ * machine, not as the process that started it, and so even a harness that
+ * predates the kept label (another checkout on the same machine) leaves it
+ * alone.
+ */
+const KEPT_OWNER_PID = 1;
+
 export function runLabels(runId: string, keptAs?: string): Record<string, string> {
-  return { [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid), [LABEL_HOST]: os.hostname(), ...(keptAs !== undefined ? { [LABEL_KEPT]: keptAs } : {}) };
+  const owner = keptAs === undefined ? process.pid : KEPT_OWNER_PID;
+  return { [LABEL_RUN]: runId, [LABEL_PID]: String(owner), [LABEL_HOST]: os.hostname(), ...(keptAs !== undefined ? { [LABEL_KEPT]: keptAs } : {}) };
 }
 
 function ownerIsAlive(labels: Record<string, string>): boolean {
