@@ -51,6 +51,11 @@ export async function removeRun(runId: string): Promise<CleanReport> {
   return removeMatching((labels) => labels[LABEL_RUN] === runId);
 }
 
+/** Remove the world kept under this name (`starttls-lab down`), found by its label even when its state file is lost. */
+export async function removeKeptWorld(name: string): Promise<CleanReport> {
+  return removeMatching((labels) => labels[LABEL_KEPT] === name);
+}
+
 export interface CleanReport {
   containers: string[];
   networks: string[];
