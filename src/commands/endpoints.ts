@@ -7,7 +7,7 @@
 import { hostedDomains, mxHosts, PROVIDERS } from "../world/providers.js";
 import { SUBMISSIONS_PORT } from "../world/mtaContainer.js";
 import type { MailWorld } from "../world/world.js";
-import { DEFAULT_WORLD_NAME, statePath, type WorldState } from "./worldState.js";
+import { nameFlag, statePath, type WorldState } from "./worldState.js";
 
 /** Where the harness CA sits inside both providers (what their Postfix and posttls-finger trust). */
 export const CA_IN_CONTAINERS = "/etc/starttls-lab/tls/ca.pem";
@@ -16,7 +16,7 @@ export function describeWorld(world: MailWorld, state: WorldState): string {
   const alice = PROVIDERS.sender;
   const bob = PROVIDERS.receiver;
   const ca = state.caFile;
-  const nameFlag = state.name === DEFAULT_WORLD_NAME ? "" : ` --name ${state.name}`;
+  const flag = nameFlag(state.name);
   const sender = world.sender.getName().replace(/^\//, "");
   const receiver = world.receiver.getName().replace(/^\//, "");
   const receiverMailboxes = hostedDomains(bob).map((hosted) => hosted.mailbox);
@@ -50,8 +50,8 @@ export function describeWorld(world: MailWorld, state: WorldState): string {
     ...hostedDomains(bob).map((hosted) => `  docker exec ${sender} posttls-finger -c -l verify -F ${CA_IN_CONTAINERS} ${hosted.domain}`),
     `  docker exec ${sender} postqueue -p`,
     `  docker exec ${receiver} doveadm search -u ${bob.mailbox} mailbox INBOX ALL`,
-    `  starttls-lab send${nameFlag} --subject hello     starttls-lab apply FILE${nameFlag} [--only NAME]`,
-    `  starttls-lab logs${nameFlag} [sender|receiver|wire|dns] [--follow]     starttls-lab down${nameFlag}`,
+    `  starttls-lab send${flag} --subject hello     starttls-lab apply FILE${flag} [--only NAME]`,
+    `  starttls-lab logs${flag} [sender|receiver|wire|dns] [--follow]     starttls-lab down${flag}`,
   ];
   return lines.join("\n") + "\n";
 }

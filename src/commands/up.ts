@@ -3,14 +3,16 @@
  * world that outlives this process, put it into a scenario's state, print
  * how to reach it, and return. `down` removes it.
  */
+import path from "node:path";
 import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "../core/releases.js";
 import { applyScenario } from "../runner.js";
 import { scenarioFromYaml } from "../scenario/inline.js";
 import type { Scenario } from "../scenario/types.js";
-import { liveRuns, MailWorld, removeLiveRuns } from "../world/world.js";
+import { withLock } from "../world/buildLock.js";
+import { defaultCacheDir, liveRuns, MailWorld, removeLiveRuns } from "../world/world.js";
 import { describeWorld } from "./endpoints.js";
 import { EXIT, loadOne, UsageError, type CommandInput } from "./shared.js";
-import { caPath, readWorldState, runningContainers, WORLD_CONTAINERS, worldName, writeWorldState } from "./worldState.js";
+import { caPath, nameFlag, readWorldState, runningContainers, WORLD_CONTAINERS, worldName, writeWorldState } from "./worldState.js";
 
 /** The state a world starts in when `up` names no scenario: both providers at Postfix's opportunistic level. */
 export function mayToMay(): Scenario {
@@ -43,11 +45,18 @@ export async function up({ values, positionals }: CommandInput): Promise<number>
   const postfix = postfixOption(values.postfix);
   if (positionals.length > 1) throw new UsageError("up takes at most one FILE");
   const scenario = positionals[0] !== undefined ? await loadOne(positionals[0], values.only as string[] | undefined) : mayToMay();
+  // Two `up` at once for one name: the second waits, then finds the first's world up.
+  return withLock(path.join(defaultCacheDir(), "locks"), `world-${name}`, () => startKept(name, scenario, postfix), () =>
+    process.stderr.write(`  waiting for another "starttls-lab up" of world "${name}"…\n`),
+  );
+}
+
+async function startKept(name: string, scenario: Scenario, postfix: PostfixRelease | undefined): Promise<number> {
   const existing = await readWorldState(name);
   if (existing && (await runningContainers(existing)) > 0) {
     process.stderr.write(
       `starttls-lab: world "${name}" is already up (run ${existing.memory.runId}, scenario "${existing.applied.name}").\n` +
-        `  Use it (starttls-lab status${name === "default" ? "" : ` --name ${name}`}), stop it (starttls-lab down), or start another with --name N.\n`,
+        `  Use it (starttls-lab status${nameFlag(name)}), stop it (starttls-lab down${nameFlag(name)}), or start another with --name N.\n`,
     );
     return EXIT.usage;
   }

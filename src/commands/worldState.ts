@@ -30,6 +30,11 @@ function worldsDir(): string {
   return path.join(defaultCacheDir(), "worlds");
 }
 
+/** How later commands name this world on the command line ("" for the default one). */
+export function nameFlag(name: string): string {
+  return name === DEFAULT_WORLD_NAME ? "" : ` --name ${name}`;
+}
+
 export function worldName(value: unknown): string {
   if (value === undefined) return DEFAULT_WORLD_NAME;
   if (typeof value !== "string" || !/^[a-z0-9][a-z0-9-]{0,30}$/.test(value)) {
@@ -76,7 +81,7 @@ export const WORLD_CONTAINERS = 4;
 /** The named world's state, or a usage error saying how to start one. */
 export async function requireWorldState(name: string): Promise<WorldState> {
   const state = await readWorldState(name);
-  if (!state) throw new UsageError(`no world named "${name}" is up; start one with: starttls-lab up${name === DEFAULT_WORLD_NAME ? "" : ` --name ${name}`}`);
+  if (!state) throw new UsageError(`no world named "${name}" is up; start one with: starttls-lab up${nameFlag(name)}`);
   return state;
 }
 
@@ -87,7 +92,7 @@ export async function attachWorld(name: string): Promise<{ state: WorldState; wo
     return { state, world: await MailWorld.attach(state.memory) };
   } catch (error) {
     if (error instanceof WorldGoneError) {
-      throw new UsageError(`world "${name}" is gone (${error.message}); forget it with: starttls-lab down${name === DEFAULT_WORLD_NAME ? "" : ` --name ${name}`}`);
+      throw new UsageError(`world "${name}" is gone (${error.message}); forget it with: starttls-lab down${nameFlag(name)}`);
     }
     throw error;
   }
