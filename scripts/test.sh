@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prepare.sh || exit $?
 bash scripts/ensure-chromium.sh || exit $?
+bash scripts/ensure-swaks.sh || exit $?
 # The wire's program on its own: Node 18 in its container, nothing from outside src/wire.
 npx tsc -p src/wire/tsconfig.json || exit $?
 # The tests and scripts type-check too, and typescript-eslint's recommended rules hold everywhere.

@@ -10,6 +10,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import { runPassed, scenarioPassed, type RunResult, type ScenarioResult } from "./core/result.js";
 import { explainResult } from "./report/explain.js";
+import { EXIT, loadOne, loadSelected, UsageError, type CommandInput } from "./commands/shared.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";
@@ -31,10 +32,6 @@ const harness = async () => {
 /** Environment failures the user fixes outside starttls-lab (named by class, so their modules stay unloaded). */
 const ENVIRONMENT_ERRORS = new Set(["DockerUnavailableError", "ImageBuildError"]);
 
-const EXIT = { passed: 0, failed: 1, usage: 2 } as const;
-
-class UsageError extends Error {}
-
 /** Measured with `npm run bench` (suite_one_world_ms vs suite_two_worlds_ms) on a 2-core machine. */
 const DEFAULT_WORKERS = 2;
 
@@ -52,6 +49,12 @@ Commands:
                      print what differs
   clean              remove containers and networks left by runs that died
   diagnose [FILE|-]  from a customer's bounce, log lines or error text to the scenario that reproduces it
+  up [FILE]          start a world that stays up, in a scenario's state (default: may to may)
+  apply FILE         put the running world into another scenario's state
+  send               submit a message as Alice and print what happened
+  logs [CONTAINER]   the logs of sender, receiver, wire or dns
+  status             whether the world is up, and how to reach it
+  down               remove the world that stays up
 
 Run "starttls-lab <command> --help" for a command's options.
 Exit codes: 0 all expectations held, 1 some did not, 2 bad usage or invalid scenario file.`,
@@ -106,7 +109,7 @@ every log line that decided the outcome, and the verdict.`,
 
 Removes the containers and networks of starttls-lab runs whose process is
 gone (a run killed with SIGKILL, a crashed CI job). With --all, also those of
-runs still going.`,
+runs still going and worlds started with "up".`,
   diagnose: `Usage: starttls-lab diagnose [FILE|-] [--write SCENARIO]
 
 Reads what a customer sent (a bounce message or .eml, Postfix or Exim log
@@ -121,6 +124,36 @@ Options:
   -h, --help         this help
 
 Exit: 0 recognised, 1 not a TLS problem it recognises, 2 bad usage.`,
+  up: `Usage: starttls-lab up [FILE] [--only NAME] [--postfix V] [--name N]
+
+Starts a world that stays up after this command returns, puts it into the
+state of FILE's scenario (one, or the one --only selects; default: may to
+may), and prints its endpoints on 127.0.0.1, the credentials, the CA file and
+commands for swaks, openssl, posttls-finger, postqueue and doveadm.
+One world per name (default "default"); "starttls-lab down" removes it.
+
+Options:
+  --only NAME     the scenario whose name contains NAME
+  --postfix V     the Postfix release both providers run (3.7, 3.10, 3.11)
+  --name N        a world of its own beside the default one`,
+  apply: `Usage: starttls-lab apply FILE [--only NAME] [--name N]
+
+Puts the running world into the state of FILE's scenario (certificates, DNS,
+both providers' settings); the next "send" is judged by its expectation.`,
+  send: `Usage: starttls-lab send [--to ADDRESS] [--subject TEXT] [--json] [--name N]
+
+Alice submits a message (the applied scenario's, with these changes), the
+harness follows it and prints what happened and the verdict.
+Exit: 0 the applied scenario's expectation held, 1 it did not.`,
+  logs: `Usage: starttls-lab logs [sender|receiver|wire|dns] [--follow] [--name N]
+
+The containers' logs (default: all four, one after the other).`,
+  status: `Usage: starttls-lab status [--name N]
+
+Whether the world is up, the scenario applied, and how to reach it.`,
+  down: `Usage: starttls-lab down [--name N]
+
+Removes the world that stays up (its containers and network) and forgets it.`,
 };
 
 const common = { help: { type: "boolean", short: "h" } } as const;
@@ -146,29 +179,21 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
   explain: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
   diagnose: { ...common, write: { type: "string" } },
+  up: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, name: { type: "string" } },
+  apply: { ...common, only: { type: "string", multiple: true }, name: { type: "string" } },
+  send: { ...common, to: { type: "string" }, subject: { type: "string" }, json: { type: "boolean" }, name: { type: "string" } },
+  logs: { ...common, follow: { type: "boolean", short: "f" }, name: { type: "string" } },
+  status: { ...common, name: { type: "string" } },
+  down: { ...common, name: { type: "string" } },
 };
 
-interface ParsedArgs {
-  values: Record<string, string | boolean | Array<string | boolean> | undefined>;
-  positionals: string[];
-}
-
-function parse(command: string, args: string[]): ParsedArgs {
+function parse(command: string, args: string[]): CommandInput {
   try {
     const { values, positionals } = parseArgs({ args, options: OPTIONS[command], allowPositionals: true, strict: true });
     return { values, positionals };
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${HELP[command]}`);
   }
-}
-
-async function loadSelected(paths: string[], only: string[] | undefined, postfix?: PostfixRelease): Promise<Scenario[]> {
-  const scenarios = await loadScenarioFiles(paths.length > 0 ? paths : ["scenarios"], postfix ? { postfix } : {});
-  if (!only || only.length === 0) return scenarios;
-  const wanted = only.map((name) => name.toLowerCase());
-  const selected = scenarios.filter((scenario) => wanted.some((name) => scenario.name.toLowerCase().includes(name)));
-  if (selected.length === 0) throw new UsageError(`no scenario name contains ${only.map((name) => `"${name}"`).join(" or ")}`);
-  return selected;
 }
 
 /** What the admins' own files change of the harness's settings, once per file. */
@@ -318,16 +343,11 @@ async function explain(args: string[]): Promise<number> {
   if (values.help) return printHelp("explain");
   if (positionals.length !== 1) throw new UsageError(`explain takes exactly one FILE\n\n${HELP.explain}`);
   const postfix = releaseOption(values.postfix);
-  const scenarios = await loadSelected(positionals, values.only as string[] | undefined, postfix);
-  if (scenarios.length !== 1) {
-    throw new UsageError(
-      `${positionals[0]} holds ${scenarios.length} scenarios; pick one with --only NAME:\n` + scenarios.map((scenario) => `  ${scenario.name}`).join("\n"),
-    );
-  }
+  const scenario = await loadOne(positionals[0]!, values.only as string[] | undefined, postfix);
   const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
   const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
   const { runScenarios } = await harness();
-  const result = await runScenarios(scenarios, { signal, ...(postfix && { postfix }), listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms, software) => reporter.worldReady(ms, software) } });
+  const result = await runScenarios([scenario], { signal, ...(postfix && { postfix }), listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms, software) => reporter.worldReady(ms, software) } });
   if (signal.aborted) return untilExit();
   const only = result.results[0]!;
   process.stdout.write(explainResult(only));
@@ -389,7 +409,33 @@ function printHelp(command: string): number {
   return EXIT.passed;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, compare, clean, diagnose: diagnoseCommand };
+/** The commands on a world that stays up, each in its own module under commands/ (loaded only when used). */
+const WORLD_COMMANDS = {
+  up: () => import("./commands/up.js").then((module) => module.up),
+  apply: () => import("./commands/apply.js").then((module) => module.apply),
+  send: () => import("./commands/send.js").then((module) => module.send),
+  logs: () => import("./commands/logs.js").then((module) => module.logs),
+  status: () => import("./commands/status.js").then((module) => module.status),
+  down: () => import("./commands/down.js").then((module) => module.down),
+};
+
+function worldCommand(name: keyof typeof WORLD_COMMANDS): (args: string[]) => Promise<number> {
+  return async (args) => {
+    const input = parse(name, args);
+    if (input.values.help) return printHelp(name);
+    return (await WORLD_COMMANDS[name]())(input);
+  };
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run,
+  validate,
+  explain,
+  compare,
+  clean,
+  diagnose: diagnoseCommand,
+  ...Object.fromEntries(Object.keys(WORLD_COMMANDS).map((name) => [name, worldCommand(name as keyof typeof WORLD_COMMANDS)])),
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

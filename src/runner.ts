@@ -97,10 +97,22 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
   ]);
 }
 
-export async function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
+export function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
+  return playScenario(world, scenario, { apply: true });
+}
+
+/**
+ * Submit the scenario's message to a world already in the scenario's state
+ * (`starttls-lab send`: `up` or `apply` put it there) and judge what happens.
+ */
+export function sendInAppliedState(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
+  return playScenario(world, scenario, { apply: false });
+}
+
+async function playScenario(world: MailWorld, scenario: Scenario, options: { apply: boolean }): Promise<ScenarioResult> {
   const started = performance.now();
   try {
-    await applyScenario(world, scenario);
+    if (options.apply) await applyScenario(world, scenario);
     const applied = performance.now();
     const message = markMessage(scenario.message, scenario.name);
     await world.wire.prepare(scenario.wire, message.marker);

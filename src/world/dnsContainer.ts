@@ -7,6 +7,7 @@
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { ServerCredentials } from "../pki/types.js";
 import type { WorldDns } from "./providers.js";
+import { LABEL_ROLE } from "./runLabels.js";
 import { StartedWorldContainer, WorldContainer } from "./worldContainer.js";
 import type { DnsPlan } from "./zones.js";
 
@@ -14,12 +15,14 @@ export const MTA_STS_RESOLVER_PORT = 8461;
 
 const PLAN_DIR = "/etc/lab-dns/plan";
 
+export const DNS_TITLE = { log: "dns", container: "the dns container" } as const;
+
 export class DnsContainer extends WorldContainer<StartedDnsContainer> {
   constructor(image: string) {
-    super(image, { log: "dns", container: "the dns container" });
+    super(image, DNS_TITLE);
     this.withWaitStrategy(Wait.forLogMessage(/^lab-dns: ready/m))
       .withStartupTimeout(60_000)
-      .withLabels({ "starttls-lab.role": "dns" });
+      .withLabels({ [LABEL_ROLE]: "dns" });
   }
 
   /** The CA the MTA-STS resolver trusts, and the policy server's certificate (for mta-sts.<domain>). */

@@ -27,6 +27,7 @@ import {
   type WorldDns,
 } from "./providers.js";
 import type { LogBook } from "./logBook.js";
+import { LABEL_ROLE } from "./runLabels.js";
 import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 export const SMTP_PORT = 25;
@@ -68,6 +69,24 @@ function indexedMapsIn(settings: Record<string, string>, files: string[]): strin
   return [...maps];
 }
 
+/** How a provider's container is named in logs and errors, whichever process started it. */
+export function mtaTitle(identity: ProviderIdentity): ContainerTitle {
+  return {
+    log: identity.role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)",
+    container: `the ${identity.role} container (${identity.smtpHost})`,
+  };
+}
+
+/** What a started provider holds beyond its container: its password and the certificate it presents now. */
+export interface ProviderState {
+  identity: ProviderIdentity;
+  password: string;
+  certificates: WorldCertificates;
+  own: VariantCredentials;
+  /** Set when re-attaching: what an earlier process made Postfix present and which admin's files it put in place. */
+  restored?: { presented: PresentedCertificate; ownFiles: string[] };
+}
+
 export class MtaContainer extends WorldContainer<StartedMtaContainer> {
   /** Every mailbox's password (Dovecot's passwd-file); fresh for each container. */
   private readonly password = randomBytes(12).toString("base64url");
@@ -77,16 +96,13 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
     image: string,
     private readonly identity: ProviderIdentity,
   ) {
-    super(image, {
-      log: identity.role === "sender" ? "sender (Alice's provider)" : "receiver (Bob's provider)",
-      container: `the ${identity.role} container (${identity.smtpHost})`,
-    });
+    super(image, mtaTitle(identity));
     this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
       .withWaitStrategy(
         Wait.forAll([Wait.forLogMessage(/postfix\/master\[\d+\]: daemon started/), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]),
       )
       .withStartupTimeout(60_000)
-      .withLabels({ "starttls-lab.role": identity.role })
+      .withLabels({ [LABEL_ROLE]: identity.role })
       .withCopyContentToContainer([
         labFile("transport", transportTable(identity)),
         labFile("mailboxes", mailboxTable(identity)),
@@ -149,14 +165,20 @@ export class StartedMtaContainer extends StartedWorldContainer {
     log: LogBook,
     title: ContainerTitle,
     address: string,
-    provider: { identity: ProviderIdentity; password: string; certificates: WorldCertificates; own: VariantCredentials },
+    provider: ProviderState,
   ) {
     super(container, log, title, address);
     this.identity = provider.identity;
     this.password = provider.password;
     this.credentials = provider.own;
     this.certificates = provider.certificates;
-    this.presented = presentedBy(provider.own, false);
+    this.presented = provider.restored?.presented ?? presentedBy(provider.own, false);
+    this.ownFiles = [...(provider.restored?.ownFiles ?? [])];
+  }
+
+  /** The admin's own files in place now (what a later process must remove before putting others). */
+  get ownFileTargets(): readonly string[] {
+    return this.ownFiles;
   }
 
   get smtpPort(): number {

@@ -1,7 +1,9 @@
 /**
  * Every container and network of a run carries these labels, so that a run
  * that died (SIGKILL, power cut) can be recognised and removed by the next
- * one: its owner process no longer exists on this host.
+ * one: its owner process no longer exists on this host. A world started by
+ * `starttls-lab up` outlives its process on purpose: it is labelled kept,
+ * and only `down` or `clean --all` removes it.
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
@@ -10,13 +12,26 @@ import { dockerClient } from "./docker.js";
 export const LABEL_RUN = "starttls-lab.run";
 export const LABEL_PID = "starttls-lab.pid";
 export const LABEL_HOST = "starttls-lab.host";
+/** Which container of the world it is: dns, sender, receiver or wire. */
+export const LABEL_ROLE = "starttls-lab.role";
+/** The name of the world that stays up (`up --name`): its owner process exits once the world is ready. */
+export const LABEL_KEPT = "starttls-lab.kept";
 
 export function newRunId(): string {
   return `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}-${randomBytes(3).toString("hex")}`;
 }
 
-export function runLabels(runId: string): Record<string, string> {
-  return { [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid), [LABEL_HOST]: os.hostname() };
+/**
+ * A kept world names init (pid 1) as its owner: it lives as long as the
+ * machine, not as the process that started it, and so even a harness that
+ * predates the kept label (another checkout on the same machine) leaves it
+ * alone.
+ */
+const KEPT_OWNER_PID = 1;
+
+export function runLabels(runId: string, keptAs?: string): Record<string, string> {
+  const owner = keptAs === undefined ? process.pid : KEPT_OWNER_PID;
+  return { [LABEL_RUN]: runId, [LABEL_PID]: String(owner), [LABEL_HOST]: os.hostname(), ...(keptAs !== undefined ? { [LABEL_KEPT]: keptAs } : {}) };
 }
 
 function ownerIsAlive(labels: Record<string, string>): boolean {
@@ -36,17 +51,24 @@ export async function removeRun(runId: string): Promise<CleanReport> {
   return removeMatching((labels) => labels[LABEL_RUN] === runId);
 }
 
+/** Remove the world kept under this name (`starttls-lab down`), found by its label even when its state file is lost. */
+export async function removeKeptWorld(name: string): Promise<CleanReport> {
+  return removeMatching((labels) => labels[LABEL_KEPT] === name);
+}
+
 export interface CleanReport {
   containers: string[];
   networks: string[];
 }
 
 /**
- * Remove the containers and networks of runs whose owner process is gone
- * (or of every run, with `all`, except `keepRunId`).
+ * Remove the containers and networks of runs whose owner process is gone,
+ * except kept worlds (or of every run, with `all`, except `keepRunId`).
  */
 export async function removeLeftovers(options: { all?: boolean; keepRunId?: string } = {}): Promise<CleanReport> {
-  return removeMatching((labels) => labels[LABEL_RUN] !== options.keepRunId && (options.all === true || !ownerIsAlive(labels)));
+  return removeMatching(
+    (labels) => labels[LABEL_RUN] !== options.keepRunId && (options.all === true || (labels[LABEL_KEPT] === undefined && !ownerIsAlive(labels))),
+  );
 }
 
 /**

@@ -8,6 +8,7 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import type { ServerCredentials } from "../pki/types.js";
 import type { WireMode, WireTranscript } from "../wire/transcript.js";
 import type { WireProgram } from "./wireProgram.js";
+import { LABEL_ROLE } from "./runLabels.js";
 import { StartedWorldContainer, WorldContainer } from "./worldContainer.js";
 
 export const WIRE_SMTP_PORT = 25;
@@ -25,13 +26,16 @@ export interface WireHops {
   open: number;
 }
 
+export const WIRE_TITLE = { log: "wire", container: "the wire container" } as const;
+
 export class WireContainer extends WorldContainer<StartedWireContainer> {
   constructor(image: string) {
-    super(image, { log: "wire", container: "the wire container" });
-    this.withExposedPorts(WIRE_CONTROL_PORT)
+    super(image, WIRE_TITLE);
+    // Port 25 on 127.0.0.1 too: an admin's swaks or openssl reaches the receiver the way the sender does, through the wire.
+    this.withExposedPorts(WIRE_CONTROL_PORT, WIRE_SMTP_PORT)
       .withWaitStrategy(Wait.forLogMessage(/^wire: listening on port 25/))
       .withStartupTimeout(30_000)
-      .withLabels({ "starttls-lab.role": "wire" });
+      .withLabels({ [LABEL_ROLE]: "wire" });
   }
 
   /** The real server the wire relays to (the receiver's name on the world's network). */
@@ -59,6 +63,11 @@ export class WireContainer extends WorldContainer<StartedWireContainer> {
 }
 
 export class StartedWireContainer extends StartedWorldContainer {
+  /** The receiver's port 25 as the sender meets it (through the wire), on 127.0.0.1. */
+  get smtpPort(): number {
+    return this.getMappedPort(WIRE_SMTP_PORT);
+  }
+
   private url(path: string): string {
     return `http://127.0.0.1:${this.getMappedPort(WIRE_CONTROL_PORT)}${path}`;
   }

@@ -15,13 +15,14 @@ import { DEFAULT_DNS_SETTINGS } from "../scenario/dnsDefaults.js";
 import type { DnsSettings, Role } from "../scenario/types.js";
 import { WorldCertificates, type ProviderCredentials } from "./credentials.js";
 import { assertDockerAvailable, dockerClient } from "./docker.js";
-import { DnsContainer, type StartedDnsContainer } from "./dnsContainer.js";
+import { DNS_TITLE, DnsContainer, StartedDnsContainer } from "./dnsContainer.js";
 import { ensureImage } from "./images.js";
-import { MtaContainer, SMTP_PORT, type StartedMtaContainer } from "./mtaContainer.js";
+import { attachContainer } from "./attach.js";
+import { MtaContainer, mtaTitle, SMTP_PORT, StartedMtaContainer, type PresentedCertificate } from "./mtaContainer.js";
 import { backendHost, certificateNames, hostedDomains, mxHosts, PROVIDERS, type WorldDns } from "./providers.js";
 import { newRunId, removeRun, runLabels, sweepDeadRuns } from "./runLabels.js";
 import { applyTestcontainersDefaults } from "./testcontainersDefaults.js";
-import { WireContainer, type StartedWireContainer } from "./wireContainer.js";
+import { StartedWireContainer, WIRE_TITLE, WireContainer } from "./wireContainer.js";
 import { wireProgram } from "./wireProgram.js";
 import type { StartedWorldContainer, WorldNetwork } from "./worldContainer.js";
 import { dnsPlan, mtaStsHosts, type TlsaDigests, type WorldAddresses } from "./zones.js";
@@ -33,6 +34,20 @@ export interface WorldOptions {
   onProgress?: (step: string) => void;
   /** The Postfix release both providers run, or each role's (default: chosenPostfixRelease()). */
   postfix?: PostfixRelease | Record<Role, PostfixRelease>;
+  /** Keep the world after this process exits, under this name (`starttls-lab up`): leftover sweeps leave it alone. */
+  keptAs?: string;
+}
+
+/**
+ * What a process that re-attaches to a running world must be told, because
+ * the containers do not say it: each mailbox password and what each
+ * provider's Postfix was made to present and read (see MailWorld.memory).
+ */
+export interface WorldMemory {
+  runId: string;
+  networkName: string;
+  postfix: Record<Role, PostfixRelease>;
+  providers: Record<Role, { password: string; presented: PresentedCertificate; ownFiles: string[] }>;
 }
 
 export interface StartupTimings {
@@ -59,6 +74,20 @@ export async function removeLiveRuns(): Promise<void> {
 
 /** The TLSA digests that do not change from scenario to scenario. */
 type FixedDigests = Omit<TlsaDigests, "presentedKey"> & { otherDomains: Record<string, string> };
+
+function fixedDigestsOf(certificates: WorldCertificates, providers: Record<Role, ProviderCredentials>): FixedDigests {
+  return {
+    otherKey: providers.sender.own.pkeySha256.tlsa,
+    caCertificate: certificateDigest(certificates.caCertPem).tlsa,
+    otherDomains: Object.fromEntries(providers.receiver.sni.map(({ hosted, credentials }) => [hosted.domain, credentials.pkeySha256.tlsa])),
+  };
+}
+
+async function openCertificates(cacheDir: string): Promise<{ certificates: WorldCertificates; providers: Record<Role, ProviderCredentials> }> {
+  const certificates = await WorldCertificates.open(path.join(cacheDir, "pki"));
+  const [sender, receiver] = await Promise.all([certificates.provider(PROVIDERS.sender), certificates.provider(PROVIDERS.receiver)]);
+  return { certificates, providers: { sender, receiver } };
+}
 
 /** Waits for every start; if one fails, the run's containers and network are removed and its error thrown. */
 async function allStarted<T extends unknown[]>(runId: string, starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
@@ -91,6 +120,8 @@ export class MailWorld {
     readonly timings: StartupTimings,
     /** Each provider's Postfix and OpenSSL, read from its container at start (never assumed from the release). */
     readonly software: WorldSoftware,
+    /** The Postfix release each provider runs. */
+    readonly postfix: Record<Role, PostfixRelease>,
   ) {
     this.containers = [dns, sender, receiver, wire];
   }
@@ -128,9 +159,7 @@ export class MailWorld {
     const imageStarted = Date.now();
     const pki = (async () => {
       const pkiStarted = Date.now();
-      const certificates = await WorldCertificates.open(path.join(cacheDir, "pki"));
-      const [sender, receiver] = await Promise.all([certificates.provider(PROVIDERS.sender), certificates.provider(PROVIDERS.receiver)]);
-      return { certificates, providers: { sender, receiver } satisfies Record<Role, ProviderCredentials>, ms: Date.now() - pkiStarted };
+      return { ...(await openCertificates(cacheDir)), ms: Date.now() - pkiStarted };
     })();
     const release = options.postfix ?? chosenPostfixRelease();
     const releaseOf = (role: Role): PostfixRelease => (typeof release === "string" ? release : release[role]);
@@ -147,7 +176,7 @@ export class MailWorld {
     if (keysGenerated.length > 0) progress(`generated ${keysGenerated.join(", ")}`);
 
     const runId = newRunId();
-    const network: WorldNetwork = { runId, name: `starttls-lab-${runId}`, labels: runLabels(runId) };
+    const network: WorldNetwork = { runId, name: `starttls-lab-${runId}`, labels: runLabels(runId, options.keptAs) };
     liveRuns.add(runId);
     await dockerClient().createNetwork({ Name: network.name, Driver: "bridge", Labels: network.labels, CheckDuplicate: true });
 
@@ -190,11 +219,7 @@ export class MailWorld {
       receiver.software(releaseOf("receiver")),
     ]);
     const software: WorldSoftware = { sender: senderSoftware, receiver: receiverSoftware };
-    const fixedDigests: FixedDigests = {
-      otherKey: providers.sender.own.pkeySha256.tlsa,
-      caCertificate: certificateDigest(certificates.caCertPem).tlsa,
-      otherDomains: Object.fromEntries(providers.receiver.sni.map(({ hosted, credentials }) => [hosted.domain, credentials.pkeySha256.tlsa])),
-    };
+    const fixedDigests = fixedDigestsOf(certificates, providers);
     const now = Date.now();
     const timings: StartupTimings = {
       imageMs,
@@ -204,7 +229,8 @@ export class MailWorld {
       imageBuilt: senderImage.built || receiverImage.built || wireImage.built || dnsImage.built,
       keysGenerated,
     };
-    const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings, software);
+    const postfix = { sender: releaseOf("sender"), receiver: releaseOf("receiver") };
+    const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings, software, postfix);
     try {
       await world.publishDns(DEFAULT_DNS_SETTINGS);
     } catch (error) {
@@ -213,6 +239,53 @@ export class MailWorld {
     }
     progress(`world ${runId} ready`);
     return world;
+  }
+
+  /** What MailWorld.attach needs to act on this world from another process. */
+  get memory(): WorldMemory {
+    const provider = (started: StartedMtaContainer) => ({ password: started.password, presented: started.presentedCertificate, ownFiles: [...started.ownFileTargets] });
+    return { runId: this.runId, networkName: this.networkName, postfix: this.postfix, providers: { sender: provider(this.sender), receiver: provider(this.receiver) } };
+  }
+
+  /**
+   * The running world another process started and remembered, with each
+   * container's log followed from now on. Stopping it removes it; a process
+   * that only uses it lets it run. Throws WorldGoneError when a container
+   * is not running any more.
+   */
+  static async attach(memory: WorldMemory, options: Pick<WorldOptions, "cacheDir"> = {}): Promise<MailWorld> {
+    applyTestcontainersDefaults();
+    const started = Date.now();
+    await assertDockerAvailable();
+    const pkiStarted = Date.now();
+    const { certificates, providers } = await openCertificates(options.cacheDir ?? defaultCacheDir());
+    const pkiMs = Date.now() - pkiStarted;
+    const { runId, networkName } = memory;
+    const attachProvider = async (role: Role): Promise<StartedMtaContainer> => {
+      const identity = PROVIDERS[role];
+      const { container, log, address } = await attachContainer(runId, role, networkName, mtaTitle(identity));
+      const { password, presented, ownFiles } = memory.providers[role];
+      return new StartedMtaContainer(container, log, mtaTitle(identity), address, {
+        identity,
+        password,
+        certificates,
+        own: providers[role].own,
+        restored: { presented, ownFiles },
+      });
+    };
+    const attachOther = async <T>(role: string, title: { log: string; container: string }, make: (attached: Awaited<ReturnType<typeof attachContainer>>) => T) =>
+      make(await attachContainer(runId, role, networkName, title));
+    const [dns, sender, receiver, wire] = await Promise.all([
+      attachOther("dns", DNS_TITLE, ({ container, log, address }) => new StartedDnsContainer(container, log, DNS_TITLE, address)),
+      attachProvider("sender"),
+      attachProvider("receiver"),
+      attachOther("wire", WIRE_TITLE, ({ container, log, address }) => new StartedWireContainer(container, log, WIRE_TITLE, address)),
+    ]);
+    const [senderSoftware, receiverSoftware] = await Promise.all([sender.software(memory.postfix.sender), receiver.software(memory.postfix.receiver)]);
+    const totalMs = Date.now() - started;
+    const timings: StartupTimings = { imageMs: 0, pkiMs, containersMs: totalMs - pkiMs, totalMs, imageBuilt: false, keysGenerated: [...certificates.generated] };
+    const software: WorldSoftware = { sender: senderSoftware, receiver: receiverSoftware };
+    return new MailWorld(runId, networkName, certificates, dns, sender, receiver, wire, fixedDigestsOf(certificates, providers), timings, software, memory.postfix);
   }
 
   /**
