@@ -46,6 +46,7 @@ Commands:
   validate [paths…]  check scenario files without Docker
   explain FILE       run one scenario and print what happened, step by step
   clean              remove containers and networks left by runs that died
+  serve              the lab in the browser: choose settings, send, watch the hop
 
 Run "starttls-lab <command> --help" for a command's options.
 Exit codes: 0 all expectations held, 1 some did not, 2 bad usage or invalid scenario file.`,
@@ -82,6 +83,17 @@ every log line that decided the outcome, and the verdict.`,
 Removes the containers and networks of starttls-lab runs whose process is
 gone (a run killed with SIGKILL, a crashed CI job). With --all, also those of
 runs still going.`,
+  serve: `Usage: starttls-lab serve [--port 8025]
+
+Starts the lab: a web page on http://127.0.0.1:PORT/ (this machine only)
+over a world of real Postfix containers, started in this process and shared
+by every tab. Choose both providers' TLS levels, the certificate, the wire,
+DANE and MTA-STS and the Postfix release, press Send, and watch the run:
+phases, sequence diagram, what an eavesdropper saw, DNS lookups, verdict.
+Runs are queued one at a time. Ctrl-C stops the lab and removes its containers.
+
+Options:
+  --port PORT   the port on 127.0.0.1 (default 8025)`,
 };
 
 const common = { help: { type: "boolean", short: "h" } } as const;
@@ -97,6 +109,7 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
   validate: { ...common },
   explain: { ...common, only: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
+  serve: { ...common, port: { type: "string" } },
 };
 
 interface ParsedArgs {
@@ -247,12 +260,27 @@ async function clean(args: string[]): Promise<number> {
   return EXIT.passed;
 }
 
+async function serve(args: string[]): Promise<number> {
+  const { values } = parse("serve", args);
+  if (values.help) return printHelp("serve");
+  const { startLabServer, DEFAULT_LAB_PORT } = await import("./lab/server.js");
+  const port = integerOption("--port", values.port, 1, 65535) ?? DEFAULT_LAB_PORT;
+  const lab = await startLabServer({ port, warmUp: true, log: (line) => process.stderr.write(`${line}\n`) }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port`);
+    throw error;
+  });
+  // The interrupt handler removes the worlds' containers (every live run of this process) and exits.
+  onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  process.stdout.write(`starttls-lab lab: ${lab.url} (this machine only; Ctrl-C stops it and removes its containers)\n`);
+  return untilExit();
+}
+
 function printHelp(command: string): number {
   process.stdout.write(HELP[command] + "\n");
   return EXIT.passed;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, clean };
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, clean, serve };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -91,19 +91,25 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
   ]);
 }
 
-export async function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
+/** The moments of one scenario a live view shows as they happen (the lab); each ends the phase of ScenarioPhases it names. */
+export type ScenarioMoment = "applied" | "submitted" | "settled";
+
+export async function runScenario(world: MailWorld, scenario: Scenario, onMoment?: (moment: ScenarioMoment) => void): Promise<ScenarioResult> {
   const started = performance.now();
   try {
     await applyScenario(world, scenario);
     const applied = performance.now();
+    onMoment?.("applied");
     const message = markMessage(scenario.message, scenario.name);
     await world.wire.prepare(scenario.wire, message.marker);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const dnsCursor = world.dns.log.cursor;
     const submission = await submitAsAlice(world, message);
     const submitted = performance.now();
+    onMoment?.("submitted");
     const timeline: FollowTimeline = {};
     const observation = await followMessage(world, message, submission, cursors, timeline, scenario.attempts);
+    onMoment?.("settled");
     if (scenario.attempts > 1) {
       const timers = Object.entries(FAST_RETRY_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ");
       observation.evidence.unshift(`harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`);
