@@ -175,16 +175,19 @@ function diagramFigure(run, animate) {
   // The SVG comes from the report's renderer, which escapes every text it draws.
   figure.innerHTML = run.outcome.diagramSvg;
   const rows = [...figure.querySelectorAll("g.step, g.note, g.starttls, g.hop, g.closed")];
-  if (animate && !window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
+  // Marks the figure complete, for whoever waits for the whole diagram (a screenshot).
+  const drawn = () => (figure.dataset.drawn = "yes");
+  if (animate && rows.length > 0 && !window.matchMedia("(prefers-reduced-motion: reduce)").matches) {
     rows.forEach((row) => row.classList.add("pending"));
     let next = 0;
     const reveal = () => {
-      rows[next]?.classList.remove("pending");
+      rows[next].classList.remove("pending");
       next += 1;
       if (next < rows.length) setTimeout(reveal, 180);
+      else drawn();
     };
     reveal();
-  }
+  } else drawn();
   figure.append(element("figcaption", { className: "muted" }, "The real dialogue: Alice's submission, the port-25 hop as the wire saw it, and the outcome."));
   return figure;
 }
