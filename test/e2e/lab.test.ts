@@ -9,6 +9,7 @@
  */
 import { copyFile, mkdir } from "node:fs/promises";
 import http from "node:http";
+import net from "node:net";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import { dirname } from "node:path";
@@ -18,6 +19,8 @@ import { startLabServer, loopbackRefusal, type RunningLab } from "../../src/lab/
 import type { RunView } from "../../src/lab/session.js";
 import { DIAGRAM_CSS } from "../../src/report/sequenceDiagram.js";
 import { loadScenarioText } from "../../src/scenario/load.js";
+import { buildCli, CliProcess, endChildren } from "./helpers/cli.js";
+import { ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -342,4 +345,63 @@ describe("the lab with a real world", () => {
     expect(html).toContain('class="sd"');
     expect(html).toContain("1 passed");
   });
+});
+
+/** A port on 127.0.0.1 that something is listening on, and the means to free it. */
+async function listening(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe("starttls-lab serve, the command", () => {
+  const children: CliProcess[] = [];
+  beforeAll(buildCli, WORLD_START_MS);
+  afterAll(() => endChildren(children, removeOwnedBy));
+
+  test("a bad or busy port is refused (exit 2) before anything starts", async () => {
+    const bad = new CliProcess(["serve", "--port", "eighty"]);
+    children.push(bad);
+    const badResult = await bad.finishedWithin(30_000, "serve --port eighty");
+    expect(badResult.code).toBe(2);
+    expect(badResult.stderr).toContain('--port takes an integer from 1 to 65535, not "eighty"');
+
+    const taken = await listening();
+    try {
+      const busy = new CliProcess(["serve", "--port", String(taken.port)]);
+      children.push(busy);
+      const busyResult = await busy.finishedWithin(30_000, "serve on a busy port");
+      expect(busyResult.code).toBe(2);
+      expect(busyResult.stderr).toContain(`port ${taken.port} on 127.0.0.1 is in use`);
+      expect(await ownedBy(busy.pid)).toEqual({ containers: [], networks: [] });
+    } finally {
+      await taken.close();
+    }
+  });
+
+  test(
+    "it serves the page at once, starts its world, and Ctrl-C removes the world's containers",
+    async () => {
+      const free = await listening();
+      await free.close();
+      const serve = new CliProcess(["serve", "--port", String(free.port)]);
+      children.push(serve);
+      const line = await serve.waitForLine((text) => text.startsWith("starttls-lab lab: "), "the lab's address");
+      const url = `http://127.0.0.1:${free.port}/`;
+      expect(line).toContain(url);
+      expect((await fetch(url)).status).toBe(200);
+      const events = await openEvents(url);
+      try {
+        await events.next((event) => event.name === "world" && (event.data as { state: string }).state === "ready");
+      } finally {
+        events.close();
+      }
+      expect((await ownedBy(serve.pid)).containers).toHaveLength(4);
+      serve.kill("SIGINT");
+      const result = await serve.finishedWithin(60_000, "serve after SIGINT");
+      expect(result.code).toBe(130);
+      expect(await ownedBy(serve.pid)).toEqual({ containers: [], networks: [] });
+    },
+    WORLD_START_MS,
+  );
 });

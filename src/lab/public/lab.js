@@ -326,6 +326,11 @@ function connect() {
     state.worlds = new Map(snapshot.worlds.map((world) => [world.release, world]));
     showWorlds();
     for (const run of snapshot.runs) storeRun(run);
+    // A tab opened mid-session shows the latest run, whatever its state.
+    if (snapshot.runs.length > 0) {
+      state.liveId = snapshot.runs[snapshot.runs.length - 1].id;
+      showLive();
+    }
   });
   events.addEventListener("world", (event) => {
     const world = JSON.parse(event.data);
