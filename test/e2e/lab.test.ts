@@ -345,6 +345,49 @@ describe("the lab with a real world", () => {
     expect(html).toContain('class="sd"');
     expect(html).toContain("1 passed");
   });
+
+  test(
+    "Postfix 3.7's world starts on demand beside 3.10's; a run whose world died says so, and the next one gets a fresh world",
+    async () => {
+      const events = await openEvents(lab.url);
+      try {
+        const post = async (choices: object) => {
+          const response = await fetch(`${lab.url}api/runs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(choices) });
+          expect(response.status).toBe(202);
+          return (await response.json()) as RunView;
+        };
+        const old = await post({ release: "3.7", senderLevel: "encrypt", receiverLevel: "may", prediction: "delivered-tls" });
+        const finished = (await events.next(runEvent(old.id, "finished"))).data as RunView;
+        expect(finished.outcome?.kind, finished.outcome?.error).toBe("delivered-tls");
+        const worldOf = (release: string) => events.received.filter((event) => event.name === "world" && (event.data as { release: string }).release === release).map((event) => (event.data as { state: string }).state);
+        expect(worldOf("3.7")[0]).toBe("starting");
+        expect(worldOf("3.7")).toContain("ready");
+        const [world37, world310] = await Promise.all([lab.session.world("3.7"), lab.session.world("3.10")]);
+        const mailVersion = async (world: typeof world37) => (await world.sender.exec(["postconf", "-h", "mail_version"])).output.trim();
+        expect(await mailVersion(world37)).toMatch(/^3\.7\./);
+        expect(await mailVersion(world310)).toMatch(/^3\.10\./);
+        await page.getByRole("status").filter({ hasText: "Postfix 3.7 world ready" }).waitFor();
+
+        // A container dies under the lab: the run fails with the container's own notice, in the page too.
+        await world37.receiver.stop({ remove: false, timeout: 0 });
+        const broken = await post({ release: "3.7", senderLevel: "may", prediction: "delivered-tls" });
+        const failed = (await events.next(runEvent(broken.id, "finished"))).data as RunView;
+        expect(failed.outcome?.kind).toBe("failed");
+        expect(failed.outcome?.error).toMatch(/receiver.* stopped \(exit code \d+\)/);
+        await page.getByRole("button", { name: `Show run ${broken.id}` }).click();
+        await expect(page.locator(`#live-result [data-run="${broken.id}"] [role=alert]`).textContent()).resolves.toContain("The run failed.");
+        await screenshot("world-died");
+
+        const again = await post({ release: "3.7", senderLevel: "may", prediction: "delivered-tls" });
+        const recovered = (await events.next(runEvent(again.id, "finished"))).data as RunView;
+        expect(recovered.outcome?.kind, recovered.outcome?.error).toBe("delivered-tls");
+        expect(worldOf("3.7").filter((state) => state === "starting").length).toBeGreaterThan(1);
+      } finally {
+        events.close();
+      }
+    },
+    2 * WORLD_START_MS + 3 * RUN_MS,
+  );
 });
 
 /** A port on 127.0.0.1 that something is listening on, and the means to free it. */
