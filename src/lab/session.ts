@@ -81,7 +81,8 @@ const DNS_EVIDENCE = /^dns: /;
 
 function headline(result: ScenarioResult): string {
   const observation = result.observation;
-  if (!observation) return `The run failed: ${result.error ?? "no observation"}`;
+  // The error's first line names what broke; the whole text (log lines included) is shown beside it.
+  if (!observation) return `The run failed: ${(result.error ?? "no observation").split("\n")[0]!.replace(/; its last log lines:$/, "")}`;
   switch (observation.outcome) {
     case "delivered":
       return observation.transport === "plaintext" ? "Delivered in plaintext" : `Delivered over TLS${observation.tls ? ` (${observation.tls.version}, ${observation.tls.trust})` : ""}`;

@@ -374,6 +374,7 @@ describe("the lab with a real world", () => {
         const failed = (await events.next(runEvent(broken.id, "finished"))).data as RunView;
         expect(failed.outcome?.kind).toBe("failed");
         expect(failed.outcome?.error).toMatch(/receiver.* stopped \(exit code \d+\)/);
+        expect(failed.outcome?.headline).toMatch(/^The run failed: .*receiver.* stopped \(exit code \d+\)$/);
         await page.getByRole("button", { name: `Show run ${broken.id}` }).click();
         await expect(page.locator(`#live-result [data-run="${broken.id}"] [role=alert]`).textContent()).resolves.toContain("The run failed.");
         await screenshot("world-died");

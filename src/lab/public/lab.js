@@ -110,7 +110,8 @@ async function send(event) {
     state.liveId = body.id;
     const world = state.worlds.get(body.choices.release);
     const waiting = world?.state === "ready" ? "" : " It starts as soon as the world is up.";
-    message.textContent = `Run ${body.id} queued.${waiting}`;
+    const ahead = [...state.runs.values()].filter((run) => run.id < body.id && run.status !== "finished").length;
+    message.textContent = `Run ${body.id} queued${ahead > 0 ? `, behind ${ahead} other run${ahead === 1 ? "" : "s"} (one runs at a time)` : ""}.${waiting}`;
   } catch (error) {
     message.className = "form-message error";
     message.textContent = `Could not send: ${error.message}`;
@@ -205,7 +206,7 @@ function runView(run, { animate = false, compact = false } = {}) {
       "p",
       {},
       element("span", { className: `prediction ${outcome.predictionHeld ? "held" : "missed"}` }, outcome.predictionHeld ? "Your prediction held" : "Your prediction did not hold"),
-      ` Predicted: ${outcome.expected}. Observed: ${outcome.observed}.`,
+      outcome.kind === "failed" ? ` Predicted: ${outcome.expected}. Nothing could be observed: see why below.` : ` Predicted: ${outcome.expected}. Observed: ${outcome.observed}.`,
     ),
   );
   if (outcome.bodyReadable) parts.push(element("p", { className: "flag body-readable", "data-testid": "body-readable" }, "⚑ Body readable: the message crossed the port-25 hop in clear text; anyone on the wire could read it."));
