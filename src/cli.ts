@@ -12,6 +12,7 @@ import { explainResult } from "./report/explain.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";
+import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "./core/releases.js";
 
 /**
  * The harness (testcontainers, dockerode, the PKI) loads only when a command
@@ -45,6 +46,9 @@ Commands:
   run [paths…]       run scenario files (default: scenarios/)
   validate [paths…]  check scenario files without Docker
   explain FILE       run one scenario and print what happened, step by step
+  compare --postfix A --postfix B [paths…]
+                     run the same scenarios under each Postfix release and
+                     print what differs
   clean              remove containers and networks left by runs that died
   serve              the lab in the browser: choose settings, send, watch the hop
 
@@ -64,16 +68,35 @@ Options:
                        the shipped suite 10-17% sooner than one; see README "Speed")
   --shuffle SEED       run in a random order fixed by SEED (an integer), to
                        show that verdicts do not depend on order
+  --postfix VERSION    the Postfix release (3.7, 3.10, 3.11) of every provider a
+                       scenario does not pin with sender.postfix / receiver.postfix
+                       (default: $STARTTLS_LAB_POSTFIX, else 3.10)
   --no-color           plain output (also when NO_COLOR is set or output is not a terminal)
   -h, --help           this help
 
 Exit: 0 every expectation held, 1 some did not, 2 invalid input (nothing started).`,
+  compare: `Usage: starttls-lab compare --postfix VERSION --postfix VERSION [paths…] [options]
+
+Runs the scenarios (default: scenarios/) once per release, every provider at
+that release, and prints scenario by scenario what differs: verdict, outcome,
+transport, TLS version, cipher, key exchange, trust, peer name, reason.
+Scenarios that pin every provider's release run once and are listed as pinned.
+
+Options:
+  --postfix VERSION    a release to compare (3.7, 3.10, 3.11); at least two
+  --only NAME          only scenarios whose name contains NAME (repeatable)
+  --report KIND=FILE   also write the comparison: json=FILE or html=FILE (repeatable)
+  --workers N          worlds side by side per release (default 2)
+  --no-color           plain output
+  -h, --help           this help
+
+Exit: 0 nothing differs, 1 something does, 2 bad usage (nothing started).`,
   validate: `Usage: starttls-lab validate [paths…]
 
 Checks scenario files (default: scenarios/) without starting anything.
 Prints each problem as file:line:column: field: message.
 Exit: 0 valid, 2 invalid.`,
-  explain: `Usage: starttls-lab explain FILE [--only NAME]
+  explain: `Usage: starttls-lab explain FILE [--only NAME] [--postfix VERSION]
 
 Runs one scenario (the file's only one, or the one --only selects) and prints
 its story, the settings applied on each side, what Alice's client was told,
@@ -104,10 +127,19 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
     report: { type: "string", multiple: true },
     workers: { type: "string" },
     shuffle: { type: "string" },
+    postfix: { type: "string" },
     "no-color": { type: "boolean" },
   },
   validate: { ...common },
-  explain: { ...common, only: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
+  compare: {
+    ...common,
+    postfix: { type: "string", multiple: true },
+    only: { type: "string", multiple: true },
+    report: { type: "string", multiple: true },
+    workers: { type: "string" },
+    "no-color": { type: "boolean" },
+  },
+  explain: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
   serve: { ...common, port: { type: "string" } },
 };
@@ -126,8 +158,8 @@ function parse(command: string, args: string[]): ParsedArgs {
   }
 }
 
-async function loadSelected(paths: string[], only: string[] | undefined): Promise<Scenario[]> {
-  const scenarios = await loadScenarioFiles(paths.length > 0 ? paths : ["scenarios"]);
+async function loadSelected(paths: string[], only: string[] | undefined, postfix?: PostfixRelease): Promise<Scenario[]> {
+  const scenarios = await loadScenarioFiles(paths.length > 0 ? paths : ["scenarios"], postfix ? { postfix } : {});
   if (!only || only.length === 0) return scenarios;
   const wanted = only.map((name) => name.toLowerCase());
   const selected = scenarios.filter((scenario) => wanted.some((name) => scenario.name.toLowerCase().includes(name)));
@@ -147,6 +179,15 @@ function integerOption(flag: string, value: unknown, min: number, max: number): 
     throw new UsageError(`${flag} takes an integer from ${min} to ${max}, not "${String(value)}"`);
   }
   return number;
+}
+
+/** --postfix VERSION, checked against the releases a world can run. */
+function releaseOption(value: unknown): PostfixRelease | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !isPostfixRelease(value)) {
+    throw new UsageError(`--postfix takes one of ${POSTFIX_RELEASES.join(", ")}, not "${String(value)}"`);
+  }
+  return value;
 }
 
 function useColor(flag: unknown): boolean {
@@ -187,7 +228,8 @@ async function run(args: string[]): Promise<number> {
   const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
   const workers = integerOption("--workers", values.workers, 1, 8) ?? DEFAULT_WORKERS;
   const seed = integerOption("--shuffle", values.shuffle, 0, 2 ** 32 - 1);
-  const selected = await loadSelected(positionals, values.only as string[] | undefined);
+  const postfix = releaseOption(values.postfix);
+  const selected = await loadSelected(positionals, values.only as string[] | undefined, postfix);
   const scenarios = seed === undefined ? selected : shuffled(selected, seed);
   if (seed !== undefined) process.stdout.write(`order shuffled with seed ${seed}\n`);
   for (const note of ownConfigNotes(scenarios)) process.stdout.write(`note: ${note}\n`);
@@ -200,9 +242,10 @@ async function run(args: string[]): Promise<number> {
   const result = await runScenarios(scenarios, {
     signal,
     workers,
+    ...(postfix && { postfix }),
     listener: {
       worldStarting: (step) => reporter.worldStarting(step),
-      worldReady: (ms) => reporter.worldReady(ms),
+      worldReady: (ms, software) => reporter.worldReady(ms, software),
       scenarioStarted: (index, total, scenario) => reporter.scenarioStarted(index, total, scenario),
       scenarioFinished: (index, total, outcome) => {
         if (signal.aborted) return;
@@ -215,6 +258,46 @@ async function run(args: string[]): Promise<number> {
   await writeReports(result, reports);
   reporter.summary(result);
   return runPassed(result) ? EXIT.passed : EXIT.failed;
+}
+
+async function compare(args: string[]): Promise<number> {
+  const { values, positionals } = parse("compare", args);
+  if (values.help) return printHelp("compare");
+  const releases = [...new Set(((values.postfix as string[] | undefined) ?? []).map((value) => releaseOption(value)!))];
+  if (releases.length < 2) throw new UsageError(`compare needs two different releases, e.g. --postfix 3.7 --postfix 3.10\n\n${HELP.compare}`);
+  const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
+  for (const report of reports) {
+    if (report.kind === "junit") throw new UsageError("compare writes json=FILE or html=FILE reports (JUnit has no place for a comparison)");
+  }
+  const workers = integerOption("--workers", values.workers, 1, 8) ?? DEFAULT_WORKERS;
+  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
+  const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  const { runScenarios } = await harness();
+  const { compareRuns, comparisonDiffers, pinnedUnder, renderComparison, writeComparisonReport } = await import("./report/compare.js");
+  const runs: ScenarioResult[][] = [];
+  for (const [position, postfix] of releases.entries()) {
+    // Pinned scenarios are the same world under every release: the first run covers them.
+    const selected = position === 0 ? scenarios : scenarios.filter((scenario) => !pinnedUnder(scenario, releases));
+    process.stderr.write(`== Postfix ${postfix}: ${selected.length} scenario(s)\n`);
+    const run = await runScenarios(selected, {
+      signal,
+      workers,
+      postfix,
+      listener: {
+        worldStarting: (step) => reporter.worldStarting(step),
+        worldReady: (ms, software) => reporter.worldReady(ms, software),
+        scenarioFinished: (index, total, result) => reporter.scenarioFinished(index, total, result),
+      },
+    });
+    if (signal.aborted) return untilExit();
+    process.stderr.write(`== Postfix ${postfix}: ${run.results.length} scenario(s) in ${Math.round(run.durationMs / 100) / 10} s\n`);
+    runs.push(run.results);
+  }
+  const comparison = compareRuns(releases, scenarios, runs);
+  for (const report of reports) await writeComparisonReport(comparison, report.kind as "json" | "html", report.file);
+  process.stdout.write(renderComparison(comparison).join("\n") + "\n");
+  return comparisonDiffers(comparison) ? EXIT.failed : EXIT.passed;
 }
 
 async function validate(args: string[]): Promise<number> {
@@ -230,7 +313,8 @@ async function explain(args: string[]): Promise<number> {
   const { values, positionals } = parse("explain", args);
   if (values.help) return printHelp("explain");
   if (positionals.length !== 1) throw new UsageError(`explain takes exactly one FILE\n\n${HELP.explain}`);
-  const scenarios = await loadSelected(positionals, values.only as string[] | undefined);
+  const postfix = releaseOption(values.postfix);
+  const scenarios = await loadSelected(positionals, values.only as string[] | undefined, postfix);
   if (scenarios.length !== 1) {
     throw new UsageError(
       `${positionals[0]} holds ${scenarios.length} scenarios; pick one with --only NAME:\n` + scenarios.map((scenario) => `  ${scenario.name}`).join("\n"),
@@ -239,7 +323,7 @@ async function explain(args: string[]): Promise<number> {
   const reporter = createConsoleReporter(process.stderr, { color: useColor(values["no-color"]) });
   const signal = onInterrupt(() => ({ results: [], durationMs: 0 }), []);
   const { runScenarios } = await harness();
-  const result = await runScenarios(scenarios, { signal, listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms) => reporter.worldReady(ms) } });
+  const result = await runScenarios(scenarios, { signal, ...(postfix && { postfix }), listener: { worldStarting: (step) => reporter.worldStarting(step), worldReady: (ms, software) => reporter.worldReady(ms, software) } });
   if (signal.aborted) return untilExit();
   const only = result.results[0]!;
   process.stdout.write(explainResult(only));
@@ -280,7 +364,7 @@ function printHelp(command: string): number {
   return EXIT.passed;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, clean, serve };
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, compare, clean, serve };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

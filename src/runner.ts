@@ -12,23 +12,29 @@ import { riskFlags } from "./judge/flags.js";
 import { judge } from "./judge/judge.js";
 import { readWire } from "./drive/wire.js";
 import { dnsEvidence } from "./observe/dnsLog.js";
-import type { RunResult, ScenarioResult } from "./core/result.js";
+import { statement } from "./observe/evidence.js";
+import { chosenPostfixRelease, type PostfixRelease } from "./core/releases.js";
+import type { RunResult, ScenarioResult, WorldSoftware } from "./core/result.js";
 import type { Scenario } from "./scenario/types.js";
+import { describePins, describeShape, fitsWorld, groupByWorldShape, type ShapeGroup, type WorldShape } from "./scenario/worldShape.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
 
 /** Live progress; every method optional so a caller may listen to what it needs. */
 export interface RunListener {
   worldStarting?(step: string): void;
-  worldReady?(ms: number): void;
+  /** Once per world shape: how long its worlds took to start and what their providers really run. */
+  worldReady?(ms: number, software: WorldSoftware): void;
   scenarioStarted?(index: number, total: number, scenario: Scenario): void;
   scenarioFinished?(index: number, total: number, result: ScenarioResult): void;
 }
 
-export interface RunOptions extends WorldOptions {
+export interface RunOptions extends Omit<WorldOptions, "postfix"> {
+  /** The release of every provider a scenario does not pin (default: chosenPostfixRelease()). */
+  postfix?: PostfixRelease;
   listener?: RunListener;
-  /** Use this already started world (not stopped at the end) instead of starting one. */
+  /** Use this already started world (not stopped at the end) instead of starting one; scenarios pinning other releases are not run. */
   world?: MailWorld;
-  /** Worlds side by side, each taking the next scenario when free (default 1). */
+  /** Worlds side by side per world shape, each taking the next scenario when free (default 1). */
   workers?: number;
   /** Stop between scenarios when aborted (Ctrl-C); the results so far are returned. */
   signal?: AbortSignal;
@@ -112,7 +118,9 @@ export async function runScenario(world: MailWorld, scenario: Scenario, onMoment
     onMoment?.("settled");
     if (scenario.attempts > 1) {
       const timers = Object.entries(FAST_RETRY_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ");
-      observation.evidence.unshift(`harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`);
+      observation.evidence.unshift(
+        statement("harness", `harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`),
+      );
     }
     const { wire, evidence } = await readWire(world, scenario.wire, cursors);
     observation.wire = wire;
@@ -125,6 +133,7 @@ export async function runScenario(world: MailWorld, scenario: Scenario, onMoment
     const settled = timeline.settledAt ?? ended;
     return {
       scenario,
+      world: world.software,
       observation,
       verdict,
       ...(flags.length > 0 ? { flags } : {}),
@@ -137,6 +146,7 @@ export async function runScenario(world: MailWorld, scenario: Scenario, onMoment
     const death = await world.deathNotice();
     return {
       scenario,
+      world: world.software,
       verdict: { passed: false, differences: [] },
       error: death ? `${death}\n  (the scenario was at: ${cause})` : cause,
       durationMs: performance.now() - started,
@@ -150,34 +160,81 @@ function notRun(scenario: Scenario, why: string): ScenarioResult {
   return { scenario, verdict: { passed: false, differences: [] }, error: `not run: ${why}`, durationMs: 0 };
 }
 
+/** The releases a started world runs, as a shape. */
+function shapeOfWorld(world: MailWorld): WorldShape {
+  return { sender: world.software.sender.release, receiver: world.software.receiver.release };
+}
+
+/**
+ * Runs every scenario, grouped by world shape (sender release, receiver
+ * release): each group gets its own worlds, started when the group comes
+ * and stopped before the next, so a run never holds more than `workers`
+ * worlds. Results keep the scenarios' order.
+ */
 export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const listener = options.listener ?? {};
-  const workers = options.world ? 1 : Math.max(1, Math.min(options.workers ?? 1, scenarios.length));
-  const worlds: MailWorld[] = [];
   const results: Array<ScenarioResult | undefined> = new Array(scenarios.length);
+  let groups: ShapeGroup[];
+  if (options.world) {
+    // A given world runs the scenarios its releases fit; an unpinned provider takes the world's release.
+    const shape = shapeOfWorld(options.world);
+    groups = [{ shape, indices: [...scenarios.keys()].filter((index) => fitsWorld(scenarios[index]!, shape)) }];
+    for (const [index, scenario] of scenarios.entries()) {
+      if (!fitsWorld(scenario, shape)) results[index] = notRun(scenario, `it pins ${describePins(scenario)}; the world given runs ${describeShape(shape)}`);
+    }
+  } else {
+    groups = groupByWorldShape(scenarios, options.postfix ?? chosenPostfixRelease());
+  }
+  let deadWorld: string | undefined;
+  for (const group of groups) {
+    if (options.signal?.aborted || deadWorld) break;
+    deadWorld = await runGroup(scenarios, group, results, options);
+  }
+  if (deadWorld && !options.signal?.aborted) {
+    for (const [index, scenario] of scenarios.entries()) {
+      if (results[index]) continue;
+      results[index] = notRun(scenario, deadWorld);
+      listener.scenarioFinished?.(index, scenarios.length, results[index]);
+    }
+  }
+  return { results: results.filter((result): result is ScenarioResult => result !== undefined), durationMs: Date.now() - started };
+}
+
+/** One world shape's scenarios through its own worlds; says why the run cannot go on when a container died. */
+async function runGroup(
+  scenarios: readonly Scenario[],
+  group: ShapeGroup,
+  results: Array<ScenarioResult | undefined>,
+  options: RunOptions,
+): Promise<string | undefined> {
+  const listener = options.listener ?? {};
+  const workers = options.world ? 1 : Math.max(1, Math.min(options.workers ?? 1, group.indices.length));
+  const worlds: MailWorld[] = [];
+  let deadWorld: string | undefined;
   try {
     if (options.world) {
       worlds.push(options.world);
     } else {
       const worldStarted = Date.now();
       const starts = await Promise.allSettled(
-        Array.from({ length: workers }, () => MailWorld.start({ ...options, onProgress: (step) => listener.worldStarting?.(step) })),
+        Array.from({ length: workers }, () =>
+          MailWorld.start({ ...options, postfix: group.shape, onProgress: (step) => listener.worldStarting?.(step) }),
+        ),
       );
       for (const start of starts) if (start.status === "fulfilled") worlds.push(start.value);
       const failed = starts.find((start): start is PromiseRejectedResult => start.status === "rejected");
       if (failed) throw failed.reason;
-      listener.worldReady?.(Date.now() - worldStarted);
+      listener.worldReady?.(Date.now() - worldStarted, worlds[0]!.software);
     }
 
     // A container that dies stops the run cleanly: the scenario it broke
     // fails with the container's last log lines, the ones after it are
     // reported as not run, so every scenario is still accounted for.
-    let next = 0;
-    let deadWorld: string | undefined;
+    const queue = [...group.indices];
     const work = async (world: MailWorld) => {
-      while (next < scenarios.length && !options.signal?.aborted && !deadWorld) {
-        const index = next++;
+      for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+        if (options.signal?.aborted || deadWorld) return;
         const scenario = scenarios[index]!;
         listener.scenarioStarted?.(index, scenarios.length, scenario);
         const result = await runScenario(world, scenario);
@@ -188,15 +245,8 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       }
     };
     await Promise.all(worlds.map(work));
-    if (deadWorld && !options.signal?.aborted) {
-      for (const [index, scenario] of scenarios.entries()) {
-        if (results[index]) continue;
-        results[index] = notRun(scenario, deadWorld);
-        listener.scenarioFinished?.(index, scenarios.length, results[index]);
-      }
-    }
   } finally {
     if (!options.world) await Promise.allSettled(worlds.map((world) => world.stop()));
   }
-  return { results: results.filter((result): result is ScenarioResult => result !== undefined), durationMs: Date.now() - started };
+  return deadWorld;
 }

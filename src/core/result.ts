@@ -5,10 +5,25 @@
  */
 import type { Verdict } from "../judge/types.js";
 import type { Observation } from "../observe/types.js";
-import type { Scenario } from "../scenario/types.js";
+import type { Role, Scenario } from "../scenario/types.js";
+import type { PostfixRelease } from "./releases.js";
+
+/** What one provider of the world really ran, read from its container once the world started. */
+export interface ProviderSoftware {
+  /** The release the world asked for (the image's). */
+  release: PostfixRelease;
+  /** `postconf -h mail_version`, e.g. "3.10.13". */
+  postfix: string;
+  /** `openssl version`, e.g. "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)". */
+  openssl: string;
+}
+
+export type WorldSoftware = Readonly<Record<Role, ProviderSoftware>>;
 
 export interface ScenarioResult {
   scenario: Scenario;
+  /** The providers' software in the world that ran it (absent when no world ran it). */
+  world?: WorldSoftware;
   /** Absent when the harness could not observe anything (then `error` says why). */
   observation?: Observation;
   verdict: Verdict;

@@ -5,6 +5,7 @@
  * nothing left queued after a refusal. A message that is somewhere it
  * should not be fails the scenario.
  */
+import { statement, type StatementEvidence } from "../observe/evidence.js";
 import type { Observation } from "../observe/types.js";
 import { allMailboxes } from "../world/providers.js";
 import type { MailWorld } from "../world/world.js";
@@ -19,7 +20,7 @@ export class UnaccountedMessageError extends Error {
 }
 
 /** Throws UnaccountedMessageError when a copy is missing, doubled or astray; returns the evidence otherwise. */
-export async function accountForMessage(world: MailWorld, message: MarkedMessage, observation: Observation): Promise<string[]> {
+export async function accountForMessage(world: MailWorld, message: MarkedMessage, observation: Observation): Promise<StatementEvidence[]> {
   const recipient = message.spec.to.toLowerCase();
   const mailboxes = allMailboxes().map((mailbox) => ({
     ...mailbox,
@@ -38,7 +39,10 @@ export async function accountForMessage(world: MailWorld, message: MarkedMessage
   }
   if (problems.length > 0) throw new UnaccountedMessageError(message, problems);
   return [
-    `accounted for: ${mailboxes.map(({ hosted, expected }) => `${hosted.mailbox} holds ${expected}`).join(", ")}` +
-      (observation.outcome === "rejected" ? ", nothing queued" : ""),
+    statement(
+      "harness",
+      `accounted for: ${mailboxes.map(({ hosted, expected }) => `${hosted.mailbox} holds ${expected}`).join(", ")}` +
+        (observation.outcome === "rejected" ? ", nothing queued" : ""),
+    ),
   ];
 }

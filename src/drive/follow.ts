@@ -4,6 +4,7 @@
  * whoever should now hold it (Bob's, or Alice's for a bounce). Returns the
  * Observation; throws when the message cannot be accounted for.
  */
+import { logEvidence, statement, type Evidence } from "../observe/evidence.js";
 import type { Observation, TlsObservation } from "../observe/types.js";
 import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLog.js";
 import { parsePostqueueJson } from "../observe/queue.js";
@@ -143,7 +144,7 @@ export function deliveredTls(relayHop: { role: Role; trail: RelayTrail } | undef
   return tls;
 }
 
-async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: Hop[], evidence: string[]): Promise<Observation> {
+async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: Hop[], evidence: Evidence[]): Promise<Observation> {
   const last = hops.at(-1)!;
   const holder = world.provider(last.role);
   const mailbox = findMailbox(message.spec.to);
@@ -156,7 +157,7 @@ async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: 
   if (!received) throw new Error(`no Received header by ${holder.identity.smtpHost} on the delivered message`);
   const transport = transportFromReceived(received);
   const using = received.tls ? ` (using ${received.tls.version} with cipher ${received.tls.cipher})` : "";
-  evidence.push(`${mailbox.hosted.mailbox}'s inbox: Received: from ${received.from}${using} by ${received.by} with ${received.with}`);
+  evidence.push(statement("mailbox", `${mailbox.hosted.mailbox}'s inbox: Received: from ${received.from}${using} by ${received.by} with ${received.with}`));
 
   const relayHop = hops.length > 1 ? hops[hops.length - 2]! : undefined;
   const tls = deliveredTls(relayHop, received);
@@ -169,15 +170,15 @@ async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: 
   };
 }
 
-async function observeDeferred(world: MailWorld, hop: Hop, evidence: string[]): Promise<Observation> {
+async function observeDeferred(world: MailWorld, hop: Hop, evidence: Evidence[]): Promise<Observation> {
   const queued = parsePostqueueJson(await world.provider(hop.role).queueJson()).find((entry) => entry.queueId === hop.queueId);
   if (!queued) throw new Error(`the ${hop.role} logged ${hop.queueId} as deferred, but it is not in its queue`);
   const reason = queued.recipients.find((recipient) => recipient.delayReason)?.delayReason ?? hop.final.detail;
-  evidence.push(`${hop.role} queue: ${hop.queueId} in ${queued.queueName}: ${reason}`);
+  evidence.push(statement("queue", `${hop.role} queue: ${hop.queueId} in ${queued.queueName}: ${reason}`));
   return { outcome: "deferred", reason, evidence };
 }
 
-async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop, cursors: LogCursors, evidence: string[]): Promise<Observation> {
+async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop, cursors: LogCursors, evidence: Evidence[]): Promise<Observation> {
   const provider = world.provider(hop.role);
   const notice = await provider.log.waitFor(
     (line) => {
@@ -188,7 +189,7 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   );
   const noticeEvent = parseLogLine(notice.line);
   if (noticeEvent?.kind !== "nonDeliveryNotice") throw new Error(`unexpected bounce notice: ${notice.line}`);
-  evidence.push(notice.line);
+  evidence.push(logEvidence(hop.role, noticeEvent));
   const ndrHops = await followHops(world, hop.role, noticeEvent.ndrQueueId, message.spec.from, cursors);
   const ndrLast = ndrHops.at(-1)!;
   if (ndrLast.final.status !== "sent") throw new Error(`the bounce for ${message.messageId} was not delivered: ${ndrLast.final.line}`);
@@ -200,7 +201,7 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   if (reports.length !== 1) {
     throw new Error(`expected one non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox, found ${reports.length}`);
   }
-  evidence.push(`${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`);
+  evidence.push(statement("mailbox", `${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`));
   return { outcome: "bounced", reason: hop.final.detail, evidence };
 }
 
@@ -210,12 +211,13 @@ export interface FollowTimeline {
 }
 
 /** Lines where a server complained (TLS problems, map errors) since the scenario began: the other side of a failure. */
-function serverTrouble(world: MailWorld, cursors: LogCursors): string[] {
+function serverTrouble(world: MailWorld, cursors: LogCursors): Evidence[] {
   return (["sender", "receiver"] as Role[]).flatMap((role) =>
     world
       .provider(role)
       .log.since(cursors[role])
-      .filter((line) => /postfix\/[\w/-]+\[\d+\]: (warning:|fatal:|SSL_accept error|lost connection after STARTTLS)/.test(line)),
+      .filter((line) => /postfix\/[\w/-]+\[\d+\]: (warning:|fatal:|SSL_accept error|lost connection after STARTTLS)/.test(line))
+      .map((line) => logEvidence(role, line)),
   );
 }
 
@@ -233,13 +235,14 @@ export async function followMessage(
     return {
       outcome: "rejected",
       reason: submission.response,
-      evidence: [`${message.spec.via.provider} port ${message.spec.via.port}, refused at ${submission.command}: ${submission.response}`],
+      evidence: [statement("submission", `${message.spec.via.provider} port ${message.spec.via.port}, refused at ${submission.command}: ${submission.response}`)],
     };
   }
   const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts);
   timeline.settledAt = performance.now();
-  const evidence = [
-    ...hops.flatMap((hop) => [...hop.trail.evidence.filter((line) => line !== hop.final.line), hop.final.line]),
+  const evidence: Evidence[] = [
+    // Each hop's status line last, after the lines that explain it.
+    ...hops.flatMap((hop) => [...hop.trail.deciding.filter((event) => event !== hop.final), hop.final].map((event) => logEvidence(hop.role, event))),
     ...serverTrouble(world, cursors),
   ];
   const last = hops.at(-1)!;

@@ -4,6 +4,7 @@
  * the receiver's own account of what it did with the injected command.
  */
 import { observeWire, wireEvidence } from "../observe/wire.js";
+import type { Evidence } from "../observe/evidence.js";
 import type { WireObservation } from "../observe/types.js";
 import type { WireMode } from "../scenario/types.js";
 import type { MailWorld } from "../world/world.js";
@@ -11,7 +12,7 @@ import type { LogCursors } from "./follow.js";
 
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
-export async function readWire(world: MailWorld, mode: WireMode, cursors: LogCursors): Promise<{ wire: WireObservation; evidence: string[] }> {
+export async function readWire(world: MailWorld, mode: WireMode, cursors: LogCursors): Promise<{ wire: WireObservation; evidence: Evidence[] }> {
   const { hops, open } = await world.wire.hops();
   if (hops.some((hop) => hop.transcript.injected !== undefined)) {
     // smtpd logs what it made of the injected bytes before its session ends;

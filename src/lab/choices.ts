@@ -80,18 +80,15 @@ export function choicesToYaml(choices: LabChoices, runNumber: number): string {
   const document = {
     name: choicesName(choices, runNumber),
     story: `Made in the starttls-lab browser lab (Postfix ${choices.release}). The expectation is the learner's prediction.`,
-    sender: { postconf: { smtp_tls_security_level: choices.senderLevel } },
-    receiver: { postconf: { smtpd_tls_security_level: choices.receiverLevel }, certificate: choices.certificate },
+    // Pinned on both sides, so the exported file runs on the release the lab ran it on.
+    sender: { postfix: choices.release, postconf: { smtp_tls_security_level: choices.senderLevel } },
+    receiver: { postfix: choices.release, postconf: { smtpd_tls_security_level: choices.receiverLevel }, certificate: choices.certificate },
     wire: choices.wire,
     dns: { zone: choices.zone, tlsa: choices.tlsa, mtaSts: { mode: choices.mtaSts } },
     ...(choices.attempts > 1 ? { attempts: choices.attempts } : {}),
     expect: PREDICTIONS[choices.prediction],
   };
-  const header = [
-    `# Exported from the starttls-lab lab; it ran on Postfix ${choices.release}:`,
-    `#   STARTTLS_LAB_POSTFIX=${choices.release} npx starttls-lab run this-file.yaml`,
-  ].join("\n");
-  return `${header}\n${stringify(document)}`;
+  return `# Exported from the starttls-lab lab: npx starttls-lab run lab-run-${runNumber}.yaml\n${stringify(document)}`;
 }
 
 /** The scenario, through the loader every scenario file goes through. */

@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import type { PostfixRelease } from "../core/releases.js";
 import { scenarioPassed, type ScenarioResult } from "../core/result.js";
-import { describeExpectation, describeResultObserved } from "../report/describe.js";
+import { describeExpectation, describeResultObserved, describeWorldSoftware, evidenceLines } from "../report/describe.js";
 import { eavesdropperSection } from "../report/explainWire.js";
 import { toHtmlReport } from "../report/html.js";
 import { sequenceDiagram } from "../report/sequenceDiagram.js";
@@ -61,6 +61,8 @@ export interface RunView {
     eavesdropper: string;
     dnsLookups: string[];
     evidence: string[];
+    /** The providers' software as read from the running containers. */
+    software?: string;
     durationMs: number;
   };
 }
@@ -75,9 +77,6 @@ interface Entry {
   scenario: Scenario;
   result?: ScenarioResult;
 }
-
-/** The lines of the evidence that come from the dns container (see observe/dnsLog.ts). */
-const DNS_EVIDENCE = /^dns: /;
 
 function headline(result: ScenarioResult): string {
   const observation = result.observation;
@@ -110,8 +109,9 @@ function outcomeView(result: ScenarioResult): NonNullable<RunView["outcome"]> {
     ...(result.error !== undefined ? { error: result.error } : {}),
     diagramSvg: sequenceDiagram(result),
     eavesdropper: wire ? eavesdropperSection(wire).join("\n") : "Nothing: the message never reached the port-25 hop.",
-    dnsLookups: evidence.filter((line) => DNS_EVIDENCE.test(line)),
-    evidence,
+    dnsLookups: evidence.filter((item) => item.source === "dns-log").map((item) => item.line),
+    evidence: evidenceLines(result),
+    ...(result.world ? { software: describeWorldSoftware(result.world) } : {}),
     durationMs: result.durationMs,
   };
 }

@@ -37,8 +37,8 @@ export interface RelayTrail {
   ndrQueueId?: string;
   /** The Message-ID cleanup logged for the queue id, without angle brackets. */
   messageId?: string;
-  /** The raw lines behind these facts, in log order. */
-  evidence: string[];
+  /** The events these facts were read from, in log order (each carries its raw line). */
+  deciding: PostfixEvent[];
 }
 
 export interface RelayTrailOptions {
@@ -64,8 +64,8 @@ export function relayTrail(
   queueId: string,
   options: RelayTrailOptions = {},
 ): RelayTrail {
-  const trail: RelayTrail = { queueId, attempts: [], abandoned: [], evidence: [] };
-  const evidence = new Set<number>();
+  const trail: RelayTrail = { queueId, attempts: [], abandoned: [], deciding: [] };
+  const deciding = new Set<number>();
   let finalIndex = -1;
   let notice: NonDeliveryNoticeEvent | undefined;
 
@@ -79,19 +79,19 @@ export function relayTrail(
         ) {
           trail.attempts.push(event);
           finalIndex = index;
-          evidence.add(index);
+          deciding.add(index);
         }
         break;
       case "nonDeliveryNotice":
         if (event.queueId === queueId) {
           notice = event;
-          evidence.add(index);
+          deciding.add(index);
         }
         break;
       case "messageId":
         if (event.queueId === queueId && trail.messageId === undefined) {
           trail.messageId = event.messageId;
-          evidence.add(index);
+          deciding.add(index);
         }
         break;
       default:
@@ -118,19 +118,19 @@ export function relayTrail(
         sameSession = false;
         if (event.queueId === queueId) {
           trail.abandoned.unshift(event);
-          evidence.add(i);
+          deciding.add(i);
         }
       } else if (sameSession && event.kind === "tlsEstablished" && trail.tls === undefined) {
         trail.tls = event;
-        evidence.add(i);
+        deciding.add(i);
       } else if (sameSession && event.kind === "peerCertificate" && trail.peerCertificate === undefined) {
         trail.peerCertificate = event;
-        evidence.add(i);
+        deciding.add(i);
       }
     }
   }
 
   if (notice) trail.ndrQueueId = notice.ndrQueueId;
-  trail.evidence = [...evidence].sort((a, b) => a - b).map((i) => events[i]!.line);
+  trail.deciding = [...deciding].sort((a, b) => a - b).map((i) => events[i]!);
   return trail;
 }

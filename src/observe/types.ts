@@ -5,6 +5,7 @@
  */
 import type { Outcome, Role, Transport, Trust } from "../scenario/types.js";
 import type { WireMode, WireTranscript } from "../wire/transcript.js";
+import type { Evidence } from "./evidence.js";
 
 /**
  * How the sending MTA judged the receiver's certificate, as its log says;
@@ -36,8 +37,8 @@ export interface Observation {
   reason?: string;
   /** What the wire on the port-25 hop saw (absent when the message never reached the hop's world, e.g. refused). */
   wire?: WireObservation;
-  /** Evidence behind the verdict, for humans: the log lines and headers that decided it. */
-  evidence: string[];
+  /** Evidence behind the verdict: the log lines and headers that decided it, each with its witness. */
+  evidence: Evidence[];
 }
 
 /** The port-25 hop as the wire saw it, over every connection of the scenario. */

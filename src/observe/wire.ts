@@ -4,6 +4,7 @@
  * after STARTTLS — whether the receiving Postfix threw it away, from its log.
  */
 import type { TlsHandshakeEvent, WireMode, WireTranscript } from "../wire/transcript.js";
+import { statement, type Evidence } from "./evidence.js";
 import type { WireObservation } from "./types.js";
 
 /** smtpd's end-of-session line, which counts every command it executed, e.g. "ehlo=2 starttls=1 … commands=7". */
@@ -56,31 +57,32 @@ export function observeWire(mode: WireMode, hops: readonly WireTranscript[], rec
   return observation;
 }
 
-/** One line for the evidence list: how many connections, and whether the body was readable. */
-export function wireEvidence(observation: WireObservation, stillOpen: number): string[] {
+/** The wire's evidence: how many connections, whether the body was readable, what the attacker did. */
+export function wireEvidence(observation: WireObservation, stillOpen: number): Evidence[] {
   const count = observation.hops.length;
-  const lines = [
+  const evidence: Evidence[] = [];
+  const say = (line: string) => evidence.push(statement("wire", line));
+  say(
     `wire (${observation.mode}): ${count} connection${count === 1 ? "" : "s"} on the port-25 hop; ` +
       `message readable by an eavesdropper: ${observation.plaintextBody ? "yes" : "no"}` +
       (observation.attackerReadBody ? "; read by the wire itself after terminating TLS" : ""),
-  ];
+  );
   for (const hop of observation.hops) {
     for (const event of hop.transcript.events) {
-      if (event.kind === "tampered") lines.push(`wire: connection ${hop.id}: ${event.what}`);
+      if (event.kind === "tampered") say(`wire: connection ${hop.id}: ${event.what}`);
     }
   }
   const keyExchange = lastKeyExchange(observation.hops);
   if (keyExchange) {
     // TLS 1.2 may carry its ServerKeyExchange in the ServerHello's own record.
     const where = keyExchange.event.messages?.includes("ServerKeyExchange") ? "the ServerKeyExchange" : "the ServerHello's key_share";
-    lines.push(`wire: connection ${keyExchange.hop.id}: key exchange ${keyExchange.event.keyExchange} (${where})`);
+    say(`wire: connection ${keyExchange.hop.id}: key exchange ${keyExchange.event.keyExchange} (${where})`);
   }
   if (observation.injection) {
-    lines.push(
-      observation.injection.evidence ??
-        `wire: the receiver logged no end of session, so whether it executed the injected ${observation.injection.command} is unknown`,
-    );
+    // The verdict on the injected command comes from the receiver's log, read in injectionVerdict.
+    if (observation.injection.evidence !== undefined) evidence.push({ source: "receiver-log", line: observation.injection.evidence });
+    else say(`wire: the receiver logged no end of session, so whether it executed the injected ${observation.injection.command} is unknown`);
   }
-  if (stillOpen > 0) lines.push(`wire: ${stillOpen} connection(s) still open when the transcripts were read`);
-  return lines;
+  if (stillOpen > 0) say(`wire: ${stillOpen} connection(s) still open when the transcripts were read`);
+  return evidence;
 }

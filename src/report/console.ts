@@ -8,10 +8,11 @@ import {
   describeExpectation,
   describeObservation,
   describeResultObserved,
+  describeWorldSoftware,
   formatDuration,
   oneLine,
 } from "./describe.js";
-import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
+import { countResults, scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
 
 export interface ConsoleReporterOptions {
   color: boolean;
@@ -20,7 +21,8 @@ export interface ConsoleReporterOptions {
 export interface ConsoleReporter {
   /** A step of bringing the world up, e.g. "building image starttls-lab/mta:3f2a…", "starting sender". */
   worldStarting(step: string): void;
-  worldReady(ms: number): void;
+  /** A world shape's worlds are up; `software` is what their providers really run. */
+  worldReady(ms: number, software?: WorldSoftware): void;
   /** `index` is 0-based (printed 1-based); `total` is the number of scenarios in the run. */
   scenarioStarted(index: number, total: number, scenario: Scenario): void;
   scenarioFinished(index: number, total: number, result: ScenarioResult): void;
@@ -201,8 +203,9 @@ export function createConsoleReporter(out: NodeJS.WritableStream, options: Conso
       write(paint("dim", `… ${clean(step)}`));
     },
 
-    worldReady(ms) {
-      write(`${paint("green", "world ready")} ${paint("dim", `(${formatDuration(ms)})`)}`);
+    worldReady(ms, software) {
+      const running = software ? `: ${clean(describeWorldSoftware(software))}` : "";
+      write(`${paint("green", "world ready")} ${paint("dim", `(${formatDuration(ms)})`)}${running}`);
     },
 
     scenarioStarted(index, total, scenario) {

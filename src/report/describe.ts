@@ -4,7 +4,17 @@
  */
 import type { Observation } from "../observe/types.js";
 import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
-import type { ScenarioResult } from "../core/result.js";
+import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
+
+/** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026" as the container's programs said it (the library part of `openssl version` left out). */
+export function describeProviderSoftware(software: ProviderSoftware): string {
+  return `Postfix ${software.postfix}, ${software.openssl.replace(/\s*\(Library:.*\)$/, "")}`;
+}
+
+/** Both providers' software, sender first. */
+export function describeWorldSoftware(world: WorldSoftware): string {
+  return `sender ${describeProviderSoftware(world.sender)}; receiver ${describeProviderSoftware(world.receiver)}`;
+}
 
 /** A matcher as the user wrote it: the substring itself, or `/source/flags`. */
 export function formatMatcher(m: TextMatcher): string {
@@ -100,4 +110,9 @@ export function formatBytes(bytes: number, options: { spelled?: boolean } = {}):
   }
   if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+/** The evidence of a result as its witnesses wrote it, one line each; empty when nothing was observed. */
+export function evidenceLines(r: ScenarioResult): string[] {
+  return (r.observation?.evidence ?? []).map((item) => item.line);
 }

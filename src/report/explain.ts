@@ -14,15 +14,11 @@ import {
   wireSection,
 } from "./explainWire.js";
 import { judgeSummary } from "../judge/summary.js";
-import {
-  parseLogLine,
-  type PeerCertificateEvent,
-  type PostfixEvent,
-  type SmtpdTlsEvent,
-  type TlsEstablishedEvent,
-} from "../observe/postfixLog.js";
+import type { DnsEvent } from "../observe/dnsLog.js";
+import { postfixEvents, type Evidence } from "../observe/evidence.js";
+import type { PeerCertificateEvent, PostfixEvent, SmtpdTlsEvent, TlsEstablishedEvent } from "../observe/postfixLog.js";
 import type { Observation } from "../observe/types.js";
-import { describeExpectation, describeObservation } from "./describe.js";
+import { describeExpectation, describeObservation, describeWorldSoftware } from "./describe.js";
 import type { ScenarioResult } from "../core/result.js";
 import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
@@ -102,10 +98,6 @@ function wireDialogueSection(result: ScenarioResult): Section {
 
 // ------------------------------------------------------------------ 4: the certificate
 
-function logEvents(observation: Observation): PostfixEvent[] {
-  return observation.evidence.map((line) => parseLogLine(line)).filter((event): event is PostfixEvent => event !== null);
-}
-
 /** "CD:20:B0:2D:FC:70:8A:13…": enough to compare by eye; the log section has it whole. */
 function shortFingerprint(fingerprint: string): string {
   const parts = fingerprint.split(":");
@@ -147,7 +139,7 @@ function receiverSideLine(session: SmtpdTlsEvent): string {
 }
 
 function certificateSection(scenario: Scenario, observation: Observation): Section | undefined {
-  const events = logEvents(observation);
+  const events = postfixEvents(observation.evidence);
   const certificates = events.filter((e): e is PeerCertificateEvent => e.kind === "peerCertificate");
   const sessions = events.filter((e): e is TlsEstablishedEvent => e.kind === "tlsEstablished");
   const receiverSide = events.filter((e): e is SmtpdTlsEvent => e.kind === "smtpdTls");
@@ -186,27 +178,48 @@ function eavesdropper(observation: Observation): Section | undefined {
 
 // ------------------------------------------------------------------ 6: the logs
 
-/** A learner's gloss on one of the DNS evidence lines (observe/dnsLog.ts). */
-function dnsGloss(line: string): string | undefined {
-  if (/ MX: NOERROR$/.test(line)) return "where does mail for this domain go? The MX record names the host (DNSSEC-validated when the zone is signed)";
-  if (/ TLSA: NOERROR$/.test(line)) return "DANE: the record says which key the MX host must present";
-  if (/ TLSA: NXDOMAIN$/.test(line)) return "DANE: no TLSA record for this host";
-  if (/: SERVFAIL$/.test(line)) return "the validating resolver refused to answer: the zone's signatures do not check out (bogus)";
-  if (line.includes("failed to prime trust anchor") || line.includes("validation failure")) return "DNSSEC validation failed in the resolver";
-  if (line.includes("_mta-sts.")) return "MTA-STS: does this domain publish a policy?";
-  if (line.includes("MTA-STS policy fetched")) return "MTA-STS: the policy, fetched over HTTPS from a server whose certificate the resolver checked";
-  return undefined;
+/** A learner's gloss on what the dns container logged (observe/dnsLog.ts). */
+function dnsGloss(event: DnsEvent): string | undefined {
+  switch (event.kind) {
+    case "answer":
+      if (event.type === "MX" && event.rcode === "NOERROR") {
+        return "where does mail for this domain go? The MX record names the host (DNSSEC-validated when the zone is signed)";
+      }
+      if (event.type === "TLSA" && event.rcode === "NOERROR") return "DANE: the record says which key the MX host must present";
+      if (event.type === "TLSA" && event.rcode === "NXDOMAIN") return "DANE: no TLSA record for this host";
+      if (event.rcode === "SERVFAIL") return "the validating resolver refused to answer: the zone's signatures do not check out (bogus)";
+      if (event.name.startsWith("_mta-sts.")) return "MTA-STS: does this domain publish a policy?";
+      return undefined;
+    case "validationFailure":
+      return "DNSSEC validation failed in the resolver";
+    case "policyFetch":
+      return "MTA-STS: the policy, fetched over HTTPS from a server whose certificate the resolver checked";
+  }
 }
 
-/** A learner's gloss on one log line, or undefined when the line speaks for itself. */
-function gloss(event: PostfixEvent | null, raw: string): string | undefined {
-  if (!event) {
-    if (raw.startsWith("dns: ")) return dnsGloss(raw);
-    if (raw.includes("inbox")) return "the mailbox, read over IMAPS like a person would";
-    if (raw.includes(" queue: ")) return "postqueue -j: the message is still held in the queue, to be retried";
-    if (raw.includes("refused")) return "the server answered the client with an error: nothing was queued";
-    return undefined;
+/** A learner's gloss on one line of evidence, or undefined when the line speaks for itself. */
+function gloss(item: Evidence): string | undefined {
+  switch (item.source) {
+    case "sender-log":
+    case "receiver-log":
+      return item.event ? postfixGloss(item.event) : undefined;
+    case "dns-log":
+      return dnsGloss(item.event);
+    case "mailbox":
+      return "the mailbox, read over IMAPS like a person would";
+    case "queue":
+      return "postqueue -j: the message is still held in the queue, to be retried";
+    case "submission":
+      return "the server answered the client with an error: nothing was queued";
+    case "wire":
+    case "harness":
+      return undefined;
   }
+}
+
+function postfixGloss(event: PostfixEvent): string | undefined {
+  // smtpd's own TLS line is glossed only when it is anonymous (what it means then is certain).
+  if (event.kind === "smtpdTls" && event.trust !== "anonymous") return undefined;
   switch (event.kind) {
     case "tlsEstablished": {
       const head = keepTogether(
@@ -239,11 +252,9 @@ function logSection(result: ScenarioResult): Section {
   const observation = result.observation;
   if (!observation) return { title, lines: [`  (nothing observed: ${result.error ?? "no observation"})`] };
   const lines: string[] = [];
-  for (const line of observation.evidence) {
-    lines.push(`  ${printable(line)}`);
-    const event = parseLogLine(line);
-    // smtpd's own TLS line is glossed only when it is anonymous (what it means then is certain).
-    const note = event?.kind === "smtpdTls" && event.trust !== "anonymous" ? undefined : gloss(event, line);
+  for (const item of observation.evidence) {
+    lines.push(`  ${printable(item.line)}`);
+    const note = gloss(item);
     // The arrow is glued to the note's first words: it must not stand alone on its line.
     if (note) lines.push(...paragraph("      ", `↳\u00a0${note}`));
   }
@@ -269,8 +280,9 @@ function verdictSection(result: ScenarioResult): Section {
 
 // ------------------------------------------------------------------ the whole
 
-function header(scenario: Scenario): string[] {
+function header({ scenario, world }: ScenarioResult): string[] {
   const lines = [`Scenario: ${scenario.name}`, `  (${scenario.source.file}:${scenario.source.line})`];
+  if (world) lines.push(`  ran on: ${describeWorldSoftware(world)}`);
   if (scenario.story) lines.push("", ...scenario.story.trim().split("\n").map((line) => `  ${line}`));
   return lines;
 }
@@ -285,7 +297,7 @@ export function explainResult(result: ScenarioResult): string {
     if (seen) sections.push(seen);
   }
   sections.push(logSection(result), verdictSection(result));
-  const out = header(scenario);
+  const out = header(result);
   sections.forEach((section, index) => {
     out.push("", `${index + 1}. ${section.title}`, ...section.lines);
   });

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ProviderSettings, Scenario } from "../scenario/types.js";
-import { describeExpectation, describeResultObserved, formatDuration } from "./describe.js";
+import { describeExpectation, describeResultObserved, describeWorldSoftware, evidenceLines, formatDuration } from "./describe.js";
 import { escapeMarkup as esc } from "./markup.js";
 import { BANDS, DIAGRAM_CSS, sequenceDiagram } from "./sequenceDiagram.js";
 import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
@@ -124,7 +124,7 @@ function differences(r: ScenarioResult): string {
 }
 
 function evidence(r: ScenarioResult): string {
-  const lines = r.observation?.evidence ?? [];
+  const lines = evidenceLines(r);
   if (lines.length === 0) return "";
   return `<details class="evidence"><summary>Evidence (${lines.length} line${lines.length === 1 ? "" : "s"})</summary><pre>${esc(lines.join("\n"))}</pre></details>`;
 }
@@ -134,6 +134,7 @@ function scenarioSection(r: ScenarioResult, index: number): string {
   const s = r.scenario;
   const facts: [string, string][] = [
     ["Setup", setup(s)],
+    ...(r.world ? ([["Ran on", esc(describeWorldSoftware(r.world))]] as [string, string][]) : []),
     ["Expected", esc(describeExpectation(s.expect))],
     ["Observed", esc(describeResultObserved(r))],
   ];

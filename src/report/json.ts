@@ -5,11 +5,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Difference } from "../judge/types.js";
+import type { DnsEvent } from "../observe/dnsLog.js";
+import type { Evidence, EvidenceSource } from "../observe/evidence.js";
+import type { PostfixEvent } from "../observe/postfixLog.js";
 import type { Observation, ObservedTrust } from "../observe/types.js";
 import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
-import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
+import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
 
 /** A scenario's expectation, text matchers written as the user wrote them (substring, or "/source/flags"). */
 export interface JsonTlsExpected {
@@ -45,6 +48,16 @@ export interface JsonObserved {
   wire?: JsonWire;
 }
 
+/** Each member of a union without its raw `line`, which the evidence record already carries. */
+type WithoutLine<T> = T extends unknown ? Omit<T, "line"> : never;
+
+/** One line of evidence and its witness; `event` is what the harness read from it, when it parsed it. */
+export interface JsonEvidence {
+  source: EvidenceSource;
+  line: string;
+  event?: WithoutLine<PostfixEvent> | DnsEvent;
+}
+
 export interface JsonScenario {
   file: string;
   name: string;
@@ -52,6 +65,8 @@ export interface JsonScenario {
   expected: JsonExpected;
   /** null when the harness observed nothing (then `error` says why). */
   observed: JsonObserved | null;
+  /** Each provider's release, Postfix and OpenSSL, read from its container; absent when no world ran the scenario. */
+  world?: WorldSoftware;
   durationMs: number;
   /** Extra: the harness failure, when there was one. */
   error?: string;
@@ -59,6 +74,8 @@ export interface JsonScenario {
   differences: Difference[];
   /** Extra: risks to notice even when the scenario passed. */
   flags?: string[];
+  /** Extra: the lines behind the observation, each with its witness (absent when nothing was observed). */
+  evidence?: JsonEvidence[];
 }
 
 export interface JsonReport {
@@ -109,23 +126,37 @@ export function toJsonObserved(o: Observation): JsonObserved {
   return out;
 }
 
+function toJsonEvidence(item: Evidence): JsonEvidence {
+  const { source, line } = item;
+  switch (item.source) {
+    case "sender-log":
+    case "receiver-log": {
+      if (!item.event) return { source, line };
+      const { line: _sameLine, ...event } = item.event;
+      return { source, line, event };
+    }
+    case "dns-log":
+      return { source, line, event: item.event };
+    default:
+      return { source, line };
+  }
+}
+
+/** DESIGN.md's keys first, the extras after. */
 function toJsonScenario(r: ScenarioResult): JsonScenario {
-  const entry: JsonScenario = {
+  return {
     file: r.scenario.source.file,
     name: r.scenario.name,
     passed: scenarioPassed(r),
     expected: toJsonExpected(r.scenario.expect),
     observed: r.observation ? toJsonObserved(r.observation) : null,
+    ...(r.world && { world: { sender: { ...r.world.sender }, receiver: { ...r.world.receiver } } }),
     durationMs: ms(r.durationMs),
+    ...(r.error !== undefined ? { error: r.error } : {}),
     differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),
     ...(r.flags && r.flags.length > 0 ? { flags: [...r.flags] } : {}),
+    ...(r.observation ? { evidence: r.observation.evidence.map(toJsonEvidence) } : {}),
   };
-  if (r.error !== undefined) {
-    // Keep DESIGN.md's keys first, the extras after.
-    const { differences, ...rest } = entry;
-    return { ...rest, error: r.error, differences };
-  }
-  return entry;
 }
 
 export function toJsonReport(run: RunResult): JsonReport {

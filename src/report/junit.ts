@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { describeExpectation, describeObservation, describeResultObserved } from "./describe.js";
+import { describeExpectation, describeObservation, describeResultObserved, evidenceLines } from "./describe.js";
 import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 
 // Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF) and unpaired surrogates.
@@ -75,6 +75,15 @@ function testcase(r: ScenarioResult): string {
     line: r.scenario.source.line,
   })}`;
   const body: string[] = [];
+  const world = r.world;
+  if (world) {
+    // What each provider really ran, so a CI dashboard can tell results of different releases apart.
+    const properties = (["sender", "receiver"] as const).flatMap((role) => [
+      `        <property${attrs({ name: `${role}.postfix`, value: world[role].postfix })}/>`,
+      `        <property${attrs({ name: `${role}.openssl`, value: world[role].openssl })}/>`,
+    ]);
+    body.push(`      <properties>\n${properties.join("\n")}\n      </properties>`);
+  }
   if (r.error !== undefined) {
     const details = [`error: ${r.error}`, ...failureDetails(r)].join("\n");
     body.push(
@@ -89,7 +98,7 @@ function testcase(r: ScenarioResult): string {
       `      <failure${attrs({ message, type: "ExpectationNotMet" })}>${escapeXmlText(failureDetails(r).join("\n"))}</failure>`,
     );
   }
-  const evidence = r.observation?.evidence ?? [];
+  const evidence = evidenceLines(r);
   if (evidence.length > 0) {
     body.push(`      <system-out>${escapeXmlText(evidence.join("\n"))}</system-out>`);
   }

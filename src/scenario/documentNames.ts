@@ -9,11 +9,23 @@
  */
 import type { ScenarioProblem } from "./errors.js";
 import { harnessMainCf } from "./ownConfig.js";
-import { unknownParameterProblem, type NameContext } from "./postfixNames.js";
+import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "../core/releases.js";
+import { recordedParameters, unknownParameterProblem, type NameContext } from "./postfixNames.js";
 import { roles, type ScenarioDocument } from "./schema.js";
+import type { Role } from "./types.js";
+
+/** The releases a provider of this document can run: its pin, the values of a matrix axis over it, the run's release, or any. */
+function releasesOf(document: ScenarioDocument, role: Role, unpinned: PostfixRelease | undefined): readonly PostfixRelease[] {
+  const pinned = document[role].postfix;
+  if (pinned) return [pinned];
+  const axis = Object.values(document.matrix?.axes ?? {}).find(({ set }) => set === `${role}.postfix`);
+  const values = axis?.values.map(String).filter(isPostfixRelease);
+  if (values && values.length > 0) return values;
+  return unpinned ? [unpinned] : POSTFIX_RELEASES;
+}
 import { formatFieldPath, type FieldPath, type Locator } from "./yamlPosition.js";
 
-export function documentNameProblems(document: ScenarioDocument, file: string, locate: Locator): ScenarioProblem[] {
+export function documentNameProblems(document: ScenarioDocument, file: string, locate: Locator, unpinned?: PostfixRelease): ScenarioProblem[] {
   const problemAt = (path: FieldPath, message: string, prefer: "key" | "value"): ScenarioProblem => {
     const { position } = locate(path, prefer);
     return { file, line: position.line, column: position.column, field: formatFieldPath(path), message };
@@ -32,12 +44,13 @@ export function documentNameProblems(document: ScenarioDocument, file: string, l
       ],
       services: new Map(),
     };
+    const known = recordedParameters(undefined, releasesOf(document, role, unpinned));
     const written = Object.keys(document[role].postconf).flatMap((name) => {
-      const problem = unknownParameterProblem(name, context);
+      const problem = unknownParameterProblem(name, context, known);
       return problem ? [problemAt([role, "postconf", name], problem, "key")] : [];
     });
     const setByAxes = axes.flatMap(({ axis, name }) => {
-      const problem = unknownParameterProblem(name, context);
+      const problem = unknownParameterProblem(name, context, known);
       return problem ? [problemAt(["matrix", "axes", axis, "set"], `${name}: ${problem}`, "value")] : [];
     });
     return [...written, ...setByAxes];

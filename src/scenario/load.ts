@@ -7,6 +7,7 @@ import { formatProblem, ScenarioError, sortProblems, type ScenarioProblem } from
 import { findScenarioFiles, readScenarioFile } from "./files.js";
 import { resolveOwnConfig } from "./ownConfig.js";
 import { parseScenarioText } from "./parseText.js";
+import type { PostfixRelease } from "../core/releases.js";
 import type { Scenario, ScenarioSource } from "./types.js";
 
 export { ScenarioError, formatProblem, type ScenarioProblem } from "./errors.js";
@@ -14,6 +15,8 @@ export { ScenarioError, formatProblem, type ScenarioProblem } from "./errors.js"
 export interface LoadOptions {
   /** Relative paths are resolved, and file names shown, relative to this; default process.cwd(). */
   cwd?: string;
+  /** The release of every provider a scenario does not pin (--postfix): parameter names are checked against it alone. */
+  postfix?: PostfixRelease;
 }
 
 /** Loads files and directories (recursively: *.yaml, *.yml, sorted). Throws ScenarioError on any problem. */
@@ -27,8 +30,8 @@ export async function loadScenarioFiles(paths: readonly string[], options: LoadO
       problems.push(read.problem);
       continue;
     }
-    const parsed = parseScenarioText(read.text, file.shown);
-    for (const scenario of parsed.scenarios) problems.push(...resolveOwnConfig(scenario, file.absolute));
+    const parsed = parseScenarioText(read.text, file.shown, options.postfix);
+    for (const scenario of parsed.scenarios) problems.push(...resolveOwnConfig(scenario, file.absolute, options.postfix));
     scenarios.push(...parsed.scenarios);
     problems.push(...parsed.problems);
   }

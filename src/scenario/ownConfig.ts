@@ -9,8 +9,9 @@
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../paths.js";
+import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioProblem } from "./errors.js";
-import { unknownParameterProblem, type NameContext } from "./postfixNames.js";
+import { recordedParameters, unknownParameterProblem, type NameContext } from "./postfixNames.js";
 import { postconfValueProblem } from "./postfixValues.js";
 import { postconfParameterPattern } from "./schema.js";
 import type { OwnConfig, ProviderSettings, Role, Scenario } from "./types.js";
@@ -136,7 +137,7 @@ function checkRelayhost(value: string): string | undefined {
   return /^\[?[a-z0-9.-]+\.test\]?(:\d+)?$/i.test(value) ? undefined : `relayhost ${value} is outside *.test: mail would leave the world`;
 }
 
-function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: string, at: { file: string; line: number }): Resolved {
+function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: string, at: { file: string; line: number }, unpinned: PostfixRelease | undefined): Resolved {
   const paths = settings.ownPaths;
   if (!paths) return { problems: [] };
   const problems: ScenarioProblem[] = [];
@@ -148,6 +149,8 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
 
   const written = mainCf ? parseMainCf(mainCf.content) : [];
   // Postfix judges every name against the server's whole configuration: both files and the scenario's postconf.
+  const release = settings.postfix ?? unpinned;
+  const known = recordedParameters(undefined, release ? [release] : undefined);
   const names: NameContext = {
     settings: [...harnessMainCf(), ...written].map(({ name, value }) => [name, value] as const).concat(Object.entries(settings.postconf)),
     ...(masterCf && { masterCf: masterCf.content }),
@@ -162,7 +165,7 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
         problem("mainCf")(`${where}: not a "parameter = value" line: ${setting.value}`);
         return false;
       }
-      const unknown = unknownParameterProblem(setting.name, names);
+      const unknown = unknownParameterProblem(setting.name, names, known);
       if (unknown) problem("mainCf")(`${where}:1: ${setting.name}: ${unknown}`);
       const badValue = postconfValueProblem(setting.name, setting.value);
       if (badValue) problem("mainCf")(`${where}:${setting.valueColumn}: ${setting.name}: ${badValue}`);
@@ -193,7 +196,7 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
         const [, name = "", value = ""] = option;
         const nameColumn = (option.index ?? 0) + option[0].indexOf(name) + 1;
         const at = (column: number) => `${masterCf.file}:${index + 1}:${column}: -o ${name}`;
-        const unknown = unknownParameterProblem(name, names);
+        const unknown = unknownParameterProblem(name, names, known);
         if (unknown) problem("masterCf")(`${at(nameColumn)}: ${unknown}`);
         const badValue = postconfValueProblem(name, value);
         if (badValue) problem("masterCf")(`${at(nameColumn + name.length + 1)}: ${badValue}`);
@@ -215,11 +218,12 @@ function resolveProvider(role: Role, settings: ProviderSettings, scenarioDir: st
 }
 
 /** Reads and checks every own-config file the scenario names; the scenario gains `own` on each provider. */
-export function resolveOwnConfig(scenario: Scenario, scenarioFile: string): ScenarioProblem[] {
+/** `unpinned`: the release every provider the scenario does not pin will run (--postfix); absent, any release. */
+export function resolveOwnConfig(scenario: Scenario, scenarioFile: string, unpinned?: PostfixRelease): ScenarioProblem[] {
   const scenarioDir = path.dirname(path.resolve(scenarioFile));
   const problems: ScenarioProblem[] = [];
   for (const role of ["sender", "receiver"] as Role[]) {
-    const resolved = resolveProvider(role, scenario[role], scenarioDir, scenario.source);
+    const resolved = resolveProvider(role, scenario[role], scenarioDir, scenario.source, unpinned);
     problems.push(...resolved.problems);
     if (resolved.own) scenario[role].own = resolved.own;
   }

@@ -1,5 +1,6 @@
 /** One scenario file's text → its scenarios, or every problem found in it. */
 import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import type { PostfixRelease } from "../core/releases.js";
 import { documentNameProblems } from "./documentNames.js";
 import type { ScenarioProblem } from "./errors.js";
 import { problemsFromIssues } from "./issues.js";
@@ -17,7 +18,8 @@ export interface ParsedText {
 /** Anchors and aliases are fine; an alias bomb is not. */
 const maxAliasCount = 100;
 
-export function parseScenarioText(text: string, file: string): ParsedText {
+/** `unpinned`: the release every provider the scenario does not pin will run (--postfix); absent, any release. */
+export function parseScenarioText(text: string, file: string, unpinned?: PostfixRelease): ParsedText {
   const nul = text.indexOf("\0");
   if (nul >= 0) return failed({ file, line: lineAt(text, nul), message: "binary file (NUL byte); a scenario file is YAML text" });
   if (text.trim() === "") return failed({ file, line: 1, message: "empty file; expected one or more scenario documents" });
@@ -42,7 +44,7 @@ export function parseScenarioText(text: string, file: string): ParsedText {
     }
     if (raw.value === null || raw.value === undefined) continue; // a document of comments only
     written += 1;
-    const parsed = parseDocument(raw.value, file, yamlLocator(document, lineCounter), startOf(document, lineCounter).line);
+    const parsed = parseDocument(raw.value, file, yamlLocator(document, lineCounter), startOf(document, lineCounter).line, unpinned);
     result.scenarios.push(...parsed.scenarios);
     result.problems.push(...parsed.problems);
   }
@@ -52,11 +54,11 @@ export function parseScenarioText(text: string, file: string): ParsedText {
   return result;
 }
 
-function parseDocument(raw: unknown, file: string, locate: Locator, line: number): ParsedText {
+function parseDocument(raw: unknown, file: string, locate: Locator, line: number, unpinned: PostfixRelease | undefined): ParsedText {
   const parsed = scenarioDocumentSchema.safeParse(raw);
   if (!parsed.success) return { scenarios: [], problems: problemsFromIssues(parsed.error.issues, file, locate) };
   const document = parsed.data;
-  const nameProblems = documentNameProblems(document, file, locate);
+  const nameProblems = documentNameProblems(document, file, locate, unpinned);
   if (document.matrix) {
     const expanded = expandMatrix({ raw: raw as Record<string, unknown>, document, matrix: document.matrix, file, locate });
     return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems] };

@@ -43,15 +43,21 @@ export function recordedLines(file: string): string[] {
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
 
-let recorded: RecordedParameters | undefined;
+const recorded = new Map<string, RecordedParameters>();
 
-/** Every recorded release, merged: a scenario may run on any of them until it names its release. */
-export function recordedParameters(dir = postfixParametersDir()): RecordedParameters {
+/**
+ * The recorded releases among `only` (default: every release), merged: a
+ * provider that does not pin its release may run on any of them, one that
+ * pins it (or a matrix axis over it) runs on those only.
+ */
+export function recordedParameters(dir = postfixParametersDir(), only: readonly PostfixRelease[] = POSTFIX_RELEASES): RecordedParameters {
   const shipped = dir === postfixParametersDir();
-  if (shipped && recorded) return recorded;
-  const releases = POSTFIX_RELEASES.filter((release) => existsSync(path.join(dir, `${release}.txt`)));
+  const key = only.join(" ");
+  const cached = shipped ? recorded.get(key) : undefined;
+  if (cached) return cached;
+  const releases = POSTFIX_RELEASES.filter((release) => only.includes(release) && existsSync(path.join(dir, `${release}.txt`)));
   if (releases.length === 0) {
-    throw new Error(`no Postfix parameter list in ${dir}: run scripts/record-postfix-parameters.sh once a provider image is built`);
+    throw new Error(`no Postfix parameter list for ${only.join(", ")} in ${dir}: run scripts/record-postfix-parameters.sh once a provider image is built`);
   }
   const builtIn = new Set<string>();
   const serviceSuffixes = new Map<string, Set<string>>();
@@ -65,7 +71,7 @@ export function recordedParameters(dir = postfixParametersDir()): RecordedParame
     }
   }
   const merged = { releases, builtIn, serviceSuffixes };
-  if (shipped) recorded = merged;
+  if (shipped) recorded.set(key, merged);
   return merged;
 }
 

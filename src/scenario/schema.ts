@@ -6,6 +6,7 @@
  * depends on the rest of the server's configuration.
  */
 import { z } from "zod";
+import { POSTFIX_RELEASES } from "../core/releases.js";
 import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
@@ -82,8 +83,21 @@ const postconfSchema = z
   })
   .meta({ properties: securityLevelProperties });
 
+/** A release as text: YAML reads an unquoted 3.10 as the number 3.1, so numbers are refused rather than guessed. */
+export const postfixReleaseSchema = z.enum(POSTFIX_RELEASES, {
+  error: (issue) =>
+    typeof issue.input === "number"
+      ? `write the release in quotes ("${POSTFIX_RELEASES.join('", "')}"): YAML reads 3.10 as the number 3.1`
+      : `one of ${POSTFIX_RELEASES.join(", ")}`,
+});
+
 const providerSchema = (role: Role, owner: string, host: string) =>
   strictObject({
+    postfix: postfixReleaseSchema
+      .optional()
+      .describe(
+        `The Postfix release ${host} runs ("3.7" = Debian 12, "3.10" = Debian 13, "3.11" = Debian testing). Pinned here, it wins over --postfix; unpinned, the provider runs the release --postfix names (default 3.10).`,
+      ),
     postconf: postconfSchema
       .default({})
       .describe(`main.cf overrides for ${owner}, applied with postconf -e on top of the baseline. Numbers become text, true/false become yes/no.`),
@@ -261,14 +275,14 @@ const axisValue = z.union([z.string(), z.number(), z.boolean()], {
 export type AxisValue = z.output<typeof axisValue>;
 
 export const settablePathPattern =
-  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.certificate(?:Key)?|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
+  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.(?:certificate(?:Key)?|postfix)|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
 
 const axisSchema = strictObject({
   set: z
     .string()
     .regex(
       settablePathPattern,
-      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
+      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
     )
     .describe("The field of this document the axis sets, e.g. sender.postconf.smtp_tls_security_level."),
   values: z.array(axisValue).min(1, "an axis needs at least one value").describe("The values the axis takes, in order."),

@@ -3,9 +3,10 @@ import type { Expectation, ProviderSettings, Scenario, ScenarioSource } from "./
 
 type ProviderDocument = ScenarioDocument["sender"];
 
-function toProvider({ postconf, certificate, certificateKey, mainCf, masterCf, files }: ProviderDocument): ProviderSettings {
+function toProvider({ postfix, postconf, certificate, certificateKey, mainCf, masterCf, files }: ProviderDocument): ProviderSettings {
   const hasOwn = mainCf !== undefined || masterCf !== undefined || files !== undefined;
   return {
+    ...(postfix && { postfix }),
     postconf,
     certificate,
     certificateKey,

@@ -4,6 +4,8 @@
  * by the zod schema in schema.ts), consumed by the world, drive and judge.
  */
 
+import type { PostfixRelease } from "../core/releases.js";
+
 /** The two providers of the test world. */
 export type Role = "sender" | "receiver";
 
@@ -76,6 +78,8 @@ export interface OwnConfig {
 
 /** Postfix main.cf overrides and the certificate for one provider. */
 export interface ProviderSettings {
+  /** The release this provider is pinned to; unpinned, it runs the run's release (--postfix). */
+  postfix?: PostfixRelease;
   /** main.cf parameter → value, applied with `postconf -e` on top of the role's baseline. */
   postconf: Record<string, string>;
   certificate: CertificateVariant;

@@ -7,6 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
+import type { PostfixRelease } from "../core/releases.js";
+import type { ProviderSoftware } from "../core/result.js";
 import type { KeyType, ServerCredentials, Sha256Digest, VariantCredentials } from "../pki/types.js";
 import type { CertificateVariant } from "../pki/variantNames.js";
 import type { OwnConfig } from "../scenario/types.js";
@@ -221,6 +223,12 @@ export class StartedMtaContainer extends StartedWorldContainer {
     // Postfix waits for freshly written files to settle; backdate them, then build the indexed maps.
     await this.run(["touch", "-d", "10 seconds ago", ...contents.map((file) => file.target)]);
     for (const map of indexedMapsIn(settings, this.ownFiles)) await this.run(["postmap", map]);
+  }
+
+  /** The Postfix and OpenSSL versions this container runs, asked from the programs themselves. */
+  async software(release: PostfixRelease): Promise<ProviderSoftware> {
+    const [postfix, openssl] = await Promise.all([this.run(["postconf", "-h", "mail_version"]), this.run(["openssl", "version"])]);
+    return { release, postfix: postfix.stdout.trim(), openssl: openssl.stdout.trim() };
   }
 
   /** `postqueue -j`: one JSON object per queued message. */

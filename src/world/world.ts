@@ -9,6 +9,7 @@
 import os from "node:os";
 import path from "node:path";
 import { chosenPostfixRelease, type PostfixRelease } from "../core/releases.js";
+import type { ProviderSoftware, WorldSoftware } from "../core/result.js";
 import { certificateDigest } from "../pki/digests.js";
 import { DEFAULT_DNS_SETTINGS } from "../scenario/dnsDefaults.js";
 import type { DnsSettings, Role } from "../scenario/types.js";
@@ -88,6 +89,8 @@ export class MailWorld {
     readonly wire: StartedWireContainer,
     private readonly fixedDigests: FixedDigests,
     readonly timings: StartupTimings,
+    /** Each provider's Postfix and OpenSSL, read from its container at start (never assumed from the release). */
+    readonly software: WorldSoftware,
   ) {
     this.containers = [dns, sender, receiver, wire];
   }
@@ -182,6 +185,11 @@ export class MailWorld {
       startWire(),
     ]);
 
+    const [senderSoftware, receiverSoftware] = await allStarted<[ProviderSoftware, ProviderSoftware]>(runId, [
+      sender.software(releaseOf("sender")),
+      receiver.software(releaseOf("receiver")),
+    ]);
+    const software: WorldSoftware = { sender: senderSoftware, receiver: receiverSoftware };
     const fixedDigests: FixedDigests = {
       otherKey: providers.sender.own.pkeySha256.tlsa,
       caCertificate: certificateDigest(certificates.caCertPem).tlsa,
@@ -196,7 +204,7 @@ export class MailWorld {
       imageBuilt: senderImage.built || receiverImage.built || wireImage.built || dnsImage.built,
       keysGenerated,
     };
-    const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings);
+    const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings, software);
     try {
       await world.publishDns(DEFAULT_DNS_SETTINGS);
     } catch (error) {

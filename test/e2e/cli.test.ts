@@ -152,9 +152,9 @@ describe("runs against real Postfix containers", () => {
     expect(Object.keys(report)).toEqual(["scenarios", "summary"]);
     expect(report.scenarios).toHaveLength(1);
     const scenario = report.scenarios[0]!;
-    // DESIGN.md's keys, plus only the documented extras (differences, error).
+    // DESIGN.md's keys, plus only the documented extras (differences, error, flags, evidence).
     expect(Object.keys(scenario)).toEqual(expect.arrayContaining(["file", "name", "passed", "expected", "observed", "durationMs"]));
-    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["differences"]);
+    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["differences", "evidence"]);
     expect(scenario).toMatchObject({
       file: `${CLI_FIXTURES}/passes.yaml`,
       name: "Both providers at may deliver over TLS",
@@ -174,6 +174,12 @@ describe("runs against real Postfix containers", () => {
     const events: Array<{ kind: string; line?: string }> = observed.wire!.hops[0]!.transcript.events;
     expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["smtp", "starttls", "tls-handshake", "tls-data", "closed"]));
     expect(events.some((event) => event.kind === "smtp" && event.line?.startsWith("MAIL FROM"))).toBe(false);
+    // The evidence: each line with its witness, and what the harness read from the sender's TLS line.
+    const evidence: Array<{ source: string; line: string; event?: { kind: string; trust?: string } }> = scenario.evidence ?? [];
+    expect(evidence.map((item) => item.source)).toEqual(expect.arrayContaining(["sender-log", "receiver-log", "wire", "dns-log", "mailbox", "harness"]));
+    const judged = evidence.find((item) => item.event?.kind === "tlsEstablished");
+    expect(judged).toMatchObject({ source: "sender-log", event: { trust: "trusted" } });
+    expect(judged?.line).toContain("Trusted TLS connection established to mx.iroco.test");
     expect(Number.isInteger(scenario.durationMs) && scenario.durationMs > 0).toBe(true);
     expect(Object.keys(report.summary)).toEqual(["passed", "failed", "durationMs"]);
     expect(report.summary).toEqual({ passed: 1, failed: 0, durationMs: expect.any(Number) });

@@ -16,9 +16,11 @@ test("Alice's provider finds Bob's by MX lookup: no route in its transport table
   `));
   expect(result.verdict.passed).toBe(true);
   const evidence = result.observation!.evidence;
-  expect(evidence).toContain("dns: Alice's provider asked iroco.test. MX: NOERROR");
-  expect(evidence).toContain("dns: Alice's provider asked mx.iroco.test. A: NOERROR");
-  expect(evidence.join("\n")).toContain(`relay=mx.iroco.test[${world.addresses.wire}]:25`);
+  const dns = evidence.filter((item) => item.source === "dns-log").map((item) => item.line);
+  expect(dns).toContain("dns: Alice's provider asked iroco.test. MX: NOERROR");
+  expect(dns).toContain("dns: Alice's provider asked mx.iroco.test. A: NOERROR");
+  const senderLog = evidence.filter((item) => item.source === "sender-log").map((item) => item.line);
+  expect(senderLog.join("\n")).toContain(`relay=mx.iroco.test[${world.addresses.wire}]:25`);
 });
 
 test("the providers' resolver answers for *.test only, with DNSSEC", async ({ world }) => {

@@ -169,6 +169,9 @@ describe("accounting", () => {
       `),
     );
     expect(result.error).toBeUndefined();
-    expect(result.observation!.evidence.at(-1)).toBe("accounted for: alice@infomaniak.test holds 0, bob@iroco.test holds 1, carol@lutins.test holds 0, dan@ecole.test holds 0");
+    expect(result.observation!.evidence.at(-1)).toEqual({
+      source: "harness",
+      line: "accounted for: alice@infomaniak.test holds 0, bob@iroco.test holds 1, carol@lutins.test holds 0, dan@ecole.test holds 0",
+    });
   });
 });

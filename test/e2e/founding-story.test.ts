@@ -3,6 +3,7 @@
  * to Bob for the levels the support case was about. One world for the file.
  */
 import { expect } from "vitest";
+import { isLogEvidence } from "../../src/observe/evidence.js";
 import { normalizeKeyExchange } from "../../src/observe/keyExchange.js";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 
@@ -21,15 +22,17 @@ test("sender may, receiver may: delivered over TLS, certificate trusted (chain c
   // Whatever OpenSSL negotiated, the log line it came from is in the evidence.
   const { version, cipher } = result.observation!.tls!;
   expect(version).toMatch(/^TLSv1\.[23]$/);
-  expect(result.observation!.evidence.join("\n")).toContain(`Trusted TLS connection established to mx.iroco.test`);
-  expect(result.observation!.evidence.join("\n")).toContain(`${version} with cipher ${cipher}`);
+  const judged = result.observation!.evidence.find((item) => isLogEvidence(item) && item.event?.kind === "tlsEstablished");
+  expect(judged?.source).toBe("sender-log");
+  expect(judged?.line).toContain(`Trusted TLS connection established to mx.iroco.test`);
+  expect(judged?.line).toContain(`${version} with cipher ${cipher}`);
   // Two witnesses of the key exchange: the sender's log and the ServerHello the wire read.
   const logged = result.observation!.tls!.keyExchange;
   const seen = result.observation!.wire?.keyExchange;
   expect(logged, "the sender's log names the key exchange of a TLS 1.3 session").toBeDefined();
   expect(seen, "the wire read the key exchange off the handshake").toBeDefined();
   expect(normalizeKeyExchange(logged!)).toBe(normalizeKeyExchange(seen!));
-  expect(result.observation!.evidence.join("\n")).toContain(`key-exchange ${logged}`);
+  expect(judged?.line).toContain(`key-exchange ${logged}`);
   expect(result.verdict.passed).toBe(true);
 });
 
@@ -46,7 +49,8 @@ test("sender may, receiver none: delivered in plaintext (no STARTTLS on offer, m
   expect(result.error).toBeUndefined();
   expect(result.observation).toMatchObject({ outcome: "delivered", transport: "plaintext" });
   expect(result.observation!.tls).toBeUndefined();
-  expect(result.observation!.evidence.join("\n")).toMatch(/by mx\.iroco\.test with ESMTP$/m);
+  const inbox = result.observation!.evidence.filter((item) => item.source === "mailbox").map((item) => item.line);
+  expect(inbox.join("\n")).toMatch(/by mx\.iroco\.test with ESMTP$/m);
   expect(result.verdict.passed).toBe(true);
 });
 
@@ -63,7 +67,7 @@ test("the support case: sender encrypt, receiver none → deferred, held in Alic
   expect(result.error).toBeUndefined();
   expect(result.observation?.outcome).toBe("deferred");
   expect(result.observation?.reason).toMatch(/^TLS is required, but was not offered by host mx\.iroco\.test\[/);
-  expect(result.observation!.evidence.join("\n")).toMatch(/sender queue: \w+ in deferred/);
+  expect(result.observation!.evidence.find((item) => item.source === "queue")?.line).toMatch(/^sender queue: \w+ in deferred/);
   expect(result.verdict.passed).toBe(true);
 });
 

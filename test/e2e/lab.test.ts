@@ -334,7 +334,8 @@ describe("the lab with a real world", () => {
     const [scenario, ...more] = loadScenarioText(yaml, "lab-run-1.yaml");
     expect(more).toEqual([]);
     expect(scenario).toMatchObject({
-      sender: { postconf: { smtp_tls_security_level: "may" } },
+      sender: { postfix: "3.10", postconf: { smtp_tls_security_level: "may" } },
+      receiver: { postfix: "3.10" },
       wire: "strip-starttls",
       expect: { outcome: "delivered", transport: "plaintext" },
     });
@@ -359,6 +360,7 @@ describe("the lab with a real world", () => {
         const old = await post({ release: "3.7", senderLevel: "encrypt", receiverLevel: "may", prediction: "delivered-tls" });
         const finished = (await events.next(runEvent(old.id, "finished"))).data as RunView;
         expect(finished.outcome?.kind, finished.outcome?.error).toBe("delivered-tls");
+        expect(finished.outcome?.software).toMatch(/^sender Postfix 3\.7\.\d+, .*; receiver Postfix 3\.7\.\d+/);
         const worldOf = (release: string) => events.received.filter((event) => event.name === "world" && (event.data as { release: string }).release === release).map((event) => (event.data as { state: string }).state);
         expect(worldOf("3.7")[0]).toBe("starting");
         expect(worldOf("3.7")).toContain("ready");

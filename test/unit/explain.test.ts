@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { explainResult } from "../../src/report/explain.js";
+import { logEvidence, statement, type DnsEvidence, type Evidence } from "../../src/observe/evidence.js";
 import type { Observation, WireObservation } from "../../src/observe/types.js";
 import type { ScenarioResult } from "../../src/core/result.js";
 import type { Expectation, Scenario, WireMode } from "../../src/scenario/types.js";
@@ -83,15 +84,22 @@ const FINGERPRINT =
 const PKEY =
   "35:12:C3:95:84:FE:8F:19:B7:A3:50:8D:0E:E4:05:9C:3D:5E:AB:B4:31:BF:BB:4D:CE:54:8D:C9:7C:D5:40:9E";
 const LOG = {
-  messageId: "Nov 27 22:47:19 smtp postfix/cleanup[111]: 0CDCF178411: message-id=<m1.1795819638894@infomaniak.test>",
-  peerCert: `Nov 27 22:47:19 smtp postfix/smtp[112]: mx.iroco.test[172.18.0.3]:25: subject_CN=mx.iroco.test, issuer_CN=starttls-lab test CA, fingerprint=${FINGERPRINT}, pkey_fingerprint=${PKEY}`,
-  trusted:
+  messageId: logEvidence("sender", "Nov 27 22:47:19 smtp postfix/cleanup[111]: 0CDCF178411: message-id=<m1.1795819638894@infomaniak.test>"),
+  peerCert: logEvidence("sender", `Nov 27 22:47:19 smtp postfix/smtp[112]: mx.iroco.test[172.18.0.3]:25: subject_CN=mx.iroco.test, issuer_CN=starttls-lab test CA, fingerprint=${FINGERPRINT}, pkey_fingerprint=${PKEY}`),
+  trusted: logEvidence(
+    "sender",
     "Nov 27 22:47:19 smtp postfix/smtp[112]: Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
-  sent: "Nov 27 22:47:19 smtp postfix/smtp[112]: 0CDCF178411: to=<bob@iroco.test>, relay=mx.iroco.test[172.18.0.3]:25, delay=0.11, delays=0.02/0.02/0.05/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 2426C178491)",
-  stored:
+  ),
+  sent: logEvidence(
+    "sender",
+    "Nov 27 22:47:19 smtp postfix/smtp[112]: 0CDCF178411: to=<bob@iroco.test>, relay=mx.iroco.test[172.18.0.3]:25, delay=0.11, delays=0.02/0.02/0.05/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 2426C178491)",
+  ),
+  stored: logEvidence(
+    "receiver",
     "Nov 27 22:47:19 mx postfix/lmtp[110]: 2426C178491: to=<bob@iroco.test>, relay=mx.iroco.test[private/dovecot-lmtp], delay=0.07, delays=0.01/0.01/0.02/0.02, dsn=2.0.0, status=sent (250 2.0.0 <bob@iroco.test> WFjvCncICmtvAAAA4McfTA Saved)",
-  inboxTls: "bob@iroco.test's inbox: Received: from smtp.infomaniak.test by mx.iroco.test with ESMTPS",
-  inboxPlain: "bob@iroco.test's inbox: Received: from smtp.infomaniak.test by mx.iroco.test with ESMTP",
+  ),
+  inboxTls: statement("mailbox", "bob@iroco.test's inbox: Received: from smtp.infomaniak.test by mx.iroco.test with ESMTPS"),
+  inboxPlain: statement("mailbox", "bob@iroco.test's inbox: Received: from smtp.infomaniak.test by mx.iroco.test with ESMTP"),
 };
 
 function tls13Result(): ScenarioResult {
@@ -181,7 +189,7 @@ describe("explainResult: the STARTTLS session over TLS 1.3 (recorded stream)", (
   });
 
   it("keeps lines under 100 columns, except raw log lines and the kept-together TLS gloss", () => {
-    const logLines = new Set(tls13Result().observation!.evidence.map((line) => `  ${line}`));
+    const logLines = new Set(tls13Result().observation!.evidence.map((item) => `  ${item.line}`));
     const long = out.split("\n").filter((line) => line.length > 100 && !logLines.has(line) && !line.includes("STARTTLS taken"));
     expect(long).toEqual([]);
   });
@@ -304,7 +312,10 @@ describe("explainResult: attacker modes", () => {
         reason,
         wire: wire("fail-handshake", failedHandshakeTranscript()),
         evidence: [
-          `Nov 27 22:50:03 smtp postfix/smtp[512]: 4C1E2178100: to=<bob@iroco.test>, relay=mx.iroco.test[172.18.0.3]:25, delay=0.05, delays=0.01/0.02/0.02/0, dsn=4.7.5, status=deferred (${reason})`,
+          logEvidence(
+            "sender",
+            `Nov 27 22:50:03 smtp postfix/smtp[512]: 4C1E2178100: to=<bob@iroco.test>, relay=mx.iroco.test[172.18.0.3]:25, delay=0.05, delays=0.01/0.02/0.02/0, dsn=4.7.5, status=deferred (${reason})`,
+          ),
         ],
       }),
     );
@@ -368,7 +379,7 @@ describe("explainResult: nothing crossed the port-25 hop", () => {
       message: { ...scenario("x", { outcome: "rejected" }).message, via: { provider: "sender", port: 25, auth: false } },
     };
     const out = explainResult(
-      result(s, { outcome: "rejected", reason, evidence: [`sender port 25 refused MAIL FROM: ${reason}`] }),
+      result(s, { outcome: "rejected", reason, evidence: [statement("submission", `sender port 25 refused MAIL FROM: ${reason}`)] }),
     );
     expect(out).toContain("3. On the wire between the providers (port 25):");
     expect(out).toContain("Nothing crossed the port-25 hop: the message was refused at submission");
@@ -400,5 +411,48 @@ describe("explainResult: nothing crossed the port-25 hop", () => {
     });
     expect(out).toContain("(nothing observed: timed out after 30 s)");
     expect(out).toContain("FAIL (harness): timed out after 30 s");
+  });
+});
+
+describe("explainResult: reads what each witness said from its evidence record", () => {
+  /** The part of the lesson under "What the servers logged". */
+  const logPart = (out: string): string => out.slice(out.indexOf("What the servers logged, in order:"), out.indexOf("Verdict:"));
+  const deliveredOverTls = (evidence: Evidence[]): string =>
+    explainResult(
+      result(scenario("delivered over TLS", { outcome: "delivered", transport: "tls" }), { outcome: "delivered", transport: "tls", evidence }),
+    );
+
+  it("uses a record's event even when its line would not parse", () => {
+    const judged = LOG.trusted.event!;
+    const out = deliveredOverTls([{ source: "sender-log", line: "(line lost)", event: judged }]);
+    expect(flat(out)).toContain("Alice's provider judged it Trusted");
+    expect(flat(logPart(out))).toContain("(line lost) ↳ STARTTLS taken: TLSv1.3 with TLS_AES_256_GCM_SHA384");
+  });
+
+  it("finds nothing in a Postfix line that no witness parsed: the text alone is not read", () => {
+    const out = deliveredOverTls([statement("harness", LOG.trusted.line)]);
+    expect(out).not.toContain("judged it");
+    expect(out).not.toContain("STARTTLS taken");
+    expect(logPart(out)).toContain(LOG.trusted.line);
+  });
+
+  it("glosses DNS answers from their events, whatever the line says", () => {
+    const answer = (type: string, rcode: string): DnsEvidence => ({
+      source: "dns-log",
+      line: `answer ${type} ${rcode}`,
+      event: { kind: "answer", asker: "sender", name: "_25._tcp.mx.iroco.test.", type, rcode },
+    });
+    const out = flat(logPart(deliveredOverTls([answer("TLSA", "NOERROR"), answer("TLSA", "NXDOMAIN"), answer("A", "NOERROR")])));
+    expect(out).toContain("answer TLSA NOERROR ↳ DANE: the record says which key the MX host must present");
+    expect(out).toContain("answer TLSA NXDOMAIN ↳ DANE: no TLSA record for this host");
+    expect(out).toContain("answer A NOERROR");
+    expect(out).not.toContain("answer A NOERROR ↳");
+  });
+
+  it("a server's warning that mentions a refusal is not taken for a refused submission", () => {
+    const warning = logEvidence("sender", "Nov 27 22:50:03 smtp postfix/smtp[512]: warning: connect to mx.iroco.test[172.18.0.3]:25: Connection refused");
+    const out = logPart(deliveredOverTls([warning, statement("submission", "sender port 25, refused at MAIL FROM: 554 5.7.1 Relay access denied")]));
+    expect(out.match(/the server answered the client with an error/g)).toHaveLength(1);
+    expect(out.indexOf("the server answered the client")).toBeGreaterThan(out.indexOf("Relay access denied"));
   });
 });

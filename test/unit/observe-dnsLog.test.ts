@@ -17,12 +17,24 @@ const LOG = [
 
 describe("dnsEvidence", () => {
   it("keeps the sender's lookups and answers, the MTA-STS fetches and validation failures, once each", () => {
-    expect(dnsEvidence(LOG, "172.20.0.3")).toEqual([
+    expect(dnsEvidence(LOG, "172.20.0.3").map((item) => item.line)).toEqual([
       "dns: Alice's provider asked iroco.test. MX: NOERROR",
       "dns: MTA-STS resolver asked _mta-sts.iroco.test. TXT: NOERROR",
       "dns: MTA-STS policy fetched from https://mta-sts.iroco.test/.well-known/mta-sts.txt: HTTP 200",
       "dns: failed to prime trust anchor -- DNSKEY rrset is not secure iroco.test. DNSKEY IN",
       "dns: Alice's provider asked iroco.test. MX: SERVFAIL",
+    ]);
+  });
+
+  it("keeps what it read from each line as the record's event", () => {
+    expect(dnsEvidence(LOG, "172.20.0.3")).toEqual([
+      expect.objectContaining({ source: "dns-log", event: { kind: "answer", asker: "sender", name: "iroco.test.", type: "MX", rcode: "NOERROR" } }),
+      expect.objectContaining({ event: { kind: "answer", asker: "mtaStsResolver", name: "_mta-sts.iroco.test.", type: "TXT", rcode: "NOERROR" } }),
+      expect.objectContaining({ event: { kind: "policyFetch", url: "https://mta-sts.iroco.test/.well-known/mta-sts.txt", status: 200 } }),
+      expect.objectContaining({
+        event: { kind: "validationFailure", message: "failed to prime trust anchor -- DNSKEY rrset is not secure iroco.test. DNSKEY IN" },
+      }),
+      expect.objectContaining({ event: { kind: "answer", asker: "sender", name: "iroco.test.", type: "MX", rcode: "SERVFAIL" } }),
     ]);
   });
 

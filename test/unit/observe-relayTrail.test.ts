@@ -54,7 +54,7 @@ describe("relayTrail on the captured sender log", () => {
     expect(trail.final).toMatchObject({ status: "bounced", dsn: "5.7.0" });
     expect(trail.final?.detail).toContain("530 5.7.0 Must issue a STARTTLS command first");
     expect(trail.ndrQueueId).toBe("E8A45178073");
-    expect(trail.evidence).toContain(
+    expect(trail.deciding.map((event) => event.line)).toContain(
       "Nov 27 22:47:52 smtp postfix/bounce[271]: D674E178002: sender non-delivery notification: E8A45178073",
     );
   });
@@ -67,11 +67,11 @@ describe("relayTrail on the captured sender log", () => {
     const trail = relayTrail(senderLog, "ABCDEF12345");
     expect(trail.final).toBeUndefined();
     expect(trail.attempts).toEqual([]);
-    expect(trail.evidence).toEqual([]);
+    expect(trail.deciding).toEqual([]);
   });
 
-  it("evidence lists the deciding lines in log order", () => {
-    expect(relayTrail(senderLog, "DBF0F178533").evidence).toEqual([
+  it("lists the deciding events in log order", () => {
+    expect(relayTrail(senderLog, "DBF0F178533").deciding.map((event) => event.line)).toEqual([
       "Nov 27 22:47:38 smtp postfix/cleanup[210]: DBF0F178533: message-id=<m1.1795819658771@infomaniak.test>",
       CERT_211,
       TRUSTED_211,

@@ -1,5 +1,6 @@
 /** Hand-built run results shared by the report tests (not a test file itself). */
 import type { RunResult, ScenarioResult } from "../../src/core/result.js";
+import { logEvidence, statement } from "../../src/observe/evidence.js";
 import type { Expectation, Scenario } from "../../src/scenario/types.js";
 
 export function scenario(name: string, file: string, expect: Expectation, line = 1): Scenario {
@@ -36,8 +37,11 @@ export const passing: ScenarioResult = {
     transport: "tls",
     tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", trust: "trusted", peerName: "mx.iroco.test", keyExchange: "X25519" },
     evidence: [
-      "postfix/smtp[101]: Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
-      "Received: from smtp.infomaniak.test by mx.iroco.test with ESMTPS id <abc@x> for <bob@iroco.test>",
+      logEvidence(
+        "sender",
+        "postfix/smtp[101]: Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+      ),
+      statement("mailbox", "Received: from smtp.infomaniak.test by mx.iroco.test with ESMTPS id <abc@x> for <bob@iroco.test>"),
     ],
   },
   verdict: { passed: true, differences: [] },
@@ -54,8 +58,8 @@ export const failing: ScenarioResult = {
     outcome: "deferred",
     reason: DEFERRAL,
     evidence: [
-      `postfix/smtp[102]: 4F2A: to=<bob@iroco.test>, status=deferred (${DEFERRAL})`,
-      "bell \u0007 and escape \u001b[31mred\u001b[39m",
+      logEvidence("sender", `postfix/smtp[102]: 4F2A: to=<bob@iroco.test>, status=deferred (${DEFERRAL})`),
+      logEvidence("sender", "bell \u0007 and escape \u001b[31mred\u001b[39m"),
     ],
   },
   verdict: {

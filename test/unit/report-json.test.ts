@@ -2,8 +2,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { dnsEvidence } from "../../src/observe/dnsLog.js";
+import { logEvidence, statement } from "../../src/observe/evidence.js";
+import { parseLogLine } from "../../src/observe/postfixLog.js";
 import { toJsonReport, writeJsonReport } from "../../src/report/json.js";
-import { DEFERRAL, run } from "./report-fixtures.js";
+import { DEFERRAL, passing, run } from "./report-fixtures.js";
 
 describe("toJsonReport", () => {
   const report = toJsonReport(run);
@@ -15,7 +18,7 @@ describe("toJsonReport", () => {
 
   it("writes a passing TLS delivery in DESIGN.md's shape", () => {
     const entry = report.scenarios[0]!;
-    expect(Object.keys(entry)).toEqual(["file", "name", "passed", "expected", "observed", "durationMs", "differences"]);
+    expect(Object.keys(entry)).toEqual(["file", "name", "passed", "expected", "observed", "durationMs", "differences", "evidence"]);
     expect(entry).toEqual({
       file: "scenarios/basic.yaml",
       name: "may to may delivers over TLS",
@@ -28,6 +31,7 @@ describe("toJsonReport", () => {
       },
       durationMs: 412,
       differences: [],
+      evidence: passing.observation!.evidence.map(({ source, line }) => ({ source, line })),
     });
     expect(Object.keys(entry.observed!.tls!)).toEqual(["version", "cipher", "trust", "peerName", "keyExchange"]);
   });
@@ -57,8 +61,32 @@ describe("toJsonReport", () => {
       "differences",
     ]);
     expect(entry.observed).toBeNull();
+    expect(entry.evidence).toBeUndefined();
     expect(entry.error).toContain("timed out");
     expect(entry.expected).toEqual({ outcome: "rejected", reason: "/5\\.7\\.1/i" });
+  });
+
+  it("writes the evidence as source and line, with what the harness parsed from it minus the line again", () => {
+    const trusted =
+      "Nov 27 22:47:19 smtp postfix/smtp[112]: Trusted TLS connection established to mx.iroco.test[172.18.0.3]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256";
+    const mxAnswer = "[1795830040] unbound[1038:0] info: 172.20.0.3 iroco.test. MX IN NOERROR 0.000500 0 164";
+    const evidence = [
+      logEvidence("sender", trusted),
+      ...dnsEvidence([mxAnswer], "172.20.0.3"),
+      statement("queue", "sender queue: 0CDCF178411 in deferred: TLS is required"),
+    ];
+    const report = toJsonReport({ durationMs: 1, results: [{ ...run.results[0]!, observation: { ...run.results[0]!.observation!, evidence } }] });
+    const { line: _sameLine, ...withoutLine } = parseLogLine(trusted)!;
+    expect(withoutLine).toMatchObject({ kind: "tlsEstablished", trust: "trusted", version: "TLSv1.3" });
+    expect(report.scenarios[0]!.evidence).toEqual([
+      { source: "sender-log", line: trusted, event: withoutLine },
+      {
+        source: "dns-log",
+        line: "dns: Alice's provider asked iroco.test. MX: NOERROR",
+        event: { kind: "answer", asker: "sender", name: "iroco.test.", type: "MX", rcode: "NOERROR" },
+      },
+      { source: "queue", line: "sender queue: 0CDCF178411 in deferred: TLS is required" },
+    ]);
   });
 
   it("keeps the wire's observation, plaintextBody first as DESIGN.md promises", () => {

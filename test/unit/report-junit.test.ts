@@ -69,7 +69,7 @@ describe("toJunitXml", () => {
     expect(tc["@time"]).toBe("0.412");
     expect(tc["failure"]).toBeUndefined();
     expect(tc["error"]).toBeUndefined();
-    expect(tc["system-out"]).toBe(passing.observation!.evidence.join("\n"));
+    expect(tc["system-out"]).toBe(passing.observation!.evidence.map((item) => item.line).join("\n"));
   });
 
   it("escapes a name containing < & \" ' and reads back the same text", () => {

@@ -209,6 +209,7 @@ function runView(run, { animate = false, compact = false } = {}) {
       outcome.kind === "failed" ? ` Predicted: ${outcome.expected}. Nothing could be observed: see why below.` : ` Predicted: ${outcome.expected}. Observed: ${outcome.observed}.`,
     ),
   );
+  if (outcome.software) parts.push(element("p", { className: "muted software" }, `Ran on: ${outcome.software}.`));
   if (outcome.bodyReadable) parts.push(element("p", { className: "flag body-readable", "data-testid": "body-readable" }, "⚑ Body readable: the message crossed the port-25 hop in clear text; anyone on the wire could read it."));
   if (outcome.attackerReadBody) parts.push(element("p", { className: "flag body-readable" }, "⚑ The attacker in the middle decrypted the session and read the body."));
   for (const flag of outcome.flags) parts.push(element("p", { className: "flag" }, `⚑ ${flag}`));
