@@ -5,6 +5,7 @@
  * 2 bad usage, an invalid scenario file or no Docker engine (then nothing
  * was started), 130/143 interrupted.
  */
+import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import { runPassed, scenarioPassed, type RunResult, type ScenarioResult } from "./core/result.js";
@@ -51,6 +52,7 @@ Commands:
                      print what differs
   clean              remove containers and networks left by runs that died
   serve              the lab in the browser: choose settings, send, watch the hop
+  diagnose [FILE|-]  from a customer's bounce, log lines or error text to the scenario that reproduces it
 
 Run "starttls-lab <command> --help" for a command's options.
 Exit codes: 0 all expectations held, 1 some did not, 2 bad usage or invalid scenario file.`,
@@ -117,6 +119,20 @@ Runs are queued one at a time. Ctrl-C stops the lab and removes its containers.
 
 Options:
   --port PORT   the port on 127.0.0.1 (default 8025)`,
+  diagnose: `Usage: starttls-lab diagnose [FILE|-] [--write SCENARIO]
+
+Reads what a customer sent (a bounce message or .eml, Postfix or Exim log
+lines, or just the error text; from FILE, or standard input with - or no
+FILE), names the TLS situation it shows, what is read and what is only
+probable, the shipped scenarios that reproduce it with the fix beside them,
+and what to ask the customer for. Starts nothing.
+
+Options:
+  --write SCENARIO   also write the case and its fix as a scenario file for
+                     "starttls-lab run" (checked like any scenario file)
+  -h, --help         this help
+
+Exit: 0 recognised, 1 not a TLS problem it recognises, 2 bad usage.`,
 };
 
 const common = { help: { type: "boolean", short: "h" } } as const;
@@ -142,6 +158,7 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
   explain: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
   serve: { ...common, port: { type: "string" } },
+  diagnose: { ...common, write: { type: "string" } },
 };
 
 interface ParsedArgs {
@@ -359,12 +376,48 @@ async function serve(args: string[]): Promise<number> {
   return untilExit();
 }
 
+/** Exit codes of diagnose: whether the input showed a TLS situation it knows. */
+const DIAGNOSE_EXIT = { recognised: 0, notRecognised: 1 } as const;
+
+async function readInput(source: string | undefined): Promise<string> {
+  if (source !== undefined && source !== "-") return readFile(source, "utf8");
+  if (process.stdin.isTTY) throw new UsageError(`diagnose reads FILE, or standard input (- or a pipe)\n\n${HELP.diagnose}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function diagnoseCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse("diagnose", args);
+  if (values.help) return printHelp("diagnose");
+  if (positionals.length > 1) throw new UsageError(`diagnose takes one FILE (or -)\n\n${HELP.diagnose}`);
+  const raw = await readInput(positionals[0]).catch((error: unknown) => {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${positionals[0]}: ${(error as Error).message}`);
+  });
+  const { diagnose, formatDiagnosis, scenarioFileText, shippedScenarios } = await import("./diagnose/index.js");
+  const diagnosis = diagnose(raw);
+  process.stdout.write(formatDiagnosis(diagnosis, await shippedScenarios()));
+  const target = values.write as string | undefined;
+  if (!diagnosis.recognised) {
+    if (target !== undefined) process.stdout.write(`nothing written to ${target}\n`);
+    return DIAGNOSE_EXIT.notRecognised;
+  }
+  if (target === undefined) {
+    process.stdout.write("\nTo write the case and its fix as a scenario file: add --write FILE, then starttls-lab run FILE\n");
+  } else {
+    await writeFile(target, scenarioFileText(diagnosis, target));
+    process.stdout.write(`\nwrote ${target}: the case and its fix; run it with: starttls-lab run ${target}\n`);
+  }
+  return DIAGNOSE_EXIT.recognised;
+}
+
 function printHelp(command: string): number {
   process.stdout.write(HELP[command] + "\n");
   return EXIT.passed;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, compare, clean, serve };
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run, validate, explain, compare, clean, diagnose: diagnoseCommand, serve };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;

@@ -152,9 +152,13 @@ describe("runs against real Postfix containers", () => {
     expect(Object.keys(report)).toEqual(["scenarios", "summary"]);
     expect(report.scenarios).toHaveLength(1);
     const scenario = report.scenarios[0]!;
-    // DESIGN.md's keys, plus only the documented extras (differences, error, flags, evidence).
+    // DESIGN.md's keys, plus only the documented extras (world, differences, error, flags, evidence).
     expect(Object.keys(scenario)).toEqual(expect.arrayContaining(["file", "name", "passed", "expected", "observed", "durationMs"]));
-    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["differences", "evidence"]);
+    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["world", "differences", "evidence"]);
+    // The providers' software as read from the running containers: the default release, 3.10 on Debian 13's OpenSSL 3.5.
+    for (const role of ["sender", "receiver"] as const) {
+      expect(scenario.world?.[role]).toEqual({ release: "3.10", postfix: expect.stringMatching(/^3\.10\.\d+$/), openssl: expect.stringMatching(/^OpenSSL 3\.5\./) });
+    }
     expect(scenario).toMatchObject({
       file: `${CLI_FIXTURES}/passes.yaml`,
       name: "Both providers at may deliver over TLS",

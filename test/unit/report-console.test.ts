@@ -1,6 +1,8 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createConsoleReporter, displayWidth } from "../../src/report/console.js";
+import { toJsonReport } from "../../src/report/json.js";
+import { toJunitXml } from "../../src/report/junit.js";
 import type { RunResult } from "../../src/core/result.js";
 import { erroring, failing, passing, run, scenario } from "./report-fixtures.js";
 
@@ -118,5 +120,24 @@ describe("console progress", () => {
     const odd = { ...passing, scenario: scenario("odd", "a.yaml", { outcome: "bounced" }), verdict: { passed: false, differences: [] } };
     createConsoleReporter(out, { color: false }).scenarioFinished(0, 1, odd);
     expect(out.lines[1]).toBe("    expected bounced, observed delivered over TLS (TLSv1.3, trusted, certificate mx.iroco.test, key exchange X25519)");
+  });
+});
+
+describe("what the providers ran", () => {
+  const world = {
+    sender: { release: "3.7", postfix: "3.7.11", openssl: "OpenSSL 3.0.20 7 Apr 2026 (Library: OpenSSL 3.0.20 7 Apr 2026)" },
+    receiver: { release: "3.10", postfix: "3.10.13", openssl: "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)" },
+  } as const;
+
+  it("is said when a world shape is ready, per provider, as its container answered", () => {
+    const out = new Capture();
+    createConsoleReporter(out, { color: false }).worldReady(12_345, world);
+    expect(out.lines).toEqual(["world ready (12.3 s): sender Postfix 3.7.11, OpenSSL 3.0.20 7 Apr 2026; receiver Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026"]);
+  });
+
+  it("is in the JSON report and the JUnit properties of each scenario it ran", () => {
+    const ran = { results: [{ ...passing, world }], durationMs: 1 };
+    expect(toJsonReport(ran).scenarios[0]!.world).toEqual(world);
+    expect(toJunitXml(ran)).toContain('<property name="receiver.postfix" value="3.10.13"/>');
   });
 });

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
-import type { Scenario } from "../../src/scenario/types.js";
+import { scenarioTextLoader } from "./helpers/scenarioText.js";
 
-const load = (yaml: string): Scenario[] => loadScenarioText(yaml, "matrix.yaml");
-const errorOf = (yaml: string): string => {
-  try {
-    load(yaml);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScenarioError);
-    return (error as ScenarioError).message;
-  }
-  throw new Error("expected a ScenarioError");
-};
+const { load, errorOf } = scenarioTextLoader("matrix.yaml");
 
 const securityLevels = `name: Security levels
 matrix:

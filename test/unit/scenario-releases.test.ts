@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
+import { scenarioTextLoader } from "./helpers/scenarioText.js";
 import { parseScenarioText } from "../../src/scenario/parseText.js";
-import type { Scenario } from "../../src/scenario/types.js";
 import { describePins, fitsWorld, groupByWorldShape, worldShapeOf } from "../../src/scenario/worldShape.js";
 
-const load = (yaml: string): Scenario[] => loadScenarioText(yaml, "releases.yaml");
-const errorOf = (yaml: string): string => {
-  try {
-    load(yaml);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScenarioError);
-    return (error as ScenarioError).message;
-  }
-  throw new Error("expected a ScenarioError");
-};
+const { load, errorOf } = scenarioTextLoader("releases.yaml");
 
 const delivered = "expect: { outcome: delivered, transport: tls }";
 

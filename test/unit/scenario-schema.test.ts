@@ -1,25 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { scenarioTextLoader } from "./helpers/scenarioText.js";
 import { jsonSchemaFile, writeJsonSchema } from "../../scripts/write-json-schema.js";
 import { scenarioJsonSchema, scenarioJsonSchemaText } from "../../src/scenario/jsonSchema.js";
-import { loadScenarioText, ScenarioError } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/types.js";
 
-const load = (yaml: string): Scenario[] => loadScenarioText(yaml, "case.yaml");
+const { load, errorOf } = scenarioTextLoader("case.yaml");
 const only = (yaml: string): Scenario => {
   const [scenario, ...rest] = load(yaml);
   expect(rest).toHaveLength(0);
   if (!scenario) throw new Error("no scenario");
   return scenario;
-};
-const errorOf = (yaml: string): string => {
-  try {
-    load(yaml);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScenarioError);
-    return (error as ScenarioError).message;
-  }
-  throw new Error("expected a ScenarioError");
 };
 const delivered = "expect: { outcome: delivered, transport: tls }\n";
 

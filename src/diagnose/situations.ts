@@ -1,0 +1,525 @@
+/**
+ * The TLS situations diagnose recognises: each one's wordings (Postfix's,
+ * Exim's, big providers'), the shipped scenarios that reproduce it and the
+ * fix beside it, what can be inferred from it (said as "probably"), what to
+ * ask the customer, and the scenario to write from what was read.
+ *
+ * Ordered from the most specific to the most general: the first situation
+ * whose wording appears wins (a DANE failure also says "Server certificate
+ * not verified"; a plaintext retry also carries its failed handshake).
+ */
+import type { CertificateVariant, MtaStsSettings, TlsaRecords, Trust, WireMode, ZoneSigning } from "../scenario/types.js";
+import type { ClientLevel, Facts, ServerLevel } from "./facts.js";
+
+/** A scenario document to write: the subset of the scenario file's fields a diagnosis fills in. */
+export interface DraftDocument {
+  name: string;
+  story: string;
+  sender?: { postconf: Record<string, string> };
+  receiver?: { postconf?: Record<string, string>; certificate?: CertificateVariant };
+  wire?: WireMode;
+  dns?: { zone?: ZoneSigning; tlsa?: TlsaRecords; mtaSts?: MtaStsSettings };
+  message?: { to: string };
+  expect:
+    | { outcome: "delivered"; transport: "tls" | "plaintext"; tls?: { version?: string; trust?: Trust; peerName?: string } }
+    | { outcome: "deferred" | "bounced"; reason: string };
+}
+
+/** A document's own fields, beside those it shares with its pair. */
+type DraftFields = Omit<DraftDocument, "story"> & { story?: string };
+
+/** The customer's case, and the same world with the fix applied. */
+export interface Drafts {
+  failing: DraftDocument;
+  fix: DraftDocument;
+}
+
+/** A refinement of a situation read from a detail of the text (which certificate problem, which handshake problem). */
+export interface Detail {
+  id: string;
+  wording: RegExp;
+  says: string;
+  reproducedBy: readonly string[];
+}
+
+export interface Situation {
+  id: string;
+  title: string;
+  /** Any of these identifies the situation. */
+  wordings: readonly RegExp[];
+  /** When set, the text must also mention this (DANE, MTA-STS) for the situation to apply. */
+  context?: RegExp;
+  /** When this appears the situation does not apply (a delivery failure rules out "delivered in plaintext"). */
+  excludedBy?: RegExp;
+  /** Shipped scenarios showing the failure, by exact name. */
+  reproducedBy: readonly string[];
+  /** Shipped scenarios showing the fix beside it. */
+  fixedBy: readonly string[];
+  /** Narrower cases: the first whose wording appears replaces reproducedBy, and is said as read. */
+  details?: readonly Detail[];
+  probably(facts: Facts): string[];
+  ask: readonly string[];
+  draft(facts: Facts, detail: Detail | undefined): Drafts;
+}
+
+/** The receiver's MX host in the world: the customer's host is played by it. */
+export const WORLD_MX = "mx.iroco.test";
+
+const CERTIFICATE_NOT_VERIFIED: readonly RegExp[] = [
+  /Server certificate not verified/i,
+  /certificate verif\w* failed/i,
+  /certificate verify failed/i,
+  /\(certificate verification failed\)/i,
+];
+
+const trustAt = (level: ClientLevel): Trust | undefined =>
+  level === "encrypt" || level === "may" ? "trusted" : level === "verify" || level === "secure" || level.startsWith("dane") ? "verified" : undefined;
+
+const senderLevel = (facts: Facts, otherwise: ClientLevel): ClientLevel => facts.senderLevel ?? otherwise;
+const receiverLevel = (facts: Facts, otherwise: ServerLevel): ServerLevel => facts.receiverLevel ?? otherwise;
+
+const levelSaid = (facts: Facts, guess: string): string[] =>
+  facts.senderLevel ? [] : [`the sending server ${guess}${facts.reportedBy === "Exim" ? " (in Exim: hosts_require_tls, or a DANE/MTA-STS policy)" : ""}`];
+
+const SECURITY_LEVELS_STRICT_TO_NONE = ["encrypt", "verify", "secure"].map((level) => `Security levels [sender=${level}, receiver=none]`);
+const STRIPPING_STRICT = ["encrypt", "verify", "secure"].map((level) => `STARTTLS stripping [sender=${level}]`);
+
+const DANE_MATCH = "DANE: the TLSA record matches, the certificate is verified by DNSSEC";
+const verifiedDelivery = { outcome: "delivered", transport: "tls", tls: { trust: "verified", peerName: WORLD_MX } } as const;
+
+const certificateCells = (variant: CertificateVariant) =>
+  ["verify", "secure"].map((level) => `Certificates that go wrong [level=${level}, certificate=${variant}]`);
+const WRONG_PIN = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
+const pinCells = (["valid", "expired", "self-signed", "unknown-ca"] as const).map(
+  (variant) => `Certificate pinned by fingerprint [pin=${WRONG_PIN}, certificate=${variant}]`,
+);
+
+const CERTIFICATE_DETAILS: readonly Detail[] = [
+  { id: "fingerprint", wording: /smtp_tls_fingerprint|fingerprint (?:mismatch|does not match|not matched)|(?:security_level\s*=\s*|level=)fingerprint/i, says: "the certificate was checked against a pinned fingerprint", reproducedBy: pinCells },
+  {
+    id: "expired",
+    wording: /certificate has expired|certificate expired|expired certificate/i,
+    says: "the certificate has expired",
+    reproducedBy: [...certificateCells("expired"), "Alice's client refuses her own provider's expired certificate"],
+  },
+  { id: "not-yet-valid", wording: /not yet valid/i, says: "the certificate is not valid yet", reproducedBy: certificateCells("not-yet-valid") },
+  { id: "self-signed", wording: /self[- ]signed/i, says: "the certificate is self-signed", reproducedBy: certificateCells("self-signed") },
+  {
+    id: "missing-intermediate",
+    wording: /unable to verify the first certificate|incomplete (?:certificate )?chain/i,
+    says: "the server did not send its intermediate CA certificate",
+    reproducedBy: certificateCells("missing-intermediate"),
+  },
+  {
+    id: "unknown-ca",
+    wording: /unable to get local issuer certificate|untrusted issuer/i,
+    says: "the certificate's issuer is not a CA the sender trusts",
+    reproducedBy: [...certificateCells("unknown-ca"), "Man in the middle [sender=verify]", "Man in the middle [sender=secure]"],
+  },
+  {
+    id: "wrong-name",
+    wording: /(?:host ?name|subject|certificate|server) name mismatch|(?:name|hostname)[^\n.]{0,40}does not match|no matching (?:name|subjectAltName)/i,
+    says: "the certificate does not name the server",
+    reproducedBy: [...certificateCells("wrong-name"), "Without SNI, a secure sender refuses the default certificate"],
+  },
+  // Postfix's own judgement of the chain, when its log is all there is.
+  {
+    id: "untrusted-chain",
+    wording: /\bUntrusted TLS connection established/,
+    says: "Postfix judged the certificate Untrusted: no chain to a CA the sender trusts (expired, not yet valid, self-signed, unknown CA, a missing intermediate, someone in between), or not the fingerprint pinned",
+    reproducedBy: [
+      ...(["expired", "not-yet-valid", "self-signed", "unknown-ca", "missing-intermediate"] as const).flatMap(certificateCells),
+      ...pinCells,
+      "Man in the middle [sender=verify]",
+      "Man in the middle [sender=secure]",
+    ],
+  },
+  {
+    id: "trusted-chain",
+    wording: /(?<!Un)Trusted TLS connection established/,
+    says: "Postfix judged the chain Trusted: the CA is fine, so the name the sender checks is not in the certificate",
+    reproducedBy: [...certificateCells("wrong-name"), "Without SNI, a secure sender refuses the default certificate"],
+  },
+];
+
+const certificateVariantOf = (detail: Detail | undefined): CertificateVariant | undefined =>
+  (["expired", "not-yet-valid", "self-signed", "missing-intermediate", "unknown-ca", "wrong-name"] as const).find((variant) => variant === detail?.id);
+
+const HANDSHAKE_DETAILS: readonly Detail[] = [
+  {
+    id: "protocol",
+    wording: /unsupported protocol|no protocols available|wrong version number|protocol version|version too low|no shared (?:cipher|protocol)/i,
+    says: "the two servers found no TLS version (or cipher) in common",
+    reproducedBy: [
+      "Protocol policy: a sender that insists on TLS 1.3 meets a TLS 1.2 server (encrypt)",
+      "Protocol policy: a sender that wants TLS 1.3 meets a TLS 1.2 server (may)",
+    ],
+  },
+  {
+    id: "sni",
+    wording: /\bSNI\b|servername|malformed BASE64/i,
+    says: "the handshake broke on the server name (SNI) the sender asked for",
+    reproducedBy: ["SNI map as an indexed table built the wrong way (postmap without -F) breaks TLS"],
+  },
+];
+
+export const SITUATIONS: readonly Situation[] = [
+  {
+    id: "dane-no-tlsa",
+    title: "DANE is required for the destination, but its zone publishes no TLSA record",
+    wordings: [/no TLSA records found/i],
+    reproducedBy: ["DANE: dane-only refuses a domain without TLSA records"],
+    fixedBy: [DANE_MATCH],
+    probably: (facts) => levelSaid(facts, "probably requires DANE for this destination (smtp_tls_security_level = dane-only, or a per-destination policy)"),
+    ask: [
+      "the TLSA record they mean to publish: `dig +dnssec TLSA _25._tcp.<MX host>` (does it exist, is the answer authenticated: flag ad)",
+      "the sender's TLS policy for this destination (smtp_tls_security_level, smtp_tls_policy_maps)",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane-only") } } },
+        {
+          name: "Customer case: DANE required, no TLSA record published",
+          dns: { tlsa: "none" },
+          expect: { outcome: "deferred", reason: "no TLSA records found" },
+        },
+        {
+          name: "Customer case, fixed: the zone publishes the server key's TLSA record",
+          story: "The fix on the receiving side: publish a TLSA record (3 1 1) of the key the MX host presents, in the signed zone.",
+          dns: { tlsa: "auto" },
+          expect: verifiedDelivery,
+        },
+      ),
+  },
+  {
+    id: "dns-servfail",
+    title: "The sender's resolver could not answer for the recipient's domain (SERVFAIL)",
+    wordings: [/Name service error for name=\S+ type=\w+: Host not found, try again/i, /\bSERVFAIL\b/],
+    reproducedBy: ["DANE: a bogus zone, so the resolver answers nothing at all"],
+    fixedBy: [DANE_MATCH],
+    probably: () => [
+      "a DNSSEC validation failure (signatures expired, a broken key rollover): a validating resolver answers SERVFAIL for a bogus zone, and mail waits",
+      "if the domain does not sign its zone, this is a DNS outage, not a TLS problem",
+    ],
+    ask: [
+      "`dig +dnssec MX <domain>` and `dig +cd MX <domain>` from the sender's resolver: SERVFAIL without +cd and an answer with it means the signatures do not validate",
+      "whether the domain signs its zone (DNSSEC) and when its signatures were last renewed",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } } },
+        {
+          name: "Customer case: the recipient's zone does not validate (DNSSEC bogus)",
+          dns: { zone: "bogus" },
+          expect: { outcome: "deferred", reason: "/Name service error for name=iroco\\.test type=MX/" },
+        },
+        {
+          name: "Customer case, fixed: the zone's signatures are renewed",
+          story: "The fix on the receiving side: re-sign the zone, so the resolver validates its answers again.",
+          dns: { zone: "signed" },
+          expect: verifiedDelivery,
+        },
+      ),
+  },
+  {
+    id: "tls-not-offered",
+    title: "The sender requires TLS, and the receiving server did not offer STARTTLS",
+    wordings: [/TLS is required, but was not offered by host/i, /a TLS session is required,? but the server did not offer TLS support/i],
+    reproducedBy: [
+      "Founding story: Alice's provider requires TLS, Bob's provider offers none",
+      ...SECURITY_LEVELS_STRICT_TO_NONE,
+      ...STRIPPING_STRICT,
+      "DANE: an attacker strips STARTTLS, and the message waits instead of leaking",
+      "MTA-STS enforce: stripping STARTTLS only delays the mail",
+    ],
+    fixedBy: ["Founding story, fixed: Bob's provider offers STARTTLS"],
+    probably: (facts) => [
+      ...levelSaid(facts, "probably requires TLS for this destination (smtp_tls_security_level = encrypt or stricter, or a DANE/MTA-STS policy)"),
+      ...(facts.receiverLevel ? [] : ["the receiving server has STARTTLS switched off (smtpd_tls_security_level = none), or something on the path removes it from the EHLO reply (a firewall's SMTP inspection, an attacker)"]),
+    ],
+    ask: [
+      "the receiving server's EHLO reply as seen from the sender's network: `posttls-finger <domain>` or `openssl s_client -starttls smtp -connect <MX host>:25`: is STARTTLS listed?",
+      "the receiving server's smtpd_tls_security_level and certificate settings",
+      "if STARTTLS is offered from elsewhere but not to the sender: a firewall or proxy in between (SMTP inspection strips it)",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "encrypt") } } },
+        {
+          name: "Customer case: TLS required, STARTTLS not offered",
+          receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "none") } },
+          expect: { outcome: "deferred", reason: `TLS is required, but was not offered by host ${WORLD_MX}` },
+        },
+        {
+          name: "Customer case, fixed: the receiving server offers STARTTLS",
+          story: "The fix on the receiving side: offer STARTTLS (smtpd_tls_security_level = may) with a certificate from a CA the sender trusts.",
+          receiver: { postconf: { smtpd_tls_security_level: "may" } },
+          expect: tlsDelivery(senderLevel(facts, "encrypt")),
+        },
+      ),
+  },
+  {
+    id: "starttls-required-by-receiver",
+    title: "The receiving server requires STARTTLS, and the sender sent without TLS",
+    wordings: [/Must issue a STARTTLS command first/i, /\b530[ -](?:5\.7\.\d+ )?[^\n]{0,60}\bSTARTTLS\b/i],
+    reproducedBy: ["Bounce to Alice when Bob's provider insists on TLS and hers never offers it", "Security levels [sender=none, receiver=encrypt]"],
+    fixedBy: ["Security levels [sender=may, receiver=encrypt]"],
+    probably: (facts) => [
+      ...levelSaid(facts, "probably does not use TLS for this destination (smtp_tls_security_level = none, or a failed handshake it retried in clear text)"),
+      ...(facts.receiverLevel ? [] : ["the receiving server enforces TLS (smtpd_tls_security_level = encrypt)"]),
+    ],
+    ask: [
+      "the sender's smtp_tls_security_level (and smtp_tls_policy_maps) for this destination",
+      "the sender's log before the 530: a failed TLS handshake there means it fell back to clear text (then diagnose that log)",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        {
+          receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "encrypt") } },
+        },
+        {
+          name: "Customer case: the receiver requires STARTTLS, the sender does not use it",
+          sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "none") } },
+          expect: { outcome: "bounced", reason: "530 5.7.0 Must issue a STARTTLS command first" },
+        },
+        {
+          name: "Customer case, fixed: the sender uses STARTTLS when offered",
+          story: "The fix on the sending side: smtp_tls_security_level = may (Debian's default), so it starts TLS when the receiver offers it.",
+          sender: { postconf: { smtp_tls_security_level: "may" } },
+          expect: tlsDelivery("may"),
+        },
+      ),
+  },
+  {
+    id: "dane-tlsa-mismatch",
+    title: "DANE: the server's certificate matches none of the published TLSA records",
+    wordings: CERTIFICATE_NOT_VERIFIED,
+    context: /\bTLSA\b|\bDANE\b|level=dane|security_level\s*=\s*dane/i,
+    reproducedBy: ["DANE: a TLSA record left behind after a certificate rollover", "DANE: a man in the middle cannot present the published key"],
+    fixedBy: [DANE_MATCH, "DANE: a 2 0 1 record names the CA, not the server's key"],
+    probably: () => [
+      "probably a certificate rollover without a TLSA update: the key in service is not the one the TLSA record names",
+      "or someone in between presents another key (then the TLSA record is right and the path is not)",
+    ],
+    ask: [
+      "the published records: `dig +dnssec TLSA _25._tcp.<MX host>`",
+      "the key the server presents: `posttls-finger -t30 -T180 -c -L verbose,summary <domain>` (shows the TLSA match), or `openssl s_client -starttls smtp -connect <MX host>:25 | openssl x509 -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum`",
+      "when the server's certificate or key was last renewed",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "dane") } } },
+        {
+          name: "Customer case: a TLSA record that no longer matches the server's key",
+          dns: { tlsa: "wrong" },
+          expect: { outcome: "deferred", reason: "Server certificate not verified" },
+        },
+        {
+          name: "Customer case, fixed: the TLSA record names the key in service",
+          story: "The fix on the receiving side: publish the new key's TLSA record (before the rollover, next to the old one).",
+          dns: { tlsa: "auto" },
+          expect: verifiedDelivery,
+        },
+      ),
+  },
+  {
+    id: "mta-sts-mismatch",
+    title: "MTA-STS: the server's certificate is not valid for a host the policy lists",
+    wordings: CERTIFICATE_NOT_VERIFIED,
+    // A policy that was found: every sender asks for _mta-sts records, so naming them proves nothing.
+    context: /MTA-STS policy|mta-sts\.txt|\bSTS policy\b|policy_type=sts/i,
+    reproducedBy: ["MTA-STS enforce: an MX host the policy does not list", "MTA-STS enforce: a man in the middle is caught"],
+    fixedBy: ["MTA-STS enforce: delivered over TLS, certificate verified"],
+    probably: () => [
+      "probably the policy's mx: lines do not list the MX host in service (an MX moved, the policy not updated), or its certificate is not valid for that name",
+    ],
+    ask: [
+      "the policy: `curl https://mta-sts.<domain>/.well-known/mta-sts.txt` (mode, mx lines, max_age) and the `_mta-sts.<domain>` TXT record",
+      "the MX records and the names in the MX host's certificate: `openssl s_client -starttls smtp -connect <MX host>:25 -servername <MX host>`",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } } },
+        {
+          name: "Customer case: the MTA-STS policy does not list the MX host",
+          dns: { mtaSts: { mode: "enforce", mx: ["mx.elsewhere.test"] } },
+          expect: { outcome: "deferred", reason: "Server certificate not verified" },
+        },
+        {
+          name: "Customer case, fixed: the policy lists the MX host in service",
+          story: "The fix on the receiving side: list the MX host in the policy's mx: lines (and change the TXT record's id so senders fetch it again).",
+          dns: { mtaSts: { mode: "enforce" } },
+          expect: verifiedDelivery,
+        },
+      ),
+  },
+  {
+    id: "certificate-not-verified",
+    title: "The server's certificate was not accepted",
+    wordings: [...CERTIFICATE_NOT_VERIFIED, ...CERTIFICATE_DETAILS.map((detail) => detail.wording)],
+    reproducedBy: [
+      ...(["wrong-name", "expired", "not-yet-valid", "self-signed", "unknown-ca", "missing-intermediate"] as const).flatMap(certificateCells),
+      ...pinCells,
+      "Man in the middle [sender=verify]",
+      "Man in the middle [sender=secure]",
+      "Without SNI, a secure sender refuses the default certificate",
+    ],
+    fixedBy: ["Certificates that go wrong [level=verify, certificate=valid]"],
+    details: CERTIFICATE_DETAILS,
+    probably: (facts) => levelSaid(facts, "probably checks certificates for this destination (smtp_tls_security_level = verify or secure, or a policy that says so)"),
+    ask: [
+      "the reason the sender logged next to it (`certificate verification failed for …: …`, `untrusted issuer`, `certificate has expired`): raise smtp_tls_loglevel to 1 if it is not there",
+      "the certificate chain the server presents: `openssl s_client -starttls smtp -connect <MX host>:25 -showcerts` (dates, names, issuer, intermediate sent?)",
+      "which name the sender checks (smtp_tls_verify_cert_match / smtp_tls_secure_cert_match) and whether it sends SNI (smtp_tls_servername)",
+    ],
+    draft: (facts, detail): Drafts => {
+      const level = senderLevel(facts, detail?.id === "fingerprint" ? "fingerprint" : "verify");
+      const pin: Record<string, string> = level === "fingerprint" ? { smtp_tls_fingerprint_cert_match: WRONG_PIN } : {};
+      const variant = certificateVariantOf(detail) ?? (detail?.id === "fingerprint" ? "valid" : "unknown-ca");
+      return {
+        failing: {
+          name: "Customer case: the server's certificate is not verified",
+          story: detail ? "" : "The input does not say what is wrong with the certificate: unknown-ca is a guess, change it once the customer tells.",
+          sender: { postconf: { smtp_tls_security_level: level, ...pin } },
+          receiver: { certificate: variant },
+          expect: { outcome: "deferred", reason: "Server certificate not verified" },
+        },
+        fix: {
+          name: "Customer case, fixed: the server presents a valid certificate",
+          story:
+            level === "fingerprint"
+              ? "The fix on the sending side: pin the certificate the server really presents."
+              : "The fix on the receiving side: a certificate for the MX host's name, in its dates, from a CA the sender trusts, with its intermediate CA.",
+          sender: { postconf: { smtp_tls_security_level: level, ...(level === "fingerprint" ? { smtp_tls_fingerprint_cert_match: "{receiver.certificate.sha256}" } : {}) } },
+          receiver: { certificate: "valid" },
+          expect: level === "fingerprint" ? { outcome: "delivered", transport: "tls", tls: { trust: "verified" } } : verifiedDelivery,
+        },
+      };
+    },
+  },
+  {
+    id: "handshake-failure",
+    title: "The TLS handshake between the two servers failed",
+    wordings: [/Cannot start TLS: handshake failure/i, /TLS session: \(SSL_connect\)/i, /\(gnutls_handshake\)/i, /TLS error on connection (?:to|from)/i, /SSL_connect error to/i],
+    reproducedBy: [
+      "Broken handshake, first attempt [sender=may]",
+      "Broken handshake, first attempt [sender=encrypt]",
+      "Broken handshake, retried [sender=may]",
+      "Broken handshake, retried [sender=encrypt]",
+      ...HANDSHAKE_DETAILS.flatMap((detail) => detail.reproducedBy),
+    ],
+    fixedBy: ["Protocol policy: Bob's provider speaks only TLS 1.2", "SNI map as an indexed table built right (postmap -F) works"],
+    details: HANDSHAKE_DETAILS,
+    probably: (facts) => [
+      ...levelSaid(facts, "wanted TLS for this destination: a may sender retries in clear text only after minimal_backoff_time, an encrypt sender never"),
+      "the cause is not in this text: no common TLS version or cipher, a server that breaks on the SNI it is asked for, or a middlebox that cuts the handshake",
+    ],
+    ask: [
+      "the receiving server's log at the same second (its smtpd TLS error says why: protocol, cipher, SNI lookup)",
+      "`posttls-finger -c -l may <domain>` from the sender, and the TLS versions each side allows (smtp_tls_protocols, smtp_tls_mandatory_protocols, smtpd_tls_protocols)",
+    ],
+    draft: (facts, detail): Drafts => {
+      const level = senderLevel(facts, "encrypt");
+      if (detail?.id === "protocol") {
+        return caseAndFix(
+          { receiver: { postconf: { smtpd_tls_protocols: ">=TLSv1.2, <=TLSv1.2" } } },
+          {
+            name: "Customer case: no TLS version in common",
+            sender: { postconf: { smtp_tls_security_level: level, smtp_tls_mandatory_protocols: ">=TLSv1.3", smtp_tls_protocols: ">=TLSv1.3" } },
+            expect: { outcome: "deferred", reason: "Cannot start TLS: handshake failure" },
+          },
+          {
+            name: "Customer case, fixed: the sender accepts TLS 1.2 again",
+            story: "The fix on the sending side: allow TLS 1.2 (Postfix's default, >=TLSv1) until the receiver speaks TLS 1.3.",
+            sender: { postconf: { smtp_tls_security_level: level, smtp_tls_mandatory_protocols: ">=TLSv1.2", smtp_tls_protocols: ">=TLSv1.2" } },
+            expect: { outcome: "delivered", transport: "tls", tls: { version: "TLSv1.2" } },
+          },
+        );
+      }
+      if (detail?.id === "sni") {
+        return caseAndFix(
+          { sender: { postconf: { smtp_tls_security_level: level, smtp_tls_servername: "hostname" } }, message: { to: "carol@lutins.test" } },
+          {
+            name: "Customer case: the server's SNI table breaks the handshake",
+            receiver: { postconf: { tls_server_sni_maps: "hash:/etc/starttls-lab/sni-without-F" } },
+            expect: { outcome: "deferred", reason: "Cannot start TLS: handshake failure" },
+          },
+          {
+            name: "Customer case, fixed: the SNI table is built with postmap -F",
+            story: "The fix on the receiving side: rebuild the indexed SNI table with `postmap -F`, which stores the certificates, not their file names.",
+            receiver: { postconf: { tls_server_sni_maps: "hash:/etc/starttls-lab/sni-indexed" } },
+            expect: { outcome: "delivered", transport: "tls", tls: { peerName: "mx.lutins.test" } },
+          },
+        );
+      }
+      return caseAndFix(
+        { sender: { postconf: { smtp_tls_security_level: level } } },
+        {
+          name: "Customer case: the TLS handshake fails",
+          story: "The input does not say why the handshake failed: the wire plays a middlebox that cuts it; change the scenario once the customer tells.",
+          wire: "fail-handshake",
+          expect: { outcome: "deferred", reason: "Cannot start TLS: handshake failure" },
+        },
+        {
+          name: "Customer case, fixed: nothing in between cuts the handshake",
+          story: "The same servers with a clean path: the handshake completes.",
+          wire: "pass",
+          expect: tlsDelivery(level),
+        },
+      );
+    },
+  },
+  {
+    id: "delivered-in-plaintext",
+    title: "The message was delivered, but without TLS on the hop between the servers",
+    // A Received header with SMTP or ESMTP, not ESMTPS: that server took the message in clear text.
+    wordings: [/\bReceived: from [^\n]*?\bwith E?SMTPA?\b(?![A-Z])/i],
+    excludedBy: /status=(?:deferred|bounced)|^Action: (?:failed|delayed)|^Diagnostic-Code:|^Status: [45]\./im,
+    reproducedBy: [
+      "Security levels [sender=none, receiver=none]",
+      "Security levels [sender=none, receiver=may]",
+      "Security levels [sender=may, receiver=none]",
+      "Eavesdropper: a plaintext delivery crosses the wire readable",
+      "STARTTLS stripping [sender=none]",
+      "STARTTLS stripping [sender=may]",
+      "MTA-STS testing: stripping STARTTLS still delivers in clear text",
+    ],
+    fixedBy: ["Security levels [sender=may, receiver=may]", "MTA-STS enforce: delivered over TLS, certificate verified"],
+    probably: () => [
+      "the receiving server did not offer STARTTLS to the sender, or the sender did not use it (smtp_tls_security_level = none), or something in between removed it",
+      "which Received header is the hop between the two providers is for the customer to confirm: each server adds one",
+    ],
+    ask: [
+      "all the Received headers of the message, to find the hop between the two providers",
+      "the sending server's log line for the delivery (a `TLS connection established` line before `status=sent`, or none)",
+      "`posttls-finger <domain>` from the sender's network: does the EHLO reply list STARTTLS?",
+    ],
+    draft: (facts) =>
+      caseAndFix(
+        {},
+        {
+          name: "Customer case: delivered in clear text",
+          sender: { postconf: { smtp_tls_security_level: senderLevel(facts, "may") } },
+          receiver: { postconf: { smtpd_tls_security_level: receiverLevel(facts, "none") } },
+          expect: { outcome: "delivered", transport: "plaintext" },
+        },
+        {
+          name: "Customer case, fixed: the receiving server offers STARTTLS",
+          story: "The fix on the receiving side: offer STARTTLS (smtpd_tls_security_level = may); an opportunistic sender then uses it.",
+          sender: { postconf: { smtp_tls_security_level: "may" } },
+          receiver: { postconf: { smtpd_tls_security_level: "may" } },
+          expect: tlsDelivery("may"),
+        },
+      ),
+  },
+];
+
+/** The case and its fix: one world, the settings they share, and what each sets on its own (the fix: what changes). */
+function caseAndFix(shared: Omit<Partial<DraftDocument>, "name" | "story" | "expect">, failing: DraftFields, fix: DraftFields): Drafts {
+  return { failing: { story: "", ...shared, ...failing }, fix: { story: "", ...shared, ...fix } };
+}
+
+function tlsDelivery(level: ClientLevel): DraftDocument["expect"] {
+  const trust = trustAt(level);
+  return { outcome: "delivered", transport: "tls", ...(trust ? { tls: { trust, ...(trust === "verified" ? { peerName: WORLD_MX } : {}) } } : {}) };
+}
