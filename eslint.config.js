@@ -14,4 +14,6 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
     },
   },
+  // The lab's page runs in the browser.
+  { files: ["src/lab/public/**/*.js"], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -48,6 +48,7 @@ Commands:
                      run the same scenarios under each Postfix release and
                      print what differs
   clean              remove containers and networks left by runs that died
+  serve              the lab in the browser: choose settings, send, watch the hop
   diagnose [FILE|-]  from a customer's bounce, log lines or error text to the scenario that reproduces it
   up [FILE]          start a world that stays up, in a scenario's state (default: may to may)
   apply FILE         put the running world into another scenario's state
@@ -110,6 +111,17 @@ every log line that decided the outcome, and the verdict.`,
 Removes the containers and networks of starttls-lab runs whose process is
 gone (a run killed with SIGKILL, a crashed CI job). With --all, also those of
 runs still going and worlds started with "up".`,
+  serve: `Usage: starttls-lab serve [--port 8025]
+
+Starts the lab: a web page on http://127.0.0.1:PORT/ (this machine only)
+over a world of real Postfix containers, started in this process and shared
+by every tab. Choose both providers' TLS levels, the certificate, the wire,
+DANE and MTA-STS and the Postfix release, press Send, and watch the run:
+phases, sequence diagram, what an eavesdropper saw, DNS lookups, verdict.
+Runs are queued one at a time. Ctrl-C stops the lab and removes its containers.
+
+Options:
+  --port PORT   the port on 127.0.0.1 (default 8025)`,
   diagnose: `Usage: starttls-lab diagnose [FILE|-] [--write SCENARIO]
 
 Reads what a customer sent (a bounce message or .eml, Postfix or Exim log
@@ -178,6 +190,7 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
   },
   explain: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, "no-color": { type: "boolean" } },
   clean: { ...common, all: { type: "boolean" } },
+  serve: { ...common, port: { type: "string" } },
   diagnose: { ...common, write: { type: "string" } },
   up: { ...common, only: { type: "string", multiple: true }, postfix: { type: "string" }, name: { type: "string" } },
   apply: { ...common, only: { type: "string", multiple: true }, name: { type: "string" } },
@@ -368,6 +381,21 @@ async function clean(args: string[]): Promise<number> {
   return EXIT.passed;
 }
 
+async function serve(args: string[]): Promise<number> {
+  const { values } = parse("serve", args);
+  if (values.help) return printHelp("serve");
+  const { startLabServer, DEFAULT_LAB_PORT } = await import("./lab/server.js");
+  const port = integerOption("--port", values.port, 1, 65535) ?? DEFAULT_LAB_PORT;
+  const lab = await startLabServer({ port, warmUp: true, log: (line) => process.stderr.write(`${line}\n`) }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`port ${port} on 127.0.0.1 is in use; choose another with --port`);
+    throw error;
+  });
+  // The interrupt handler removes the worlds' containers (every live run of this process) and exits.
+  onInterrupt(() => ({ results: [], durationMs: 0 }), []);
+  process.stdout.write(`starttls-lab lab: ${lab.url} (this machine only; Ctrl-C stops it and removes its containers)\n`);
+  return untilExit();
+}
+
 /** Exit codes of diagnose: whether the input showed a TLS situation it knows. */
 const DIAGNOSE_EXIT = { recognised: 0, notRecognised: 1 } as const;
 
@@ -434,6 +462,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   compare,
   clean,
   diagnose: diagnoseCommand,
+  serve,
   ...Object.fromEntries(Object.keys(WORLD_COMMANDS).map((name) => [name, worldCommand(name as keyof typeof WORLD_COMMANDS)])),
 };
 

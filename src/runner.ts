@@ -97,8 +97,11 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
   ]);
 }
 
-export function runScenario(world: MailWorld, scenario: Scenario): Promise<ScenarioResult> {
-  return playScenario(world, scenario, { apply: true });
+/** The moments of one scenario a live view shows as they happen (the lab); each ends the phase of ScenarioPhases it names. */
+export type ScenarioMoment = "applied" | "submitted" | "settled";
+
+export function runScenario(world: MailWorld, scenario: Scenario, onMoment?: (moment: ScenarioMoment) => void): Promise<ScenarioResult> {
+  return playScenario(world, scenario, { apply: true, ...(onMoment && { onMoment }) });
 }
 
 /**
@@ -109,19 +112,23 @@ export function sendInAppliedState(world: MailWorld, scenario: Scenario): Promis
   return playScenario(world, scenario, { apply: false });
 }
 
-async function playScenario(world: MailWorld, scenario: Scenario, options: { apply: boolean }): Promise<ScenarioResult> {
+async function playScenario(world: MailWorld, scenario: Scenario, options: { apply: boolean; onMoment?: (moment: ScenarioMoment) => void }): Promise<ScenarioResult> {
+  const onMoment = options.onMoment;
   const started = performance.now();
   try {
     if (options.apply) await applyScenario(world, scenario);
     const applied = performance.now();
+    onMoment?.("applied");
     const message = markMessage(scenario.message, scenario.name);
     await world.wire.prepare(scenario.wire, message.marker);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const dnsCursor = world.dns.log.cursor;
     const submission = await submitAsAlice(world, message);
     const submitted = performance.now();
+    onMoment?.("submitted");
     const timeline: FollowTimeline = {};
     const observation = await followMessage(world, message, submission, cursors, timeline, scenario.attempts);
+    onMoment?.("settled");
     if (scenario.attempts > 1) {
       const timers = Object.entries(FAST_RETRY_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ");
       observation.evidence.unshift(
