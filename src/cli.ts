@@ -10,11 +10,10 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import { runPassed, scenarioPassed, type RunResult, type ScenarioResult } from "./core/result.js";
 import { explainResult } from "./report/explain.js";
-import { EXIT, loadOne, loadSelected, UsageError, type CommandInput } from "./commands/shared.js";
+import { EXIT, loadOne, loadSelected, releaseOption, UsageError, type CommandInput } from "./commands/shared.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { shuffled } from "./scenario/order.js";
 import type { Scenario } from "./scenario/types.js";
-import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "./core/releases.js";
 
 /**
  * The harness (testcontainers, dockerode, the PKI) loads only when a command
@@ -221,15 +220,6 @@ function integerOption(flag: string, value: unknown, min: number, max: number): 
     throw new UsageError(`${flag} takes an integer from ${min} to ${max}, not "${String(value)}"`);
   }
   return number;
-}
-
-/** --postfix VERSION, checked against the releases a world can run. */
-function releaseOption(value: unknown): PostfixRelease | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || !isPostfixRelease(value)) {
-    throw new UsageError(`--postfix takes one of ${POSTFIX_RELEASES.join(", ")}, not "${String(value)}"`);
-  }
-  return value;
 }
 
 function useColor(flag: unknown): boolean {

@@ -1,5 +1,5 @@
 /** What every command shares: exit codes, usage errors, parsed arguments and choosing scenarios. */
-import type { PostfixRelease } from "../core/releases.js";
+import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "../core/releases.js";
 import { loadScenarioFiles } from "../scenario/load.js";
 import type { Scenario } from "../scenario/types.js";
 
@@ -33,4 +33,13 @@ export async function loadOne(file: string, only: string[] | undefined, postfix?
     );
   }
   return scenarios[0]!;
+}
+
+/** --postfix VERSION, checked against the releases a world can run. */
+export function releaseOption(value: unknown): PostfixRelease | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !isPostfixRelease(value)) {
+    throw new UsageError(`--postfix takes one of ${POSTFIX_RELEASES.join(", ")}, not "${String(value)}"`);
+  }
+  return value;
 }

@@ -4,14 +4,14 @@
  * how to reach it, and return. `down` removes it.
  */
 import path from "node:path";
-import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "../core/releases.js";
+import type { PostfixRelease } from "../core/releases.js";
 import { applyScenario } from "../runner.js";
 import { scenarioFromYaml } from "../scenario/inline.js";
 import type { Scenario } from "../scenario/types.js";
 import { withLock } from "../world/buildLock.js";
 import { defaultCacheDir, liveRuns, MailWorld, removeLiveRuns } from "../world/world.js";
 import { describeWorld } from "./endpoints.js";
-import { EXIT, loadOne, UsageError, type CommandInput } from "./shared.js";
+import { EXIT, loadOne, releaseOption, UsageError, type CommandInput } from "./shared.js";
 import { caPath, nameFlag, readWorldState, runningContainers, WORLD_CONTAINERS, worldName, writeWorldState } from "./worldState.js";
 
 /** The state a world starts in when `up` names no scenario: both providers at Postfix's opportunistic level. */
@@ -32,17 +32,9 @@ export function mayToMay(): Scenario {
   );
 }
 
-function postfixOption(value: unknown): PostfixRelease | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || !isPostfixRelease(value)) {
-    throw new UsageError(`--postfix takes one of ${POSTFIX_RELEASES.join(", ")}, not "${String(value)}"`);
-  }
-  return value;
-}
-
 export async function up({ values, positionals }: CommandInput): Promise<number> {
   const name = worldName(values.name);
-  const postfix = postfixOption(values.postfix);
+  const postfix = releaseOption(values.postfix);
   if (positionals.length > 1) throw new UsageError("up takes at most one FILE");
   const scenario = positionals[0] !== undefined ? await loadOne(positionals[0], values.only as string[] | undefined) : mayToMay();
   // Two `up` at once for one name: the second waits, then finds the first's world up.
