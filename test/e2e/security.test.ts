@@ -265,6 +265,8 @@ test("the client used for the old-TLS checks really offers TLS 1.0 and 1.1 (in-m
 
 test("TLS 1.0 and 1.1 are refused on 465, 993 and STARTTLS on 25 of both providers", async ({ world }) => {
   for (const endpoint of endpoints(world)) {
+    // Whether this endpoint's Dovecot (2.3) drops the protocol_version alert that 2.4 sends: asked once.
+    const dovecot23 = /^2\.3\./.test((await endpoint.provider.run(["dovecot", "--version"])).stdout.trim());
     for (const version of OLD) {
       const cursor = endpoint.provider.log.cursor;
       const outcome = await endpoint.attempt(version);
@@ -272,7 +274,6 @@ test("TLS 1.0 and 1.1 are refused on 465, 993 and STARTTLS on 25 of both provide
       if (outcome.ok) continue;
       // Postfix answers the ClientHello with a protocol_version alert (70);
       // Dovecot 2.3 closes the connection without flushing that alert, 2.4 sends it.
-      const dovecot23 = /^2\.3\./.test((await endpoint.provider.run(["dovecot", "--version"])).stdout.trim());
       expect(outcome.code, `${endpoint.name} ${version}: ${outcome.message}`).toBe(
         endpoint.name.includes("993") && dovecot23 ? "ECONNRESET" : "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
       );
