@@ -8,8 +8,8 @@ import type { Difference } from "../judge/types.js";
 import type { DnsEvent } from "../observe/dnsLog.js";
 import type { Evidence, EvidenceSource } from "../observe/evidence.js";
 import type { PostfixEvent } from "../observe/postfixLog.js";
-import type { Observation, ObservedTrust } from "../observe/types.js";
-import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
+import type { Observation, ObservedTrust, RequireTlsObservation, TlsrptEvent } from "../observe/types.js";
+import type { Expectation, Outcome, RequireTlsExpectation, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
 import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
@@ -23,9 +23,16 @@ export interface JsonTlsExpected {
   keyExchange?: string;
 }
 
+/** What a scenario expected of the TLS standards; header values written as the user wrote them. */
+export interface JsonStandardsExpected {
+  headers?: Record<string, string>;
+  tlsrpt?: TlsrptExpectation;
+  requireTls?: RequireTlsExpectation;
+}
+
 export type JsonExpected =
-  | { outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected; wire?: WireExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: string; wire?: WireExpectation };
+  | ({ outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected; wire?: WireExpectation } & JsonStandardsExpected)
+  | ({ outcome: "deferred" | "bounced" | "rejected"; reason?: string; wire?: WireExpectation } & JsonStandardsExpected);
 
 /** The wire's view; plaintextBody is DESIGN.md's contract, the rest are extras. */
 export interface JsonWire {
@@ -46,6 +53,11 @@ export interface JsonObserved {
   tls?: { version: string; cipher: string; trust: ObservedTrust; peerName?: string; keyExchange?: string };
   reason?: string;
   wire?: JsonWire;
+  /** The TLS-relevant headers as Bob's provider stored the message. */
+  headers?: Record<string, string>;
+  /** What the sender's TLSRPT library reported. */
+  tlsrpt?: TlsrptEvent[];
+  requireTls?: RequireTlsObservation;
 }
 
 /** Each member of a union without its raw `line`, which the evidence record already carries. */
@@ -87,7 +99,19 @@ function ms(value: number): number {
   return Number.isFinite(value) ? Math.round(value) : 0;
 }
 
+function toJsonStandardsExpected(e: Expectation): JsonStandardsExpected {
+  const out: JsonStandardsExpected = {};
+  if (e.headers !== undefined) out.headers = Object.fromEntries(Object.entries(e.headers).map(([name, value]) => [name, formatMatcher(value)]));
+  if (e.tlsrpt !== undefined) out.tlsrpt = { ...e.tlsrpt };
+  if (e.requireTls !== undefined) out.requireTls = { ...e.requireTls };
+  return out;
+}
+
 export function toJsonExpected(e: Expectation): JsonExpected {
+  return { ...toJsonOutcomeExpected(e), ...toJsonStandardsExpected(e) };
+}
+
+function toJsonOutcomeExpected(e: Expectation): JsonExpected {
   if (e.outcome === "delivered") {
     const out: JsonExpected = { outcome: "delivered", transport: e.transport };
     if (e.tls) {
@@ -123,6 +147,9 @@ export function toJsonObserved(o: Observation): JsonObserved {
     if (injection !== undefined) out.wire.injection = { command: injection.command, discarded: injection.discarded };
     if (o.wire.keyExchange !== undefined) out.wire.keyExchange = o.wire.keyExchange;
   }
+  if (o.headers !== undefined) out.headers = { ...o.headers };
+  if (o.tlsrpt !== undefined) out.tlsrpt = o.tlsrpt.map((event) => ({ ...event }));
+  if (o.requireTls !== undefined) out.requireTls = { ...o.requireTls };
   return out;
 }
 
