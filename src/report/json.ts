@@ -1,6 +1,9 @@
 /**
  * The JSON report, exactly the shape DESIGN.md promises other tools
- * ("JSON report"); `error` and `differences` are additive extras per scenario.
+ * ("JSON report"); `error`, `differences` and the rest after them are
+ * additive extras per scenario. It is also read back: `merge` rebuilds the
+ * run of several shards from their JSON reports, so each scenario carries
+ * its definition and everything the other reports render.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -9,7 +12,7 @@ import type { DnsEvent } from "../observe/dnsLog.js";
 import type { Evidence, EvidenceSource } from "../observe/evidence.js";
 import type { PostfixEvent } from "../observe/postfixLog.js";
 import type { Observation, ObservedTrust, RequireTlsObservation, TlsrptEvent } from "../observe/types.js";
-import type { Expectation, Outcome, RequireTlsExpectation, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
+import type { Expectation, Outcome, RequireTlsExpectation, Role, Scenario, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
 import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
@@ -53,6 +56,8 @@ export interface JsonObserved {
   tls?: { version: string; cipher: string; trust: ObservedTrust; peerName?: string; keyExchange?: string };
   reason?: string;
   wire?: JsonWire;
+  /** Extra: the provider that relayed a delivered message to the one that stored it. */
+  relayedBy?: Role;
   /** The TLS-relevant headers as Bob's provider stored the message. */
   headers?: Record<string, string>;
   /** What the sender's TLSRPT library reported. */
@@ -88,6 +93,8 @@ export interface JsonScenario {
   flags?: string[];
   /** Extra: the lines behind the observation, each with its witness (absent when nothing was observed). */
   evidence?: JsonEvidence[];
+  /** Extra: the scenario as the loader read it, so that `merge` can render every report from this file alone. */
+  definition: Scenario;
 }
 
 export interface JsonReport {
@@ -141,6 +148,7 @@ export function toJsonObserved(o: Observation): JsonObserved {
     if (o.tls.keyExchange !== undefined) out.tls.keyExchange = o.tls.keyExchange;
   }
   if (o.reason !== undefined) out.reason = o.reason;
+  if (o.relayedBy !== undefined) out.relayedBy = o.relayedBy;
   if (o.wire !== undefined) {
     const { plaintextBody, mode, attackerReadBody, injection, hops } = o.wire;
     out.wire = { plaintextBody, mode, attackerReadBody, hops };
@@ -183,7 +191,55 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
     differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),
     ...(r.flags && r.flags.length > 0 ? { flags: [...r.flags] } : {}),
     ...(r.observation ? { evidence: r.observation.evidence.map(toJsonEvidence) } : {}),
+    definition: r.scenario,
   };
+}
+
+// ------------------------------------------------------------------ reading it back (merge)
+
+function evidenceFromJson(item: JsonEvidence): Evidence {
+  switch (item.source) {
+    case "sender-log":
+    case "receiver-log":
+      return item.event ? { source: item.source, line: item.line, event: { ...(item.event as WithoutLine<PostfixEvent>), line: item.line } as PostfixEvent } : { source: item.source, line: item.line };
+    case "dns-log":
+      return { source: item.source, line: item.line, event: item.event as DnsEvent };
+    default:
+      return { source: item.source, line: item.line };
+  }
+}
+
+function observationFromJson(observed: JsonObserved, evidence: readonly JsonEvidence[]): Observation {
+  const { wire, ...rest } = observed;
+  return {
+    ...rest,
+    ...(wire !== undefined ? { wire: { ...wire } } : {}),
+    evidence: evidence.map(evidenceFromJson),
+  };
+}
+
+/** One scenario's result as the JSON report kept it; `toJsonScenario` of it gives back the same JSON. */
+export function scenarioResultFromJson(json: JsonScenario): ScenarioResult {
+  return {
+    scenario: json.definition,
+    ...(json.world && { world: json.world }),
+    ...(json.observed ? { observation: observationFromJson(json.observed, json.evidence ?? []) } : {}),
+    verdict: { passed: json.error === undefined && json.passed, differences: json.differences },
+    ...(json.error !== undefined ? { error: json.error } : {}),
+    durationMs: json.durationMs,
+    ...(json.flags ? { flags: json.flags } : {}),
+  };
+}
+
+/** Checks that a parsed file is a JSON report of this version (one that carries each scenario's definition). */
+export function asJsonReport(value: unknown, file: string): JsonReport {
+  const report = value as Partial<JsonReport> | null;
+  if (report === null || typeof report !== "object" || !Array.isArray(report.scenarios) || typeof report.summary !== "object") {
+    throw new Error(`${file}: not a starttls-lab JSON report (no "scenarios" and "summary")`);
+  }
+  const old = report.scenarios.find((scenario) => typeof (scenario as Partial<JsonScenario>).definition !== "object");
+  if (old) throw new Error(`${file}: scenario "${String((old as Partial<JsonScenario>).name)}" has no "definition": written by an older starttls-lab; run it again with this version`);
+  return report as JsonReport;
 }
 
 export function toJsonReport(run: RunResult): JsonReport {

@@ -146,7 +146,7 @@ export interface RequireTlsExpectation {
   requested?: boolean;
   receiverAnnounced?: boolean;
 }
-interface StandardsExpectation {
+export interface StandardsExpectation {
   headers?: Record<string, TextMatcher>;
   tlsrpt?: TlsrptExpectation;
   requireTls?: RequireTlsExpectation;
