@@ -10,7 +10,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import { runPassed, scenarioPassed, type RunResult, type ScenarioResult } from "./core/result.js";
 import { explainResult } from "./report/explain.js";
-import { EXIT, loadOne, loadSelected, releaseOption, UsageError, type CommandInput } from "./commands/shared.js";
+import { DEFAULT_WORKERS, EXIT, loadOne, loadSelected, releaseOption, UsageError, type CommandInput } from "./commands/shared.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
 import { orderByState, shuffled } from "./scenario/order.js";
 import { parseShard, scenariosOfShard, ShardError, type Shard } from "./scenario/shard.js";
@@ -32,8 +32,6 @@ const harness = async () => {
 /** Environment failures the user fixes outside starttls-lab (named by class, so their modules stay unloaded). */
 const ENVIRONMENT_ERRORS = new Set(["DockerUnavailableError", "ImageBuildError"]);
 
-/** Measured with `npm run bench` (suite_one_world_ms vs suite_two_worlds_ms) on a 2-core machine. */
-const DEFAULT_WORKERS = 2;
 
 const HELP: Record<string, string> = {
   main: `starttls-lab — real Postfix servers in containers, scenario by scenario
