@@ -119,6 +119,8 @@ function outcomeView(result: ScenarioResult): NonNullable<RunView["outcome"]> {
 export interface LabSessionOptions {
   /** Called for every start-up step of a world (besides the event stream), e.g. to log to the terminal. */
   log?: (line: string) => void;
+  /** Where the worlds keep their certificates (default: the user's cache). */
+  cacheDir?: string;
 }
 
 export class LabSession {
@@ -162,6 +164,7 @@ export class LabSession {
     this.setWorldState({ release, state: "starting", step: "starting the world" });
     const starting = MailWorld.start({
       postfix: release,
+      ...(this.options.cacheDir !== undefined && { cacheDir: this.options.cacheDir }),
       onProgress: (step) => {
         this.options.log?.(`Postfix ${release} world: ${step}`);
         this.setWorldState({ release, state: "starting", step });
