@@ -803,12 +803,25 @@ function hopsOf(observation: Observation | undefined): WireTranscript[] {
 export function sequenceDiagram(result: ScenarioResult): string {
   const { scenario, observation } = result;
   const hops = hopsOf(observation);
-  const rows: Row[] = [
+  return diagramSvg(scenario, [
     ...submissionRows(scenario, observation),
     ...dnsRows(observation),
     ...(hops.length === 0 ? [noHopRow(observation)] : hops.flatMap((hop) => hopRows(hop, hops.length, observation))),
     ...outcomeRows(result),
-  ];
+  ]);
+}
+
+/**
+ * The diagram while the message is on its way: Alice's submission and the
+ * port-25 connections as far as the wire has seen them, the open one still
+ * growing, and no outcome yet.
+ */
+export function liveSequenceDiagram(scenario: Scenario, hops: readonly WireTranscript[]): string {
+  const waiting = noteRow("wire", [{ text: hops.length === 0 ? "waiting for Infomaniak to connect…" : "the hop goes on…", small: true, tone: "muted" }], "info", undefined, "note live");
+  return diagramSvg(scenario, [...submissionRows(scenario, undefined), ...hops.flatMap((hop) => hopRows(hop, hops.length, undefined)), waiting]);
+}
+
+function diagramSvg(scenario: Scenario, rows: Row[]): string {
   const tops: number[] = [];
   let y = TOP;
   for (const row of rows) {
