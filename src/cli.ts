@@ -10,9 +10,10 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createConsoleReporter, parseReportFlag, ReportFlagError, writeReports, type ReportRequest } from "./report/index.js";
 import { runPassed, scenarioPassed, type RunResult, type ScenarioResult } from "./core/result.js";
 import { explainResult } from "./report/explain.js";
-import { EXIT, loadOne, loadSelected, releaseOption, UsageError, type CommandInput } from "./commands/shared.js";
+import { DEFAULT_WORKERS, EXIT, loadOne, loadSelected, releaseOption, UsageError, type CommandInput } from "./commands/shared.js";
 import { loadScenarioFiles, ScenarioError } from "./scenario/load.js";
-import { shuffled } from "./scenario/order.js";
+import { orderByState, shuffled } from "./scenario/order.js";
+import { parseShard, scenariosOfShard, ShardError, type Shard } from "./scenario/shard.js";
 import type { Scenario } from "./scenario/types.js";
 
 /**
@@ -31,8 +32,6 @@ const harness = async () => {
 /** Environment failures the user fixes outside starttls-lab (named by class, so their modules stay unloaded). */
 const ENVIRONMENT_ERRORS = new Set(["DockerUnavailableError", "ImageBuildError"]);
 
-/** Measured with `npm run bench` (suite_one_world_ms vs suite_two_worlds_ms) on a 2-core machine. */
-const DEFAULT_WORKERS = 2;
 
 const HELP: Record<string, string> = {
   main: `starttls-lab — real Postfix servers in containers, scenario by scenario
@@ -46,6 +45,7 @@ Commands:
   compare --postfix A --postfix B [paths…]
                      run the same scenarios under each Postfix release and
                      print what differs
+  merge FILE…        one run from the JSON reports of its shards (run --shard K/N)
   clean              remove containers and networks left by runs that died
   serve              the lab in the browser: choose settings, send, watch the hop
   diagnose [FILE|-]  from a customer's bounce, log lines or error text to the scenario that reproduces it
@@ -71,7 +71,11 @@ Options:
                        (default 2: on a 2-core machine two worlds finished
                        the shipped suite 10-17% sooner than one; see README "Speed")
   --shuffle SEED       run in a random order fixed by SEED (an integer), to
-                       show that verdicts do not depend on order
+                       show that verdicts do not depend on order (default: each
+                       next scenario is the one nearest the world's state)
+  --shard K/N          run only the K-th of N shares of the scenarios (split by
+                       file and name, the same on every machine); combine the
+                       shards' --report json=FILE with "starttls-lab merge"
   --postfix VERSION    the Postfix release (3.7, 3.10, 3.11) of every provider a
                        scenario does not pin with sender.postfix / receiver.postfix
                        (default: $STARTTLS_LAB_POSTFIX, else 3.10)
@@ -95,6 +99,16 @@ Options:
   -h, --help           this help
 
 Exit: 0 nothing differs, 1 something does, 2 bad usage (nothing started).`,
+  merge: `Usage: starttls-lab merge FILE… [--report KIND=FILE]…
+
+Reads the JSON reports of the shards of one run (starttls-lab run --shard K/N
+--report json=FILE, one per machine) and prints the run they make together,
+as one machine would have: every scenario once, in that run's order, then the
+table and "N passed, M failed". --report writes the merged json, junit or
+html report.
+
+Exit: 0 every expectation held, 1 some did not, 2 a file that is not a
+report of this version, or a scenario in two shards.`,
   validate: `Usage: starttls-lab validate [paths…]
 
 Checks scenario files (default: scenarios/) without starting anything.
@@ -175,9 +189,11 @@ const OPTIONS: Record<string, ParseArgsConfig["options"]> = {
     report: { type: "string", multiple: true },
     workers: { type: "string" },
     shuffle: { type: "string" },
+    shard: { type: "string" },
     postfix: { type: "string" },
     "no-color": { type: "boolean" },
   },
+  merge: { ...common, report: { type: "string", multiple: true }, "no-color": { type: "boolean" } },
   validate: { ...common },
   compare: {
     ...common,
@@ -261,8 +277,11 @@ async function run(args: string[]): Promise<number> {
   const workers = integerOption("--workers", values.workers, 1, 8) ?? DEFAULT_WORKERS;
   const seed = integerOption("--shuffle", values.shuffle, 0, 2 ** 32 - 1);
   const postfix = releaseOption(values.postfix);
-  const selected = await loadSelected(positionals, values.only as string[] | undefined, postfix);
-  const scenarios = seed === undefined ? selected : shuffled(selected, seed);
+  const shard = values.shard === undefined ? undefined : shardOption(values.shard);
+  const loaded = await loadSelected(positionals, values.only as string[] | undefined, postfix);
+  const selected = shard ? scenariosOfShard(loaded, shard) : loaded;
+  if (shard) process.stdout.write(`shard ${shard.index}/${shard.count}: ${selected.length} of ${loaded.length} scenarios\n`);
+  const scenarios = seed === undefined ? orderByState(selected) : shuffled(selected, seed);
   if (seed !== undefined) process.stdout.write(`order shuffled with seed ${seed}\n`);
   for (const note of ownConfigNotes(scenarios)) process.stdout.write(`note: ${note}\n`);
   const reporter = createConsoleReporter(process.stdout, { color: useColor(values["no-color"]) });
@@ -330,6 +349,33 @@ async function compare(args: string[]): Promise<number> {
   for (const report of reports) await writeComparisonReport(comparison, report.kind as "json" | "html", report.file);
   process.stdout.write(renderComparison(comparison).join("\n") + "\n");
   return comparisonDiffers(comparison) ? EXIT.failed : EXIT.passed;
+}
+
+function shardOption(value: unknown): Shard {
+  try {
+    return parseShard(String(value));
+  } catch (error) {
+    if (error instanceof ShardError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function merge(args: string[]): Promise<number> {
+  const { values, positionals } = parse("merge", args);
+  if (values.help) return printHelp("merge");
+  if (positionals.length === 0) throw new UsageError(`merge takes the shards' JSON reports\n\n${HELP.merge}`);
+  const reports = ((values.report as string[] | undefined) ?? []).map(parseReportFlag);
+  const { mergeReports, readShardReports, MergeError } = await import("./report/merge.js");
+  let run: RunResult;
+  try {
+    run = mergeReports(await readShardReports(positionals));
+  } catch (error) {
+    if (error instanceof MergeError) throw new UsageError(error.message);
+    throw error;
+  }
+  await writeReports(run, reports);
+  createConsoleReporter(process.stdout, { color: useColor(values["no-color"]) }).summary(run);
+  return runPassed(run) ? EXIT.passed : EXIT.failed;
 }
 
 async function validate(args: string[]): Promise<number> {
@@ -450,6 +496,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   validate,
   explain,
   compare,
+  merge,
   clean,
   diagnose: diagnoseCommand,
   serve,

@@ -123,6 +123,7 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     await world.wire.prepare(scenario.wire, message.marker);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const dnsCursor = world.dns.log.cursor;
+    for (const provider of [world.sender, world.receiver]) provider.mayHoldMail();
     const submission = await submitAsAlice(world, message);
     const submitted = performance.now();
     onMoment?.("submitted");
@@ -140,6 +141,8 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     observation.evidence.push(...evidence);
     observation.evidence.push(...dnsEvidence(world.dns.log.since(dnsCursor), world.addresses.sender));
     observation.evidence.push(...(await accountForMessage(world, message, observation)));
+    // Followed to its end and accounted for: nothing of it is left in any queue (a deferral is).
+    if (observation.outcome !== "deferred") for (const provider of [world.sender, world.receiver]) provider.queueSettled();
     const verdict = judge(scenario.expect, observation);
     const flags = riskFlags(scenario, observation);
     const ended = performance.now();

@@ -3,6 +3,9 @@ import { isPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "../core
 import { loadScenarioFiles } from "../scenario/load.js";
 import type { Scenario } from "../scenario/types.js";
 
+/** Worlds side by side for run and compare; measured with `npm run bench` (suite_ms against suite_one_world_ms) on a 2-core machine. */
+export const DEFAULT_WORKERS = 2;
+
 export const EXIT = { passed: 0, failed: 1, usage: 2 } as const;
 
 /** Bad usage: the CLI prints the message and exits 2, nothing started. */

@@ -9,7 +9,7 @@ import { statement, type StatementEvidence } from "../observe/evidence.js";
 import type { Observation } from "../observe/types.js";
 import { allMailboxes } from "../world/providers.js";
 import type { MailWorld } from "../world/world.js";
-import { findInInbox } from "./mailbox.js";
+import { countInInbox } from "./mailbox.js";
 import type { MarkedMessage } from "./message.js";
 
 export class UnaccountedMessageError extends Error {
@@ -29,8 +29,8 @@ export async function accountForMessage(world: MailWorld, message: MarkedMessage
   const problems: string[] = [];
   await Promise.all(
     mailboxes.map(async ({ role, hosted, expected }) => {
-      const found = await findInInbox(world.provider(role), world.caCertPem, { name: "Message-ID", value: message.messageId }, hosted);
-      if (found.length !== expected) problems.push(`${hosted.mailbox}'s inbox holds ${found.length} copies, expected ${expected}`);
+      const copies = await countInInbox(world.provider(role), world.caCertPem, { name: "Message-ID", value: message.messageId }, hosted);
+      if (copies !== expected) problems.push(`${hosted.mailbox}'s inbox holds ${copies} copies, expected ${expected}`);
     }),
   );
   if (observation.outcome === "rejected") {

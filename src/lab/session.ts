@@ -10,7 +10,7 @@ import { scenarioPassed, type ScenarioResult } from "../core/result.js";
 import { describeExpectation, describeResultObserved, describeWorldSoftware, evidenceLines } from "../report/describe.js";
 import { eavesdropperSection } from "../report/explainWire.js";
 import { toHtmlReport } from "../report/html.js";
-import { sequenceDiagram } from "../report/sequenceDiagram.js";
+import { liveSequenceDiagram, sequenceDiagram } from "../report/sequenceDiagram.js";
 import { runScenario, type ScenarioMoment } from "../runner.js";
 import type { Scenario } from "../scenario/types.js";
 import { MailWorld } from "../world/world.js";
@@ -19,6 +19,9 @@ import { choicesToScenario, type LabChoices } from "./choices.js";
 /** The phase in progress, in order; "applying" starts when the run leaves the queue, and a finished run has passed them all. */
 export const PHASES = ["applying", "submitting", "relaying", "observing"] as const;
 export type Phase = (typeof PHASES)[number];
+
+/** The longest a live view's question to the wire waits for something new (it answers as soon as bytes move). */
+const LIVE_POLL_MS = 2_000;
 
 /** Each runner moment ends one phase and starts the next. */
 const PHASE_AFTER: Record<ScenarioMoment, Phase> = { applied: "submitting", submitted: "relaying", settled: "observing" };
@@ -45,6 +48,8 @@ export interface RunView {
   choices: LabChoices;
   status: "queued" | "running" | "finished";
   phase?: Phase;
+  /** While the message is on its way: the diagram as far as the wire has seen the hop, redrawn as bytes move. */
+  liveDiagramSvg?: string;
   /** Filled when finished. */
   outcome?: {
     kind: OutcomeKind;
@@ -119,6 +124,8 @@ function outcomeView(result: ScenarioResult): NonNullable<RunView["outcome"]> {
 export interface LabSessionOptions {
   /** Called for every start-up step of a world (besides the event stream), e.g. to log to the terminal. */
   log?: (line: string) => void;
+  /** Where the worlds keep their certificates (default: the user's cache). */
+  cacheDir?: string;
 }
 
 export class LabSession {
@@ -162,6 +169,7 @@ export class LabSession {
     this.setWorldState({ release, state: "starting", step: "starting the world" });
     const starting = MailWorld.start({
       postfix: release,
+      ...(this.options.cacheDir !== undefined && { cacheDir: this.options.cacheDir }),
       onProgress: (step) => {
         this.options.log?.(`Postfix ${release} world: ${step}`);
         this.setWorldState({ release, state: "starting", step });
@@ -202,12 +210,35 @@ export class LabSession {
     this.emit({ type: "run", run: entry.view });
   }
 
+  /**
+   * From the submission until the run settles: each time the wire's record
+   * changes, the diagram of the hop so far goes to every tab. Long polls on
+   * the wire, so it redraws when bytes move; it stops with the run.
+   */
+  private async streamHop(entry: Entry, world: MailWorld, running: { done: boolean }): Promise<void> {
+    let since = -1;
+    while (!running.done) {
+      const live = await world.wire.live(since, LIVE_POLL_MS);
+      if (running.done) return;
+      if (live.version === since) continue;
+      since = live.version;
+      this.update(entry, { liveDiagramSvg: liveSequenceDiagram(entry.scenario, live.hops) });
+    }
+  }
+
   private async execute(entry: Entry): Promise<void> {
     this.update(entry, { status: "running", phase: "applying" });
     let result: ScenarioResult;
     try {
       const world = await this.world(entry.view.choices.release);
-      result = await runScenario(world, entry.scenario, (moment) => this.update(entry, { phase: PHASE_AFTER[moment] }));
+      const running = { done: false };
+      result = await runScenario(world, entry.scenario, (moment) => {
+        this.update(entry, { phase: PHASE_AFTER[moment] });
+        // A live view is a nicety: if the wire cannot say, the run goes on and its result still shows everything.
+        if (moment === "submitted") void this.streamHop(entry, world, running).catch((error: unknown) => this.options.log?.(`lab: live view of run ${entry.view.id}: ${String(error)}`));
+      }).finally(() => {
+        running.done = true;
+      });
       if (result.worldDied) {
         // A dead world cannot run the next scenario: start a fresh one on the next request.
         this.worlds.delete(entry.view.choices.release);
@@ -218,7 +249,7 @@ export class LabSession {
       result = { scenario: entry.scenario, verdict: { passed: false, differences: [] }, error: `the world could not start: ${message}`, durationMs: 0 };
     }
     entry.result = result;
-    this.update(entry, { status: "finished", outcome: outcomeView(result) });
+    this.update(entry, { status: "finished", liveDiagramSvg: undefined, outcome: outcomeView(result) });
   }
 
   private finished(id: number): Entry & { result: ScenarioResult } {

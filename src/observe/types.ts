@@ -37,6 +37,12 @@ export interface Observation {
   reason?: string;
   /** What the wire on the port-25 hop saw (absent when the message never reached the hop's world, e.g. refused). */
   wire?: WireObservation;
+  /** The TLS-relevant headers (TLS-Required) as the stored message carries them. */
+  headers?: Record<string, string>;
+  /** What the sender's TLSRPT library reported during this scenario. */
+  tlsrpt?: TlsrptEvent[];
+  /** REQUIRETLS: asked for, announced, and the sender's tls= field. */
+  requireTls?: RequireTlsObservation;
   /** Evidence behind the verdict: the log lines and headers that decided it, each with its witness. */
   evidence: Evidence[];
 }
@@ -58,4 +64,18 @@ export interface WireObservation {
   keyExchange?: string;
   /** Every connection the wire relayed for this scenario, in the order they were accepted. */
   hops: WireTranscript[];
+}
+
+export interface TlsrptEvent {
+  policyDomain: string;
+  policyType: "sts" | "tlsa" | "no-policy-found";
+  result: "success" | "failure";
+  failureType?: string;
+  receivingMx?: string;
+}
+
+export interface RequireTlsObservation {
+  requested: boolean;
+  receiverAnnounced?: boolean;
+  tlsField?: string;
 }

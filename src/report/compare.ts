@@ -13,6 +13,7 @@ import type { Scenario } from "../scenario/types.js";
 import { describePins, sameShape, worldShapeOf } from "../scenario/worldShape.js";
 import { describeProviderSoftware, oneLine } from "./describe.js";
 import { escapeMarkup as esc } from "./markup.js";
+import { describeRequireTls, describeTlsrptEvent } from "./standards.js";
 
 /** One observed quality, read the same way from every release's result. */
 const COMPARED_FIELDS = {
@@ -26,6 +27,10 @@ const COMPARED_FIELDS = {
   "tls.trust": (r) => r.observation?.tls?.trust,
   "tls.peerName": (r) => r.observation?.tls?.peerName,
   reason: (r) => (r.observation?.reason === undefined ? undefined : worldIndependent(r.observation.reason)),
+  // The TLS standards: 3.7 knows none of them, 3.10 adds TLS-Required and TLSRPT, 3.11 REQUIRETLS.
+  headers: (r) => joined(Object.entries(r.observation?.headers ?? {}).map(([name, value]) => `${name}: ${value}`)),
+  tlsrpt: (r) => joined((r.observation?.tlsrpt ?? []).map(describeTlsrptEvent)),
+  requireTls: (r) => (r.observation?.requireTls === undefined ? undefined : describeRequireTls(r.observation.requireTls)),
 } satisfies Record<string, (result: ScenarioResult) => string | undefined>;
 export type ComparedField = keyof typeof COMPARED_FIELDS;
 
@@ -50,6 +55,11 @@ export interface Comparison {
   releases: PostfixRelease[];
   scenarios: ScenarioComparison[];
   summary: { scenarios: number; differing: number; pinned: number };
+}
+
+/** Several values of one field as one comparable text; undefined when there are none. */
+function joined(values: string[]): string | undefined {
+  return values.length === 0 ? undefined : values.join("; ");
 }
 
 function firstLine(text: string): string {

@@ -12,6 +12,7 @@ import {
   formatDuration,
   oneLine,
 } from "./describe.js";
+import { observedStandards } from "./standards.js";
 import { countResults, scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
 
 export interface ConsoleReporterOptions {
@@ -218,6 +219,7 @@ export function createConsoleReporter(out: NodeJS.WritableStream, options: Conso
       const name = passed ? clean(result.scenario.name) : paint("bold", clean(result.scenario.name));
       const observed = result.observation ? clean(describeObservation(result.observation)) : "no observation";
       write(`${mark} ${counter(index, total)} ${name}: ${observed} ${paint("dim", `(${formatDuration(result.durationMs)})`)}`);
+      for (const line of result.observation ? observedStandards(result.observation) : []) write(`    ${paint("dim", clean(line))}`);
       for (const flag of result.flags ?? []) write(`    ${paint("yellow", "⚑ flag:")} ${clean(flag)}`);
       if (passed) return;
       for (const d of result.verdict.differences) {

@@ -5,6 +5,7 @@
 import type { Observation } from "../observe/types.js";
 import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
 import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
+import { expectedStandards } from "./standards.js";
 
 /** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026" as the container's programs said it (the library part of `openssl version` left out). */
 export function describeProviderSoftware(software: ProviderSoftware): string {
@@ -49,8 +50,16 @@ function tlsDetails(tls: TlsExpectation): string[] {
   return parts;
 }
 
-/** e.g. "delivered over TLS (TLSv1.3, trusted)", "deferred: “TLS is required”", "rejected: /5\.7\.1/". */
+/**
+ * e.g. "delivered over TLS (TLSv1.3, trusted)", "deferred: “TLS is required”", "rejected: /5\.7\.1/",
+ * "delivered in plaintext; header TLS-Required: No".
+ */
 export function describeExpectation(e: Expectation): string {
+  const standards = expectedStandards(e);
+  return [describeOutcomeExpected(e), ...standards].join("; ");
+}
+
+function describeOutcomeExpected(e: Expectation): string {
   if (e.outcome === "delivered") {
     if (e.transport === "plaintext") return "delivered in plaintext";
     const details = e.tls ? tlsDetails(e.tls) : [];

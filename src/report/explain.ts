@@ -19,6 +19,7 @@ import { postfixEvents, type Evidence } from "../observe/evidence.js";
 import type { PeerCertificateEvent, PostfixEvent, SmtpdTlsEvent, TlsEstablishedEvent } from "../observe/postfixLog.js";
 import type { Observation } from "../observe/types.js";
 import { describeExpectation, describeObservation, describeWorldSoftware } from "./describe.js";
+import { expectedStandards, observedStandards } from "./standards.js";
 import type { ScenarioResult } from "../core/result.js";
 import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
@@ -264,7 +265,22 @@ function logSection(result: ScenarioResult): Section {
   return { title, lines };
 }
 
-// ------------------------------------------------------------------ 7: the verdict
+// ------------------------------------------------------------------ the TLS standards the message met
+
+/** Only when the scenario expected something of them or the world showed any: most scenarios have none. */
+function standardsSection(result: ScenarioResult): Section | undefined {
+  const { scenario, observation } = result;
+  const expected = expectedStandards(scenario.expect);
+  const observed = observation ? observedStandards(observation) : [];
+  if (expected.length === 0 && observed.length === 0) return undefined;
+  const lines = [
+    ...expected.map((phrase) => `  expected: ${phrase}`),
+    ...(observed.length > 0 ? observed.map((line) => `  observed: ${line}`) : ["  observed: none of them"]),
+  ];
+  return { title: "What the TLS standards showed (TLS-Required, TLSRPT, REQUIRETLS):", lines };
+}
+
+// ------------------------------------------------------------------ the verdict
 
 function verdictSection(result: ScenarioResult): Section {
   const { scenario, observation } = result;
@@ -296,7 +312,10 @@ export function explainResult(result: ScenarioResult): string {
     const seen = eavesdropper(observation);
     if (seen) sections.push(seen);
   }
-  sections.push(logSection(result), verdictSection(result));
+  sections.push(logSection(result));
+  const standards = standardsSection(result);
+  if (standards) sections.push(standards);
+  sections.push(verdictSection(result));
   const out = header(result);
   sections.forEach((section, index) => {
     out.push("", `${index + 1}. ${section.title}`, ...section.lines);

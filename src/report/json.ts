@@ -1,6 +1,9 @@
 /**
  * The JSON report, exactly the shape DESIGN.md promises other tools
- * ("JSON report"); `error` and `differences` are additive extras per scenario.
+ * ("JSON report"); `error`, `differences` and the rest after them are
+ * additive extras per scenario. It is also read back: `merge` rebuilds the
+ * run of several shards from their JSON reports, so each scenario carries
+ * its definition and everything the other reports render.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -8,8 +11,8 @@ import type { Difference } from "../judge/types.js";
 import type { DnsEvent } from "../observe/dnsLog.js";
 import type { Evidence, EvidenceSource } from "../observe/evidence.js";
 import type { PostfixEvent } from "../observe/postfixLog.js";
-import type { Observation, ObservedTrust } from "../observe/types.js";
-import type { Expectation, Outcome, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
+import type { Observation, ObservedTrust, RequireTlsObservation, TlsrptEvent } from "../observe/types.js";
+import type { Expectation, Outcome, RequireTlsExpectation, Role, Scenario, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
 import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
@@ -23,9 +26,16 @@ export interface JsonTlsExpected {
   keyExchange?: string;
 }
 
+/** What a scenario expected of the TLS standards; header values written as the user wrote them. */
+export interface JsonStandardsExpected {
+  headers?: Record<string, string>;
+  tlsrpt?: TlsrptExpectation;
+  requireTls?: RequireTlsExpectation;
+}
+
 export type JsonExpected =
-  | { outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected; wire?: WireExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: string; wire?: WireExpectation };
+  | ({ outcome: "delivered"; transport: Transport; tls?: JsonTlsExpected; wire?: WireExpectation } & JsonStandardsExpected)
+  | ({ outcome: "deferred" | "bounced" | "rejected"; reason?: string; wire?: WireExpectation } & JsonStandardsExpected);
 
 /** The wire's view; plaintextBody is DESIGN.md's contract, the rest are extras. */
 export interface JsonWire {
@@ -46,6 +56,13 @@ export interface JsonObserved {
   tls?: { version: string; cipher: string; trust: ObservedTrust; peerName?: string; keyExchange?: string };
   reason?: string;
   wire?: JsonWire;
+  /** Extra: the provider that relayed a delivered message to the one that stored it. */
+  relayedBy?: Role;
+  /** The TLS-relevant headers as Bob's provider stored the message. */
+  headers?: Record<string, string>;
+  /** What the sender's TLSRPT library reported. */
+  tlsrpt?: TlsrptEvent[];
+  requireTls?: RequireTlsObservation;
 }
 
 /** Each member of a union without its raw `line`, which the evidence record already carries. */
@@ -76,6 +93,8 @@ export interface JsonScenario {
   flags?: string[];
   /** Extra: the lines behind the observation, each with its witness (absent when nothing was observed). */
   evidence?: JsonEvidence[];
+  /** Extra: the scenario as the loader read it, so that `merge` can render every report from this file alone. */
+  definition: Scenario;
 }
 
 export interface JsonReport {
@@ -87,7 +106,19 @@ function ms(value: number): number {
   return Number.isFinite(value) ? Math.round(value) : 0;
 }
 
+function toJsonStandardsExpected(e: Expectation): JsonStandardsExpected {
+  const out: JsonStandardsExpected = {};
+  if (e.headers !== undefined) out.headers = Object.fromEntries(Object.entries(e.headers).map(([name, value]) => [name, formatMatcher(value)]));
+  if (e.tlsrpt !== undefined) out.tlsrpt = { ...e.tlsrpt };
+  if (e.requireTls !== undefined) out.requireTls = { ...e.requireTls };
+  return out;
+}
+
 export function toJsonExpected(e: Expectation): JsonExpected {
+  return { ...toJsonOutcomeExpected(e), ...toJsonStandardsExpected(e) };
+}
+
+function toJsonOutcomeExpected(e: Expectation): JsonExpected {
   if (e.outcome === "delivered") {
     const out: JsonExpected = { outcome: "delivered", transport: e.transport };
     if (e.tls) {
@@ -117,12 +148,16 @@ export function toJsonObserved(o: Observation): JsonObserved {
     if (o.tls.keyExchange !== undefined) out.tls.keyExchange = o.tls.keyExchange;
   }
   if (o.reason !== undefined) out.reason = o.reason;
+  if (o.relayedBy !== undefined) out.relayedBy = o.relayedBy;
   if (o.wire !== undefined) {
     const { plaintextBody, mode, attackerReadBody, injection, hops } = o.wire;
     out.wire = { plaintextBody, mode, attackerReadBody, hops };
     if (injection !== undefined) out.wire.injection = { command: injection.command, discarded: injection.discarded };
     if (o.wire.keyExchange !== undefined) out.wire.keyExchange = o.wire.keyExchange;
   }
+  if (o.headers !== undefined) out.headers = { ...o.headers };
+  if (o.tlsrpt !== undefined) out.tlsrpt = o.tlsrpt.map((event) => ({ ...event }));
+  if (o.requireTls !== undefined) out.requireTls = { ...o.requireTls };
   return out;
 }
 
@@ -156,7 +191,55 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
     differences: r.verdict.differences.map((d) => ({ field: d.field, expected: d.expected, observed: d.observed })),
     ...(r.flags && r.flags.length > 0 ? { flags: [...r.flags] } : {}),
     ...(r.observation ? { evidence: r.observation.evidence.map(toJsonEvidence) } : {}),
+    definition: r.scenario,
   };
+}
+
+// ------------------------------------------------------------------ reading it back (merge)
+
+function evidenceFromJson(item: JsonEvidence): Evidence {
+  switch (item.source) {
+    case "sender-log":
+    case "receiver-log":
+      return item.event ? { source: item.source, line: item.line, event: { ...(item.event as WithoutLine<PostfixEvent>), line: item.line } as PostfixEvent } : { source: item.source, line: item.line };
+    case "dns-log":
+      return { source: item.source, line: item.line, event: item.event as DnsEvent };
+    default:
+      return { source: item.source, line: item.line };
+  }
+}
+
+function observationFromJson(observed: JsonObserved, evidence: readonly JsonEvidence[]): Observation {
+  const { wire, ...rest } = observed;
+  return {
+    ...rest,
+    ...(wire !== undefined ? { wire: { ...wire } } : {}),
+    evidence: evidence.map(evidenceFromJson),
+  };
+}
+
+/** One scenario's result as the JSON report kept it; `toJsonScenario` of it gives back the same JSON. */
+export function scenarioResultFromJson(json: JsonScenario): ScenarioResult {
+  return {
+    scenario: json.definition,
+    ...(json.world && { world: json.world }),
+    ...(json.observed ? { observation: observationFromJson(json.observed, json.evidence ?? []) } : {}),
+    verdict: { passed: json.error === undefined && json.passed, differences: json.differences },
+    ...(json.error !== undefined ? { error: json.error } : {}),
+    durationMs: json.durationMs,
+    ...(json.flags ? { flags: json.flags } : {}),
+  };
+}
+
+/** Checks that a parsed file is a JSON report of this version (one that carries each scenario's definition). */
+export function asJsonReport(value: unknown, file: string): JsonReport {
+  const report = value as Partial<JsonReport> | null;
+  if (report === null || typeof report !== "object" || !Array.isArray(report.scenarios) || typeof report.summary !== "object") {
+    throw new Error(`${file}: not a starttls-lab JSON report (no "scenarios" and "summary")`);
+  }
+  const old = report.scenarios.find((scenario) => typeof (scenario as Partial<JsonScenario>).definition !== "object");
+  if (old) throw new Error(`${file}: scenario "${String((old as Partial<JsonScenario>).name)}" has no "definition": written by an older starttls-lab; run it again with this version`);
+  return report as JsonReport;
 }
 
 export function toJsonReport(run: RunResult): JsonReport {

@@ -1,7 +1,8 @@
 /**
- * The sequence diagram of one scenario, as inline SVG: five lifelines
- * (Alice → Infomaniak → wire → Iroco → Bob), Alice's submission, every
- * port-25 connection the wire recorded, and what became of the message.
+ * The sequence diagram of one scenario, as inline SVG: six lifelines
+ * (Alice, the world's DNS, Infomaniak → wire → Iroco → Bob), Alice's
+ * submission, what Infomaniak asked the DNS (MX, TLSA, the MTA-STS policy),
+ * every port-25 connection the wire recorded, and what became of the message.
  *
  * On the port-25 hop, coloured and labelled bands sit behind the steps: what
  * anyone on the wire could read (clear text), the TLS handshake, what stayed
@@ -32,11 +33,12 @@ import type { ScenarioResult } from "../core/result.js";
 
 // ------------------------------------------------------------------ geometry
 
-type Actor = "alice" | "infomaniak" | "wire" | "iroco" | "bob";
+type Actor = "alice" | "dns" | "infomaniak" | "wire" | "iroco" | "bob";
 
-export const DIAGRAM_WIDTH = 1100;
-const X: Record<Actor, number> = { alice: 95, infomaniak: 350, wire: 590, iroco: 830, bob: 1025 };
-const HEAD_WIDTH: Record<Actor, number> = { alice: 170, infomaniak: 170, wire: 190, iroco: 170, bob: 140 };
+export const DIAGRAM_WIDTH = 1170;
+// The DNS lane sits beside Infomaniak, the only one that asks it: its lookups never cross the hop.
+const X: Record<Actor, number> = { alice: 80, dns: 245, infomaniak: 420, wire: 650, iroco: 880, bob: 1085 };
+const HEAD_WIDTH: Record<Actor, number> = { alice: 150, dns: 140, infomaniak: 170, wire: 190, iroco: 170, bob: 140 };
 const HEAD_TOP = 10;
 const HEAD_HEIGHT = 46;
 const TOP = HEAD_TOP + HEAD_HEIGHT + 14;
@@ -51,7 +53,7 @@ const MAX_REPLY_LINES = 8;
 
 /** The SMTP client of the hop is Alice's provider, the server Bob's. */
 const HOP_SIDE: Record<Direction, Actor> = { client: "infomaniak", server: "iroco" };
-const NAME: Record<Actor, string> = { alice: "Alice", infomaniak: "Infomaniak", wire: "wire", iroco: "Iroco", bob: "Bob" };
+const NAME: Record<Actor, string> = { alice: "Alice", dns: "DNS", infomaniak: "Infomaniak", wire: "wire", iroco: "Iroco", bob: "Bob" };
 
 // -------------------------------------------------------------------- styles
 
@@ -607,6 +609,53 @@ function submissionRows(scenario: Scenario, observation: Observation | undefined
   return rows;
 }
 
+/**
+ * What Infomaniak asked the world's DNS before it connected, from the dns
+ * container's log: each answer as an arrow to the DNS lane and back, the
+ * MTA-STS resolver's work (its TXT lookup, the policy fetched over HTTPS)
+ * and DNSSEC validation failures as notes on the lane.
+ */
+function dnsRows(observation: Observation | undefined): Row[] {
+  const rows: Row[] = [];
+  for (const item of observation?.evidence ?? []) {
+    if (item.source !== "dns-log") continue;
+    const event = item.event;
+    switch (event.kind) {
+      case "answer": {
+        const answered = event.rcode === "NOERROR";
+        const question = `${event.type} ${event.name.replace(/\.$/, "")}?`;
+        if (event.asker === "sender") {
+          rows.push(
+            arrowRow("infomaniak", "dns", [{ text: question, mono: true, small: true }, { text: event.rcode, small: true, tone: answered ? "muted" : "warn" }], {
+              style: ARROW.reply,
+              both: true,
+              title: `DNS: ${question} ${event.rcode}`,
+            }),
+          );
+        } else {
+          rows.push(noteRow("dns", [{ text: `MTA-STS resolver: ${question}`, mono: true, small: true }, { text: event.rcode, small: true, tone: answered ? "muted" : "warn" }], "info", undefined, "note dns"));
+        }
+        break;
+      }
+      case "policyFetch":
+        rows.push(
+          noteRow(
+            "dns",
+            [{ text: "MTA-STS policy over HTTPS", small: true, strong: true }, { text: `HTTP ${event.status}`, small: true, tone: event.status === 200 ? "ok" : "warn" }],
+            event.status === 200 ? "info" : "warn",
+            undefined,
+            "note dns",
+          ),
+        );
+        break;
+      case "validationFailure":
+        rows.push(noteRow("dns", [{ text: "DNSSEC validation failed", small: true, strong: true, tone: "danger" }, ...wrapText(event.message, 40, 2).map((t) => ({ text: t, mono: true, small: true }))], "danger", undefined, "note dns"));
+        break;
+    }
+  }
+  return rows;
+}
+
 function noHopRow(observation: Observation | undefined): Row {
   const labels: Label[] = [{ text: "no connection on the port-25 hop", strong: true, tone: "muted" }];
   if (observation?.outcome === "rejected") {
@@ -698,6 +747,7 @@ function lifelines(scenario: Scenario, bottom: number): string {
   const attack = isAttack(scenario.wire);
   const heads: [Actor, string][] = [
     ["alice", scenario.message.from],
+    ["dns", "resolver · MTA-STS"],
     ["infomaniak", "smtp.infomaniak.test"],
     ["wire", `port 25 · ${scenario.wire}`],
     ["iroco", "mx.iroco.test"],
@@ -753,11 +803,25 @@ function hopsOf(observation: Observation | undefined): WireTranscript[] {
 export function sequenceDiagram(result: ScenarioResult): string {
   const { scenario, observation } = result;
   const hops = hopsOf(observation);
-  const rows: Row[] = [
+  return diagramSvg(scenario, [
     ...submissionRows(scenario, observation),
+    ...dnsRows(observation),
     ...(hops.length === 0 ? [noHopRow(observation)] : hops.flatMap((hop) => hopRows(hop, hops.length, observation))),
     ...outcomeRows(result),
-  ];
+  ]);
+}
+
+/**
+ * The diagram while the message is on its way: Alice's submission and the
+ * port-25 connections as far as the wire has seen them, the open one still
+ * growing, and no outcome yet.
+ */
+export function liveSequenceDiagram(scenario: Scenario, hops: readonly WireTranscript[]): string {
+  const waiting = noteRow("wire", [{ text: hops.length === 0 ? "waiting for Infomaniak to connect…" : "the hop goes on…", small: true, tone: "muted" }], "info", undefined, "note live");
+  return diagramSvg(scenario, [...submissionRows(scenario, undefined), ...hops.flatMap((hop) => hopRows(hop, hops.length, undefined)), waiting]);
+}
+
+function diagramSvg(scenario: Scenario, rows: Row[]): string {
   const tops: number[] = [];
   let y = TOP;
   for (const row of rows) {
@@ -770,7 +834,7 @@ export function sequenceDiagram(result: ScenarioResult): string {
     lifelines(scenario, height - 6),
     rows.map((row, i) => row.svg(tops[i] ?? 0)).join(""),
   ].join("");
-  const label = `Sequence diagram: Alice to Infomaniak, the wire, Iroco and Bob, for “${oneLine(scenario.name)}”`;
+  const label = `Sequence diagram: Alice to Infomaniak, its DNS lookups, the wire, Iroco and Bob, for “${oneLine(scenario.name)}”`;
   return (
     `<svg${attributes({
       xmlns: "http://www.w3.org/2000/svg",

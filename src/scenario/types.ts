@@ -137,9 +137,23 @@ export interface WireExpectation {
   injectionDiscarded?: boolean;
 }
 
+export interface TlsrptExpectation {
+  policy: "sts" | "tlsa" | "no-policy-found";
+  result: "success" | "failure";
+  failure?: string;
+}
+export interface RequireTlsExpectation {
+  requested?: boolean;
+  receiverAnnounced?: boolean;
+}
+export interface StandardsExpectation {
+  headers?: Record<string, TextMatcher>;
+  tlsrpt?: TlsrptExpectation;
+  requireTls?: RequireTlsExpectation;
+}
 export type Expectation =
-  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation };
+  | ({ outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation } & StandardsExpectation)
+  | ({ outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation } & StandardsExpectation);
 
 /** Where a scenario came from, for error messages and reports. */
 export interface ScenarioSource {

@@ -8,6 +8,10 @@
  *   dropped.
  * - GET /hops?timeoutMs=N: waits until no connection is open (or N ms
  *   passed), then answers {"open": n, "hops": [WireTranscript, ...]}.
+ * - GET /live?since=V&timeoutMs=N: waits until something happened after
+ *   version V (bytes moved, a connection closed, a new scenario), or N ms
+ *   passed, then answers {"version": v, "hops": [...]}: the scenario's
+ *   connections so far, the open ones as recorded until now. For a live view.
  *
  * Configured by environment: WIRE_UPSTREAM (host:port of the real server),
  * WIRE_MITM_CERT / WIRE_MITM_KEY (PEM files for the mitm mode).
@@ -16,7 +20,7 @@
  */
 import { readFileSync } from "node:fs";
 import http from "node:http";
-import { startWireProxy } from "./proxy.js";
+import { startWireProxy, type WireProxy } from "./proxy.js";
 import { WIRE_MODES, type WireMode, type WireTranscript } from "./transcript.js";
 
 const SMTP_PORT = 25;
@@ -42,7 +46,29 @@ class Control {
   marker = "";
   open = 0;
   hops: WireTranscript[] = [];
+  /** Counts what happened, for /live: every change of the scenario's record makes it grow. */
+  version = 0;
   private waiters: Array<() => void> = [];
+  private watchers: Array<() => void> = [];
+
+  /** Something of the scenario's record changed. */
+  changed(): void {
+    this.version++;
+    for (const wake of this.watchers.splice(0)) wake();
+  }
+
+  /** Resolves once the version is past `since`, or after timeoutMs. */
+  changedSince(since: number, timeoutMs: number): Promise<void> {
+    if (this.version > since) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.watchers.push(done);
+    });
+  }
 
   accepted(): WireMode {
     this.open++;
@@ -55,12 +81,14 @@ class Control {
     const summary = `${hop.mode}, ${hop.transcript.events.length} events, plaintextBody=${hop.transcript.plaintextBody}`;
     process.stdout.write(`wire: connection ${hop.id} closed (${summary})\n`);
     if (this.open === 0) for (const wake of this.waiters.splice(0)) wake();
+    this.changed();
   }
 
   reset(mode: WireMode, marker: string): void {
     this.mode = mode;
     this.marker = marker;
     this.hops = [];
+    this.changed();
   }
 
   /** Resolves once no connection is open, or after timeoutMs. */
@@ -92,7 +120,7 @@ function answer(response: http.ServerResponse, status: number, body?: unknown): 
   response.end(text);
 }
 
-async function handle(control: Control, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+async function handle(control: Control, proxy: WireProxy, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
   const url = new URL(request.url ?? "/", "http://wire");
   if (request.method === "PUT" && url.pathname === "/scenario") {
     const asked = JSON.parse(await readBody(request)) as { mode?: unknown; marker?: unknown };
@@ -111,6 +139,13 @@ async function handle(control: Control, request: http.IncomingMessage, response:
     answer(response, 200, { open: control.open, hops: control.hops });
     return;
   }
+  if (request.method === "GET" && url.pathname === "/live") {
+    const since = Number(url.searchParams.get("since") ?? -1);
+    const timeoutMs = Math.min(Number(url.searchParams.get("timeoutMs") ?? 10_000) || 0, MAX_WAIT_MS);
+    await control.changedSince(Number.isFinite(since) ? since : -1, timeoutMs);
+    answer(response, 200, { version: control.version, hops: [...control.hops, ...proxy.live()].sort((a, b) => a.id - b.id) });
+    return;
+  }
   answer(response, 404, { error: `no ${request.method} ${url.pathname}` });
 }
 
@@ -118,16 +153,17 @@ async function main(): Promise<void> {
   const control = new Control();
   const upstream = upstreamFromEnv();
   const mitm = mitmFromEnv();
-  await startWireProxy({
+  const proxy = await startWireProxy({
     listenPort: SMTP_PORT,
     upstream,
     ...(mitm ? { mitm } : {}),
     mode: () => control.accepted(),
     marker: () => control.marker,
     onTranscript: (hop) => control.finished(hop),
+    onActivity: () => control.changed(),
   });
   const server = http.createServer((request, response) => {
-    handle(control, request, response).catch((error: unknown) => answer(response, 500, { error: String(error) }));
+    handle(control, proxy, request, response).catch((error: unknown) => answer(response, 500, { error: String(error) }));
   });
   await new Promise<void>((resolve) => server.listen(CONTROL_PORT, "0.0.0.0", resolve));
   process.stdout.write(`wire: listening on port ${SMTP_PORT}, relaying to ${upstream.host}:${upstream.port}; control on port ${CONTROL_PORT}\n`);

@@ -57,8 +57,10 @@ export interface WireProxyOptions {
   mode: () => WireMode;
   /** Called once per connection, after both of its sides have closed. Exceptions are ignored. */
   onTranscript: (t: WireTranscript) => void;
-  /** The marker the message body carries, asked for when the connection closes. */
+  /** The marker the message body carries, asked for when the connection closes (and by `live`). */
   marker: () => string | undefined;
+  /** Called after bytes moved on any connection, so that a live view can ask `live()` for what is new. */
+  onActivity?: () => void;
   /**
    * Mode "mitm": the certificate (and key) the wire presents to the client
    * in the server's place. Read once, when the proxy starts (a bad one makes
@@ -69,6 +71,8 @@ export interface WireProxyOptions {
 
 export interface WireProxy {
   port: number;
+  /** The connections still open, each as recorded so far (a closed one goes to onTranscript instead). */
+  live(): WireTranscript[];
   /** Stops listening, cuts the connections still open (their transcripts are still delivered), and resolves when all are closed. */
   close(): Promise<void>;
 }
@@ -138,6 +142,7 @@ class Hop {
     private readonly onFinish: (hop: Hop) => void,
     /** mitm: the wire's own certificate, as a TLS server context. */
     private readonly mitmContext: tls.SecureContext | undefined,
+    private readonly onActivity: () => void = () => {},
   ) {
     this.phase = mode === "pass" ? "relay" : "clear";
     if (mode === "mitm" && !mitmContext) {
@@ -178,6 +183,11 @@ class Hop {
       step();
     } catch {
       this.destroy();
+    }
+    try {
+      this.onActivity();
+    } catch {
+      // A live view's problem must not take the connection down.
     }
   }
 
@@ -428,14 +438,16 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
     ? tls.createSecureContext({ cert: options.mitm.certPem, key: options.mitm.keyPem })
     : undefined;
 
+  const currentMarker = (): string => {
+    try {
+      return options.marker() ?? "";
+    } catch {
+      return ""; // No marker: the body cannot be looked for.
+    }
+  };
   const finish = (hop: Hop): void => {
     hops.delete(hop);
-    let marker = "";
-    try {
-      marker = options.marker() ?? "";
-    } catch {
-      // No marker: the body cannot be looked for.
-    }
+    const marker = currentMarker();
     try {
       options.onTranscript({ id: hop.id, mode: hop.mode, transcript: hop.transcript(marker) });
     } catch {
@@ -452,7 +464,7 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
       // Keep "pass".
     }
     const upstream = net.connect({ host: options.upstream.host, port: options.upstream.port, allowHalfOpen: true });
-    const hop = new Hop(nextId++, mode, client, upstream, finish, mitmContext);
+    const hop = new Hop(nextId++, mode, client, upstream, finish, mitmContext, options.onActivity);
     hops.add(hop);
   });
 
@@ -472,6 +484,10 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
 
   return {
     port,
+    live(): WireTranscript[] {
+      const marker = currentMarker();
+      return [...hops].map((hop) => ({ id: hop.id, mode: hop.mode, transcript: hop.transcript(marker) }));
+    },
     close(): Promise<void> {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -159,6 +159,13 @@ export class StartedMtaContainer extends StartedWorldContainer {
   private readonly certificates: WorldCertificates;
   private presented: PresentedCertificate;
   private ownFiles: string[] = [];
+  /**
+   * The settings lab-apply last put in force. While the queue is also known
+   * to be empty, the same settings again change nothing, and the exec (the
+   * largest part of applying a scenario) is skipped.
+   */
+  private settingsInForce: string | undefined;
+  private queueClean = false;
 
   constructor(
     container: StartedTestContainer,
@@ -220,10 +227,30 @@ export class StartedMtaContainer extends StartedWorldContainer {
    * otherwise keep old state (see docker/mta/lab-apply).
    */
   async applySettings(settings: Record<string, string>): Promise<void> {
+    const wanted = JSON.stringify(Object.entries(settings));
+    if (wanted === this.settingsInForce && this.queueClean) return;
+    this.settingsInForce = undefined;
     const result = await this.run(["lab-apply", ...Object.entries(settings).map(([name, value]) => `${name}=${value}`)]);
     if (/warning|fatal/i.test(result.output)) {
       throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
     }
+    this.settingsInForce = wanted;
+    this.queueClean = true;
+  }
+
+  /**
+   * Mail may be in this provider's queue from now on (a message is being
+   * handed in): the next applySettings runs lab-apply whatever the
+   * settings, to empty the queue and reset what a deferral left in the
+   * queue manager.
+   */
+  mayHoldMail(): void {
+    this.queueClean = false;
+  }
+
+  /** The harness saw every message of the scenario leave this provider's queue (delivered, bounced or refused). */
+  queueSettled(): void {
+    this.queueClean = true;
   }
 
   /**

@@ -26,6 +26,12 @@ export interface WireHops {
   open: number;
 }
 
+/** The scenario's connections as the wire has recorded them so far, and the version of that record. */
+export interface LiveHops {
+  version: number;
+  hops: WireTranscript[];
+}
+
 export const WIRE_TITLE = { log: "wire", container: "the wire container" } as const;
 
 export class WireContainer extends WorldContainer<StartedWireContainer> {
@@ -80,6 +86,17 @@ export class StartedWireContainer extends StartedWorldContainer {
       body: JSON.stringify({ mode, marker }),
     });
     if (!response.ok) throw new Error(`the wire refused mode ${mode}: ${response.status} ${await response.text()}`);
+  }
+
+  /**
+   * What the wire recorded of the scenario's connections so far, the open
+   * ones too, once something changed after `since` (or after timeoutMs):
+   * a long poll, so a live view redraws when bytes move, not on a timer.
+   */
+  async live(since: number, timeoutMs: number): Promise<LiveHops> {
+    const response = await fetch(this.url(`/live?since=${since}&timeoutMs=${timeoutMs}`));
+    if (!response.ok) throw new Error(`the wire did not give its live record: ${response.status} ${await response.text()}`);
+    return (await response.json()) as LiveHops;
   }
 
   /** The scenario's connections, once none is open any more (waits on the wire, not on a clock). */

@@ -11,6 +11,7 @@ import { XMLParser } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { JsonReport } from "../../src/report/json.js";
 import { loadScenarioFiles } from "../../src/scenario/load.js";
+import { orderByState } from "../../src/scenario/order.js";
 import { buildCli, CliProcess, runCli, type CliResult } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
@@ -66,6 +67,8 @@ describe("bad input: exit 2, a clear message, and nothing started", () => {
     { what: "an unknown report kind", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--report", "bogus=x"], stderr: /unknown report kind "bogus".*supported kinds: json, junit, html/ },
     { what: "--only matching no scenario", args: ["run", CLI_FIXTURES, "--only", "no such scenario"], stderr: /no scenario name contains "no such scenario"/ },
     { what: "a shuffle seed that is not a number", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--shuffle", "abc"], stderr: /--shuffle takes an integer from 0 to \d+, not "abc"/ },
+    { what: "a shard past the last", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--shard", "3/2"], stderr: /--shard takes K\/N with 1 ≤ K ≤ N \(e\.g\. 1\/4\), not "3\/2"/ },
+    { what: "merge of a file that is not a report", args: ["merge", "package.json"], stderr: /package\.json: not a starttls-lab JSON report/ },
     { what: "zero workers", args: ["run", `${CLI_FIXTURES}/passes.yaml`, "--workers", "0"], stderr: /--workers takes an integer from 1 to 8, not "0"/ },
     { what: "a path that does not exist", args: ["run", "test/fixtures/scenarios/does-not-exist.yaml"], stderr: /does-not-exist\.yaml: no such file or directory/ },
   ])("$what", async ({ args, stderr }, { expect }) => {
@@ -124,16 +127,18 @@ describe("runs against real Postfix containers", () => {
   let passing: CliProcess;
   let wrong: CliProcess;
   let explained: CliProcess;
+  let shards: CliProcess[];
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), "starttls-lab-cli-"));
     passing = new CliProcess(["run", `${CLI_FIXTURES}/passes.yaml`, "--report", `json=${tmp}/pass/r.json`, "--report", `junit=${tmp}/pass/r.xml`, "--report", `html=${tmp}/pass/r.html`]);
     wrong = new CliProcess(["run", `${CLI_FIXTURES}/wrong.yaml`, "--report", `junit=${tmp}/wrong/r.xml`]);
     explained = new CliProcess(["explain", "scenarios/founding-story.yaml", "--only", "fixed"]);
+    shards = [1, 2].map((k) => new CliProcess(["run", `${CLI_FIXTURES}/several.yaml`, "--shard", `${k}/2`, "--report", `json=${tmp}/shard-${k}.json`]));
   });
 
   afterAll(async () => {
-    for (const run of [passing, wrong, explained]) {
+    for (const run of [passing, wrong, explained, ...(shards ?? [])]) {
       if (!run) continue;
       run.kill("SIGKILL");
       await run.finished().catch(() => undefined);
@@ -154,7 +159,7 @@ describe("runs against real Postfix containers", () => {
     const scenario = report.scenarios[0]!;
     // DESIGN.md's keys, plus only the documented extras (world, differences, error, flags, evidence).
     expect(Object.keys(scenario)).toEqual(expect.arrayContaining(["file", "name", "passed", "expected", "observed", "durationMs"]));
-    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["world", "differences", "evidence"]);
+    expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["world", "differences", "evidence", "definition"]);
     // The providers' software as read from the running containers: the default release, 3.10 on Debian 13's OpenSSL 3.5.
     for (const role of ["sender", "receiver"] as const) {
       expect(scenario.world?.[role]).toEqual({ release: "3.10", postfix: expect.stringMatching(/^3\.10\.\d+$/), openssl: expect.stringMatching(/^OpenSSL 3\.5\./) });
@@ -167,10 +172,11 @@ describe("runs against real Postfix containers", () => {
       differences: [],
     });
     const observed = scenario.observed!;
-    expect(Object.keys(observed).sort()).toEqual(["outcome", "tls", "transport", "wire"]);
+    expect(Object.keys(observed).sort()).toEqual(["outcome", "relayedBy", "tls", "transport", "wire"]);
     expect(observed).toEqual({
       outcome: "delivered",
       transport: "tls",
+      relayedBy: "sender",
       tls: { version: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), trust: "trusted", peerName: "mx.iroco.test", keyExchange: expect.stringMatching(/x25519/i) },
       wire: { plaintextBody: false, mode: "pass", attackerReadBody: false, keyExchange: expect.stringMatching(/x25519/i), hops: [expect.objectContaining({ id: expect.any(Number), mode: "pass" })] },
     });
@@ -217,6 +223,32 @@ describe("runs against real Postfix containers", () => {
     expect(junit.testsuites).toMatchObject({ tests: "1", failures: "1", errors: "0" });
 
     expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+  });
+
+  test("two shards split the file, each scenario in one, and merge gives the run one machine would have reported", async () => {
+    const loaded = await loadScenarioFiles([`${CLI_FIXTURES}/several.yaml`]);
+    const shardNames: string[][] = [];
+    for (const [index, shard] of shards.entries()) {
+      const result = await shard.finished();
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`shard ${index + 1}/2: 3 of 6 scenarios`);
+      const report = JSON.parse(await readFile(`${tmp}/shard-${index + 1}.json`, "utf8")) as JsonReport;
+      shardNames.push(report.scenarios.map((scenario) => scenario.name));
+      expect(await ownedBy(result.pid)).toEqual({ containers: [], networks: [] });
+    }
+    expect(shardNames.flat().sort()).toEqual(loaded.map((scenario) => scenario.name).sort());
+
+    const merged = await runCli(["merge", `${tmp}/shard-2.json`, `${tmp}/shard-1.json`, "--report", `json=${tmp}/merged.json`, "--report", `junit=${tmp}/merged.xml`]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(lastLine(merged.stdout)).toBe("6 passed, 0 failed");
+    const report = JSON.parse(await readFile(`${tmp}/merged.json`, "utf8")) as JsonReport;
+    // The order one machine runs them in: nearest state first, from the file's order.
+    expect(report.scenarios.map((scenario) => scenario.name)).toEqual(orderByState(loaded).map((scenario) => scenario.name));
+    expect(parseJunit(await readFile(`${tmp}/merged.xml`, "utf8")).testsuites).toMatchObject({ tests: "6", failures: "0", errors: "0" });
+
+    const twice = await runCli(["merge", `${tmp}/shard-1.json`, `${tmp}/merged.json`]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/scenario "Several \d: .*" is in both .*shard-1\.json and .*merged\.json: these are not shards of one run/);
   });
 
   test("explain --only fixed: exit 0, the story, the settings, the real dialogue on the wire, and the TLS line with its gloss", async () => {

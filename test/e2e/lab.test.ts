@@ -234,7 +234,16 @@ describe("the lab with a real world", () => {
       await page.getByLabel("Sender's TLS level").selectOption("may");
       await page.getByLabel("Wire mode").selectOption("strip-starttls");
       await page.getByLabel("Your prediction").selectOption("delivered-plaintext");
+      // Whether the page ever drew the hop while it happened (the live diagram is replaced by the final one).
+      await page.evaluate(() => {
+        const seen = window as unknown as { liveHopSeen?: string };
+        new MutationObserver(() => {
+          const live = document.querySelector('#live-result [data-testid="live-diagram"] svg.sd');
+          if (live && live.textContent?.includes("EHLO")) seen.liveHopSeen = live.textContent;
+        }).observe(document.body, { subtree: true, childList: true });
+      });
       const stripped = await sendAndWait(1, "click");
+      expect(await page.evaluate(() => (window as unknown as { liveHopSeen?: string }).liveHopSeen)).toContain("EHLO smtp.infomaniak.test");
       expect(stripped).toBe("Delivered in plaintext");
       await expect(page.locator('#live-result [data-testid="body-readable"]').textContent()).resolves.toContain("Body readable");
       await expect(page.locator("#live-result .prediction").textContent()).resolves.toBe("Your prediction held");
@@ -313,10 +322,17 @@ describe("the lab with a real world", () => {
         const index = (entry: string) => order.indexOf(entry);
         expect(index(`${first.id}:finished:observing`)).toBeGreaterThan(-1);
         expect(index(`${second.id}:running:applying`), order.join(" ")).toBeGreaterThan(index(`${first.id}:finished:observing`));
-        // The phases, as they happened, in order.
-        expect(order.filter((entry) => entry.startsWith(`${first.id}:running`))).toEqual(
+        // The phases, as they happened, in order (live redraws repeat a phase).
+        expect(order.filter((entry, i) => entry.startsWith(`${first.id}:running`) && entry !== order[i - 1])).toEqual(
           ["applying", "submitting", "relaying", "observing"].map((phase) => `${first.id}:running:${phase}`),
         );
+        // While the second message crossed the hop, every tab got the diagram as far as the wire had seen it.
+        const secondEvents = events.received.filter((event) => event.name === "run" && (event.data as RunView).id === second.id).map((event) => event.data as RunView);
+        const live = secondEvents.filter((run) => run.status === "running" && run.liveDiagramSvg !== undefined);
+        expect(live.length, "live redraws of run 2").toBeGreaterThan(0);
+        expect(live.some((run) => run.liveDiagramSvg!.includes("EHLO smtp.infomaniak.test"))).toBe(true);
+        expect(live.every((run) => !run.liveDiagramSvg!.includes("in Bob&#39;s mailbox") && !run.liveDiagramSvg!.includes("in Bob's mailbox"))).toBe(true);
+        expect(secondEvents.at(-1)?.liveDiagramSvg).toBeUndefined();
         const runs = lab.session.snapshot().runs;
         expect(runs.find((run) => run.id === first.id)?.outcome?.kind).toBe("deferred");
         expect(runs.find((run) => run.id === second.id)?.outcome?.kind).toBe("delivered-tls");

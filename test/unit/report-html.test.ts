@@ -321,14 +321,14 @@ describe("the HTML report in headless Chromium", () => {
     expect(await page().locator("p.summary").innerText()).toMatch(/^7 passed, 2 failed · 9 scenarios in /);
   });
 
-  it("shows every scenario, each with a diagram with the five lifelines", async () => {
+  it("shows every scenario, each with a diagram with the six lifelines", async () => {
     expect(await page().locator("section.scenario").count()).toBe(run.results.length);
     for (const r of run.results) {
       const s = section(r.scenario.name);
       expect(await s.count(), r.scenario.name).toBe(1);
       expect(await s.locator("svg.sd").count(), r.scenario.name).toBe(1);
       const labels = await s.locator("svg.sd text.lifeline-label").allTextContents();
-      expect(labels, r.scenario.name).toEqual(["Alice", "Infomaniak", "wire", "Iroco", "Bob"]);
+      expect(labels, r.scenario.name).toEqual(["Alice", "DNS", "Infomaniak", "wire", "Iroco", "Bob"]);
       const box = await s.locator("svg.sd").boundingBox();
       expect(box?.height ?? 0, r.scenario.name).toBeGreaterThan(150);
       expect(await s.locator(".badge").innerText()).toBe(r.verdict.passed && r.error === undefined ? "PASS" : "FAIL");

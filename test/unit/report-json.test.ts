@@ -18,7 +18,7 @@ describe("toJsonReport", () => {
 
   it("writes a passing TLS delivery in DESIGN.md's shape", () => {
     const entry = report.scenarios[0]!;
-    expect(Object.keys(entry)).toEqual(["file", "name", "passed", "expected", "observed", "durationMs", "differences", "evidence"]);
+    expect(Object.keys(entry)).toEqual(["file", "name", "passed", "expected", "observed", "durationMs", "differences", "evidence", "definition"]);
     expect(entry).toEqual({
       file: "scenarios/basic.yaml",
       name: "may to may delivers over TLS",
@@ -32,6 +32,7 @@ describe("toJsonReport", () => {
       durationMs: 412,
       differences: [],
       evidence: passing.observation!.evidence.map(({ source, line }) => ({ source, line })),
+      definition: passing.scenario,
     });
     expect(Object.keys(entry.observed!.tls!)).toEqual(["version", "cipher", "trust", "peerName", "keyExchange"]);
   });
@@ -59,6 +60,7 @@ describe("toJsonReport", () => {
       "durationMs",
       "error",
       "differences",
+      "definition",
     ]);
     expect(entry.observed).toBeNull();
     expect(entry.evidence).toBeUndefined();

@@ -56,7 +56,7 @@ const OPTION_LISTS = {
   prediction: "predictions",
 };
 
-const state = { options: undefined, runs: new Map(), worlds: new Map(), liveId: undefined, animatedId: undefined, lessonStep: 0, compare: { left: undefined, right: undefined } };
+const state = { options: undefined, runs: new Map(), worlds: new Map(), liveId: undefined, animatedId: undefined, watchedLive: new Set(), lessonStep: 0, compare: { left: undefined, right: undefined } };
 
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -198,6 +198,13 @@ function runView(run, { animate = false, compact = false } = {}) {
   const parts = [element("h3", {}, run.name)];
   if (!outcome) {
     parts.push(element("p", { className: "muted" }, run.status === "queued" ? "Waiting in the queue…" : "Running…"));
+    if (run.liveDiagramSvg) {
+      // The report's renderer drew it (every text escaped), from what the wire has seen of the hop so far.
+      const figure = element("figure", { className: "diagram live", "data-testid": "live-diagram" });
+      figure.innerHTML = run.liveDiagramSvg;
+      figure.append(element("figcaption", { className: "muted" }, "Live: the port-25 hop as the wire sees it now."));
+      parts.push(figure);
+    }
     return element("div", { className: "run", "data-run": run.id }, parts);
   }
   parts.push(element("p", { className: `headline ${outcome.kind}`, "data-testid": "outcome" }, outcome.headline));
@@ -255,7 +262,9 @@ function showLive() {
   const shown = container.firstElementChild;
   const finishedShown = shown?.dataset.run === String(run.id) && shown.dataset.finished === "yes";
   if (finishedShown) return;
-  const animate = run.status === "finished" && state.animatedId !== run.id;
+  // A run watched live already showed its hop growing: the finished diagram comes whole.
+  if (run.liveDiagramSvg) state.watchedLive.add(run.id);
+  const animate = run.status === "finished" && state.animatedId !== run.id && !state.watchedLive.has(run.id);
   if (animate) state.animatedId = run.id;
   const view = runView(run, { animate });
   if (run.status === "finished") view.dataset.finished = "yes";

@@ -1,0 +1,61 @@
+/**
+ * The TLS standards a message can meet on its way (the TLS-Required header,
+ * TLSRPT reports, REQUIRETLS), worded once for every report: what a
+ * scenario expected of them and what the world showed. The console, JUnit,
+ * HTML, explain and compare all print these lines, so each standard reads
+ * the same wherever it appears.
+ */
+import type { RequireTlsObservation, TlsrptEvent, Observation } from "../observe/types.js";
+import type { Expectation, RequireTlsExpectation, TextMatcher, TlsrptExpectation } from "../scenario/types.js";
+
+function matcherText(m: TextMatcher): string {
+  return m.kind === "substring" ? m.text : `/${m.source}/${m.flags}`;
+}
+
+function yesNo(value: boolean, yes: string, no: string): string {
+  return value ? yes : no;
+}
+
+/** e.g. "TLSRPT sts failure starttls-not-supported" (the shape a reporting domain's aggregate report groups by). */
+function tlsrptExpected(e: TlsrptExpectation): string {
+  return ["TLSRPT", e.policy, e.result, ...(e.failure !== undefined ? [e.failure] : [])].join(" ");
+}
+
+/** e.g. "TLSRPT for iroco.test: sts failure starttls-not-supported, MX mx.iroco.test". */
+export function describeTlsrptEvent(event: TlsrptEvent): string {
+  const what = [event.policyType, event.result, ...(event.failureType !== undefined ? [event.failureType] : [])].join(" ");
+  const mx = event.receivingMx !== undefined ? `, MX ${event.receivingMx}` : "";
+  return `TLSRPT for ${event.policyDomain}: ${what}${mx}`;
+}
+
+function requireTlsExpected(e: RequireTlsExpectation): string {
+  const parts: string[] = [];
+  if (e.requested !== undefined) parts.push(yesNo(e.requested, "requested", "not requested"));
+  if (e.receiverAnnounced !== undefined) parts.push(yesNo(e.receiverAnnounced, "announced by the receiver", "not announced by the receiver"));
+  return `REQUIRETLS ${parts.join(", ")}`.trimEnd();
+}
+
+export function describeRequireTls(o: RequireTlsObservation): string {
+  const parts = [yesNo(o.requested, "requested", "not requested")];
+  if (o.receiverAnnounced !== undefined) parts.push(yesNo(o.receiverAnnounced, "announced by the receiver", "not announced by the receiver"));
+  if (o.tlsField !== undefined) parts.push(`sender logged tls=${o.tlsField}`);
+  return `REQUIRETLS ${parts.join(", ")}`;
+}
+
+/** What a scenario expected of the standards, one short phrase each; empty when it expected nothing of them. */
+export function expectedStandards(e: Expectation): string[] {
+  const phrases: string[] = [];
+  for (const [name, value] of Object.entries(e.headers ?? {})) phrases.push(`header ${name}: ${matcherText(value)}`);
+  if (e.tlsrpt !== undefined) phrases.push(tlsrptExpected(e.tlsrpt));
+  if (e.requireTls !== undefined) phrases.push(requireTlsExpected(e.requireTls));
+  return phrases;
+}
+
+/** What the world showed of the standards, one line each; empty when none of them was observed. */
+export function observedStandards(o: Observation): string[] {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(o.headers ?? {})) lines.push(`header ${name}: ${value} (as Bob's provider stored the message)`);
+  for (const event of o.tlsrpt ?? []) lines.push(describeTlsrptEvent(event));
+  if (o.requireTls !== undefined) lines.push(describeRequireTls(o.requireTls));
+  return lines;
+}
