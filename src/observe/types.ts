@@ -37,6 +37,14 @@ export interface Observation {
   reason?: string;
   /** What the wire on the port-25 hop saw (absent when the message never reached the hop's world, e.g. refused). */
   wire?: WireObservation;
+  /**
+   * The TLS-relevant header fields (TLS-Required, and any the scenario added
+   * or expects) as the copy Bob's provider STORED carries them; for a bounce,
+   * as the non-delivery report returns them. Keyed by the name as the
+   * scenario spelled it; a field the copy does not carry is absent. Absent
+   * altogether when no copy was read (deferred, rejected).
+   */
+  headers?: Record<string, string>;
   /** Evidence behind the verdict: the log lines and headers that decided it, each with its witness. */
   evidence: Evidence[];
 }

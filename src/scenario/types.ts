@@ -105,6 +105,8 @@ export interface MessageSpec {
   to: string;
   subject: string;
   via: Submission;
+  /** Header fields added to the message as written (e.g. `TLS-Required: No`); never the harness's own. */
+  headers?: Record<string, string>;
 }
 
 export type Outcome = "delivered" | "deferred" | "bounced" | "rejected";
@@ -137,9 +139,15 @@ export interface WireExpectation {
   injectionDiscarded?: boolean;
 }
 
+/**
+ * Header fields the stored copy of the message must carry (header name →
+ * text found in its value); names compare case-insensitively.
+ */
+export type HeaderExpectation = Record<string, TextMatcher>;
+
 export type Expectation =
-  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation };
+  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation; headers?: HeaderExpectation }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation; headers?: HeaderExpectation };
 
 /** Where a scenario came from, for error messages and reports. */
 export interface ScenarioSource {
