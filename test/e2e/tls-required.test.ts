@@ -62,7 +62,9 @@ test("TLS-Required: No is honoured by Postfix 3.10 only, and wrong header expect
   // The control differs from the waived 3.10 message by the header alone, and waits in the queue.
   expect(named(results, "the control").observation?.reason).toMatch(/^TLS is required, but was not offered by host mx\.iroco\.test\[/);
 
-  // With the header the sender asks for no TLSA record and no MTA-STS policy: the dns log shows only MX and A questions.
+  // With the header the sender asks for no TLSA record and no MTA-STS policy: the dns log shows only MX and A questions,
+  // where the same sender without the header (the control) has its policy looked up.
+  expect(lines(named(results, "the control").observation!.evidence, "dns-log").filter((line) => line.includes("_mta-sts.iroco.test"))).not.toEqual([]);
   for (const part of ["skips DANE", "skips MTA-STS"]) {
     const questions = lines(named(results, part).observation!.evidence, "dns-log");
     expect(questions.length, part).toBeGreaterThan(0);

@@ -6,15 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { markMessage } from "../../src/drive/message.js";
 import { scenarioTextLoader } from "./helpers/scenarioText.js";
-import type { Scenario } from "../../src/scenario/types.js";
 
-const { load, errorOf } = scenarioTextLoader("case.yaml");
-const only = (yaml: string): Scenario => {
-  const [scenario, ...rest] = load(yaml);
-  expect(rest).toHaveLength(0);
-  if (!scenario) throw new Error("no scenario");
-  return scenario;
-};
+const { errorOf, only } = scenarioTextLoader("case.yaml");
 const plaintext = "expect: { outcome: delivered, transport: plaintext }\n";
 
 describe("message.headers", () => {
