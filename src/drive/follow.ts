@@ -223,7 +223,7 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   }
   evidence.push(statement("mailbox", `${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`));
   const report = reports[0]!.source;
-  // Postfix 3.10 marks its report "TLS-Required: no" when the returned message was: shown, not judged.
+  // Postfix 3.10 marks its own report "TLS-Required: no" when the returned message carried the header: shown, not judged.
   evidence.push(...fieldsNamed(report, [TLS_REQUIRED_HEADER]).map((field) => statement("mailbox", `${message.spec.from}'s inbox, the report itself: ${field.name}: ${field.value}`)));
   const returned = await returnedMessage(report);
   const headers = returned === undefined ? undefined : readBackHeaders(returned, message, `${message.spec.from}'s inbox, the message the report returns:`, evidence);

@@ -41,8 +41,10 @@ export interface Observation {
    * The TLS-relevant header fields (TLS-Required, and any the scenario added
    * or expects) as the copy Bob's provider STORED carries them; for a bounce,
    * as the non-delivery report returns them. Keyed by the name as the
-   * scenario spelled it; a field the copy does not carry is absent. Absent
-   * altogether when no copy was read (deferred, rejected).
+   * harness asked for it ("TLS-Required", the others as the scenario first
+   * spelled them), whatever the copy's spelling; a field written twice has
+   * its values joined by ", "; one the copy does not carry is left out.
+   * Absent altogether when no copy was read (deferred, rejected).
    */
   headers?: Record<string, string>;
   /** Evidence behind the verdict: the log lines and headers that decided it, each with its witness. */
