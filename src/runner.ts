@@ -119,7 +119,7 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     if (options.apply) await applyScenario(world, scenario);
     const applied = performance.now();
     onMoment?.("applied");
-    const message = markMessage(scenario.message, scenario.name);
+    const message = markMessage(scenario.message, scenario.name, Object.keys(scenario.expect.headers ?? {}));
     await world.wire.prepare(scenario.wire, message.marker);
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const dnsCursor = world.dns.log.cursor;

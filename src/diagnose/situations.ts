@@ -84,6 +84,10 @@ const levelSaid = (facts: Facts, guess: string): string[] =>
 const SECURITY_LEVELS_STRICT_TO_NONE = ["encrypt", "verify", "secure"].map((level) => `Security levels [sender=${level}, receiver=none]`);
 const STRIPPING_STRICT = ["encrypt", "verify", "secure"].map((level) => `STARTTLS stripping [sender=${level}]`);
 
+/** scenarios/tls-required.yaml: the same message with "TLS-Required: No", a 3.7 and a 3.10 sender. */
+const TLS_REQUIRED_NO = "TLS-Required: No, Alice's provider at encrypt, Bob's provider offers no STARTTLS";
+const tlsRequiredNoCells = (sender: "3.7" | "3.10") => ["3.7", "3.10"].map((receiver) => `${TLS_REQUIRED_NO} [sender=${sender}, receiver=${receiver}]`);
+
 const DANE_MATCH = "DANE: the TLSA record matches, the key is verified by DNSSEC [sender=3.10, receiver=3.10]";
 const verifiedDelivery = { outcome: "delivered", transport: "tls", tls: { trust: "verified", peerName: WORLD_MX } } as const;
 
@@ -231,6 +235,10 @@ export const SITUATIONS: readonly Situation[] = [
       ...STRIPPING_STRICT,
       "DANE: an attacker strips STARTTLS, and the message waits instead of leaking",
       "MTA-STS enforce: stripping STARTTLS only delays the mail",
+      // A sender that ignores the message's TLS-Required: No (Postfix 3.7, or tls_required_enable = no) waits the same.
+      ...tlsRequiredNoCells("3.7"),
+      "TLS-Required: No, the control: the same message without the header stays in the queue",
+      "TLS-Required: No switched off by the admin (tls_required_enable = no): the message waits again",
     ],
     fixedBy: ["Founding story, fixed: Bob's provider offers STARTTLS"],
     probably: (facts) => [
@@ -262,7 +270,11 @@ export const SITUATIONS: readonly Situation[] = [
     id: "starttls-required-by-receiver",
     title: "The receiving server requires STARTTLS, and the sender sent without TLS",
     wordings: [/Must issue a STARTTLS command first/i, /\b530[ -](?:5\.7\.\d+ )?[^\n]{0,60}\bSTARTTLS\b/i],
-    reproducedBy: ["Bounce to Alice when Bob's provider insists on TLS and hers never offers it", "Security levels [sender=none, receiver=encrypt]"],
+    reproducedBy: [
+      "Bounce to Alice when Bob's provider insists on TLS and hers never offers it",
+      "Security levels [sender=none, receiver=encrypt]",
+      "TLS-Required: No travels back with the bounce",
+    ],
     fixedBy: ["Security levels [sender=may, receiver=encrypt]"],
     probably: (facts) => [
       ...levelSaid(facts, "probably does not use TLS for this destination (smtp_tls_security_level = none, or a failed handshake it retried in clear text)"),
@@ -485,6 +497,14 @@ export const SITUATIONS: readonly Situation[] = [
       "MTA-STS testing: stripping STARTTLS still delivers in clear text",
     ],
     fixedBy: ["Security levels [sender=may, receiver=may]", "MTA-STS enforce: delivered over TLS, certificate verified"],
+    details: [
+      {
+        id: "tls-required-no",
+        wording: /\bTLS-Required:[ \t]*no\b/i,
+        says: "the message itself carries TLS-Required: No (RFC 8689): a Postfix 3.10+ sender then waives its own TLS level, DANE and MTA-STS for it and acts at may",
+        reproducedBy: [...tlsRequiredNoCells("3.10"), "TLS-Required: No skips MTA-STS: under STARTTLS stripping the message crosses in clear text"],
+      },
+    ],
     probably: () => [
       "the receiving server did not offer STARTTLS to the sender, or the sender did not use it (smtp_tls_security_level = none), or something in between removed it",
       "which Received header is the hop between the two providers is for the customer to confirm: each server adds one",

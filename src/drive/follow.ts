@@ -10,13 +10,14 @@ import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLo
 import { parsePostqueueJson } from "../observe/queue.js";
 import { findSmtpReceived, transportFromReceived, witnessDisagreements, type ReceivedHeader } from "../observe/receivedHeader.js";
 import { relayTrail, type RelayTrail } from "../observe/relayTrail.js";
+import { TLS_REQUIRED_HEADER } from "../scenario/messageHeaders.js";
 import type { Role } from "../scenario/types.js";
 import { findMailbox, otherRole } from "../world/providers.js";
 import { WaitTimeoutError } from "../world/logBook.js";
 import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
 import type { MailWorld } from "../world/world.js";
 import type { SubmissionResult } from "./alice.js";
-import { headerValues } from "./headers.js";
+import { fieldsNamed, headerValues, returnedMessage } from "./headers.js";
 import { findInInbox } from "./mailbox.js";
 import type { MarkedMessage } from "./message.js";
 
@@ -159,6 +160,8 @@ async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: 
   const using = received.tls ? ` (using ${received.tls.version} with cipher ${received.tls.cipher})` : "";
   evidence.push(statement("mailbox", `${mailbox.hosted.mailbox}'s inbox: Received: from ${received.from}${using} by ${received.by} with ${received.with}`));
 
+  const headers = readBackHeaders(found[0]!.source, message, `${mailbox.hosted.mailbox}'s inbox:`, evidence);
+
   const relayHop = hops.length > 1 ? hops[hops.length - 2]! : undefined;
   const tls = deliveredTls(relayHop, received);
   return {
@@ -166,8 +169,25 @@ async function observeDelivered(world: MailWorld, message: MarkedMessage, hops: 
     transport,
     ...(relayHop ? { relayedBy: relayHop.role } : {}),
     ...(transport === "tls" && tls ? { tls } : {}),
+    headers,
     evidence,
   };
+}
+
+/**
+ * The message's read-back header fields in `source`, keyed by the name as
+ * the harness asked for it; each field, in the spelling the copy carries,
+ * or its absence, stated as evidence by `witness`.
+ */
+function readBackHeaders(source: string, message: MarkedMessage, witness: string, evidence: Evidence[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of message.readBack) {
+    const fields = fieldsNamed(source, [name]);
+    if (fields.length > 0) headers[name] = fields.map((field) => field.value).join(", ");
+    const lines = fields.length > 0 ? fields.map((field) => `${field.name}: ${field.value}`) : [`no ${name} header`];
+    evidence.push(...lines.map((line) => statement("mailbox", `${witness} ${line}`)));
+  }
+  return headers;
 }
 
 async function observeDeferred(world: MailWorld, hop: Hop, evidence: Evidence[]): Promise<Observation> {
@@ -202,7 +222,12 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
     throw new Error(`expected one non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox, found ${reports.length}`);
   }
   evidence.push(statement("mailbox", `${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`));
-  return { outcome: "bounced", reason: hop.final.detail, evidence };
+  const report = reports[0]!.source;
+  // Postfix 3.10 marks its own report "TLS-Required: no" when the returned message carried the header: shown, not judged.
+  evidence.push(...fieldsNamed(report, [TLS_REQUIRED_HEADER]).map((field) => statement("mailbox", `${message.spec.from}'s inbox, the report itself: ${field.name}: ${field.value}`)));
+  const returned = await returnedMessage(report);
+  const headers = returned === undefined ? undefined : readBackHeaders(returned, message, `${message.spec.from}'s inbox, the message the report returns:`, evidence);
+  return { outcome: "bounced", reason: hop.final.detail, ...(headers && { headers }), evidence };
 }
 
 /** When the message settled (status lines seen), for the time split of a scenario. */

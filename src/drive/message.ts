@@ -4,6 +4,7 @@
  * this message in logs and mailboxes, whatever earlier scenarios left there.
  */
 import { randomBytes } from "node:crypto";
+import { distinctHeaderNames, SCENARIO_MARKER_HEADER, TLS_REQUIRED_HEADER } from "../scenario/messageHeaders.js";
 import type { MessageSpec } from "../scenario/types.js";
 
 export interface MarkedMessage {
@@ -14,16 +15,24 @@ export interface MarkedMessage {
   messageId: string;
   headers: Record<string, string>;
   text: string;
+  /**
+   * The header fields read back from the copy that is stored (or returned in a
+   * bounce): the TLS-relevant ones, those Alice added, those the scenario expects.
+   */
+  readBack: string[];
 }
 
-export function markMessage(spec: MessageSpec, scenarioName: string): MarkedMessage {
+/** `expectedHeaders`: the header names the scenario's expectation reads on the stored copy. */
+export function markMessage(spec: MessageSpec, scenarioName: string, expectedHeaders: readonly string[] = []): MarkedMessage {
   const marker = `lab-${randomBytes(8).toString("hex")}`;
   const domain = spec.from.split("@")[1] ?? "infomaniak.test";
   return {
     spec,
     marker,
     messageId: `<${marker}@${domain}>`,
-    headers: { "X-Starttls-Lab-Scenario": scenarioName.replace(/[\r\n]+/g, " ") },
+    // The schema keeps the scenario's headers off the harness's own names; the marker is written last all the same.
+    headers: { ...spec.headers, [SCENARIO_MARKER_HEADER]: scenarioName.replace(/[\r\n]+/g, " ") },
     text: [`Hello from starttls-lab.`, ``, `Scenario: ${scenarioName}`, `Marker: ${marker}`, ``].join("\r\n"),
+    readBack: distinctHeaderNames([TLS_REQUIRED_HEADER, ...Object.keys(spec.headers ?? {}), ...expectedHeaders]),
   };
 }

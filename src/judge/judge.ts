@@ -17,6 +17,10 @@
  *   is a difference on tls.keyExchange naming both witnesses.
  * - deferred, bounced, rejected: the reason, when given, must match its
  *   TextMatcher.
+ * - headers: each expected header field (name in any case) must be on the
+ *   copy that was read (stored, or returned in a bounce) and its value must
+ *   match the TextMatcher; one that is not there is observed as "none".
+ *   The difference's field is "headers.<name as the scenario wrote it>".
  * - wire: a message Alice's provider relayed to Bob's crossed the wire (it
  *   holds Bob's MX names), so the wire must have seen that connection: with
  *   none, it cannot vouch for anything and that is the only wire difference.
@@ -27,7 +31,8 @@
  *   what makes "encrypted" mean encrypted.
  */
 import type { Observation } from "../observe/types.js";
-import type { Expectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
+import { headerNamed } from "../scenario/messageHeaders.js";
+import type { Expectation, HeaderExpectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
 import type { Difference, Verdict } from "./types.js";
 import { describeMatcher, matchText } from "./matchText.js";
 import { sameKeyExchange } from "../observe/keyExchange.js";
@@ -110,6 +115,14 @@ function wireDifferences(expected: WireExpectation, observed: Observation): Diff
   return differences;
 }
 
+function headerDifferences(expected: HeaderExpectation, observed: Observation): Difference[] {
+  return Object.entries(expected).flatMap(([name, matcher]) => {
+    const value = observed.headers === undefined ? undefined : headerNamed(observed.headers, name);
+    if (value !== undefined && matchText(matcher, value)) return [];
+    return [{ field: `headers.${name}`, expected: describeMatcher(matcher), observed: value ?? NONE }];
+  });
+}
+
 /** Judges one observation against one expectation. */
 export function judge(expect: Expectation, observed: Observation): Verdict {
   const differences: Difference[] = [];
@@ -138,6 +151,7 @@ export function judge(expect: Expectation, observed: Observation): Verdict {
       });
     }
   }
+  if (expect.headers) differences.push(...headerDifferences(expect.headers, observed));
   if (crossedTheWire(observed) && (observed.wire?.hops.length ?? 0) === 0) {
     differences.push({ field: "wire.connections", expected: "the relayed connection", observed: "none: the wire cannot vouch for the transport" });
   } else {

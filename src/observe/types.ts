@@ -37,7 +37,15 @@ export interface Observation {
   reason?: string;
   /** What the wire on the port-25 hop saw (absent when the message never reached the hop's world, e.g. refused). */
   wire?: WireObservation;
-  /** The TLS-relevant headers (TLS-Required) as the stored message carries them. */
+  /**
+   * The TLS-relevant header fields (TLS-Required, and any the scenario added
+   * or expects) as the copy Bob's provider STORED carries them; for a bounce,
+   * as the non-delivery report returns them. Keyed by the name as the
+   * harness asked for it ("TLS-Required", the others as the scenario first
+   * spelled them), whatever the copy's spelling; a field written twice has
+   * its values joined by ", "; one the copy does not carry is left out.
+   * Absent altogether when no copy was read (deferred, rejected).
+   */
   headers?: Record<string, string>;
   /** What the sender's TLSRPT library reported during this scenario. */
   tlsrpt?: TlsrptEvent[];

@@ -11,6 +11,7 @@ import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
+import { caseInsensitiveRepeats, headerNamePattern, headerValueProblem, reservedHeaderReason } from "./messageHeaders.js";
 import type {
   CertificateKey,
   CertificateVariant,
@@ -125,6 +126,28 @@ const providerSchema = (role: Role, owner: string, host: string) =>
     .prefault({})
     .describe(`The ${role}: ${owner}, ${host}.`);
 
+const headerName = z.string().regex(headerNamePattern, "not a header field name (RFC 5322: printable US-ASCII, no space or colon)");
+
+/** Header names compare case-insensitively: the same header written twice in two spellings is a mistake. */
+function rejectRepeatedHeaderNames(headers: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const { name, first } of caseInsensitiveRepeats(Object.keys(headers))) {
+    ctx.addIssue({ code: "custom", path: [name], message: `the same header as ${first} (header names are case-insensitive)` });
+  }
+}
+
+const messageHeadersSchema = z
+  .record(headerName, z.string())
+  .superRefine((headers, ctx) => {
+    rejectRepeatedHeaderNames(headers, ctx);
+    for (const [name, value] of Object.entries(headers)) {
+      const reserved = reservedHeaderReason(name);
+      if (reserved) ctx.addIssue({ code: "custom", path: [name], message: `cannot be set by a scenario: ${reserved}` });
+      const problem = headerValueProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+    }
+  })
+  .describe('Header fields added to Alice\'s message, e.g. { TLS-Required: "No" } (RFC 8689). Not the harness\'s own: Message-ID, From, To, Subject, Received, the MIME fields.');
+
 const emailAddress = z.email({ error: "expected an email address such as bob@iroco.test" });
 
 const submissionSchema = strictObject({
@@ -160,6 +183,7 @@ const messageSchema = strictObject({
     .optional()
     .describe('Default: "starttls-lab: " followed by the scenario name.'),
   via: submissionSchema,
+  headers: messageHeadersSchema.optional(),
 })
   .prefault({})
   .describe("The message Alice sends.");
@@ -231,6 +255,13 @@ const expectationFields = strictObject({
     .optional()
     .describe("Text found in the deferral, bounce or refusal reason; /…/flags is a regular expression."),
   wire: wireExpectationSchema.optional(),
+  headers: z
+    .record(headerName, textMatcherSchema)
+    .superRefine(rejectRepeatedHeaderNames)
+    .optional()
+    .describe(
+      "Header fields the copy Bob's provider stored must carry (for a bounce: the returned message's headers), name (any case) → text found in the value; /…/flags is a regular expression.",
+    ),
 });
 type ExpectationFields = z.output<typeof expectationFields>;
 
@@ -245,12 +276,15 @@ function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): 
     const only = `only a delivered message has one (outcome is ${fields.outcome})`;
     if (fields.transport) complain("transport", only);
     if (fields.tls) complain("tls", only);
+    if (fields.headers && fields.outcome !== "bounced") {
+      complain("headers", `no copy of the message is stored to read headers from (outcome is ${fields.outcome}); headers is for delivered or bounced`);
+    }
   }
 }
 
-function toExpectation({ outcome, transport, tls, reason, wire }: ExpectationFields): Expectation {
-  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }) };
-  return { outcome, ...(reason && { reason }), ...(wire && { wire }) };
+function toExpectation({ outcome, transport, tls, reason, wire, headers }: ExpectationFields): Expectation {
+  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }), ...(headers && { headers }) };
+  return { outcome, ...(reason && { reason }), ...(wire && { wire }), ...(headers && { headers }) };
 }
 
 const whenOutcome = (outcome: Outcome) => ({ properties: { outcome: { const: outcome } }, required: ["outcome"] });
@@ -265,6 +299,7 @@ export const expectationSchema = expectationFields
     allOf: [
       { if: whenOutcome("delivered"), then: { required: ["transport"], not: hasAny("reason") }, else: { not: hasAny("transport", "tls") } },
       { if: { properties: { transport: { const: "plaintext" } }, required: ["transport"] }, then: { not: hasAny("tls") } },
+      { if: { properties: { outcome: { enum: ["deferred", "rejected"] } }, required: ["outcome"] }, then: { not: hasAny("headers") } },
     ],
   })
   .transform(toExpectation);

@@ -105,6 +105,8 @@ export interface MessageSpec {
   to: string;
   subject: string;
   via: Submission;
+  /** Header fields added to the message as written (e.g. `TLS-Required: No`); never the harness's own. */
+  headers?: Record<string, string>;
 }
 
 export type Outcome = "delivered" | "deferred" | "bounced" | "rejected";
@@ -137,6 +139,12 @@ export interface WireExpectation {
   injectionDiscarded?: boolean;
 }
 
+/**
+ * Header fields the stored copy of the message must carry (header name →
+ * text found in its value); names compare case-insensitively.
+ */
+export type HeaderExpectation = Record<string, TextMatcher>;
+
 export interface TlsrptExpectation {
   policy: "sts" | "tlsa" | "no-policy-found";
   result: "success" | "failure";
@@ -146,8 +154,9 @@ export interface RequireTlsExpectation {
   requested?: boolean;
   receiverAnnounced?: boolean;
 }
+/** What a scenario expects of the TLS standards the message met (TLS-Required, TLSRPT, REQUIRETLS). */
 export interface StandardsExpectation {
-  headers?: Record<string, TextMatcher>;
+  headers?: HeaderExpectation;
   tlsrpt?: TlsrptExpectation;
   requireTls?: RequireTlsExpectation;
 }

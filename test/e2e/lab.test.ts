@@ -235,15 +235,12 @@ describe("the lab with a real world", () => {
       await page.getByLabel("Wire mode").selectOption("strip-starttls");
       await page.getByLabel("Your prediction").selectOption("delivered-plaintext");
       // Whether the page ever drew the hop while it happened (the live diagram is replaced by the final one).
-      await page.evaluate(() => {
-        const seen = window as unknown as { liveHopSeen?: string };
-        new MutationObserver(() => {
-          const live = document.querySelector('#live-result [data-testid="live-diagram"] svg.sd');
-          if (live && live.textContent?.includes("EHLO")) seen.liveHopSeen = live.textContent;
-        }).observe(document.body, { subtree: true, childList: true });
-      });
+      await page.evaluate(`new MutationObserver(() => {
+        const live = document.querySelector('#live-result [data-testid="live-diagram"] svg.sd');
+        if (live && live.textContent.includes("EHLO")) window.liveHopSeen = live.textContent;
+      }).observe(document.body, { subtree: true, childList: true })`);
       const stripped = await sendAndWait(1, "click");
-      expect(await page.evaluate(() => (window as unknown as { liveHopSeen?: string }).liveHopSeen)).toContain("EHLO smtp.infomaniak.test");
+      expect(await page.evaluate("window.liveHopSeen")).toContain("EHLO smtp.infomaniak.test");
       expect(stripped).toBe("Delivered in plaintext");
       await expect(page.locator('#live-result [data-testid="body-readable"]').textContent()).resolves.toContain("Body readable");
       await expect(page.locator("#live-result .prediction").textContent()).resolves.toBe("Your prediction held");

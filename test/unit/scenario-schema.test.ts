@@ -3,15 +3,8 @@ import { describe, expect, it } from "vitest";
 import { scenarioTextLoader } from "./helpers/scenarioText.js";
 import { jsonSchemaFile, writeJsonSchema } from "../../scripts/write-json-schema.js";
 import { scenarioJsonSchema, scenarioJsonSchemaText } from "../../src/scenario/jsonSchema.js";
-import type { Scenario } from "../../src/scenario/types.js";
 
-const { load, errorOf } = scenarioTextLoader("case.yaml");
-const only = (yaml: string): Scenario => {
-  const [scenario, ...rest] = load(yaml);
-  expect(rest).toHaveLength(0);
-  if (!scenario) throw new Error("no scenario");
-  return scenario;
-};
+const { load, errorOf, only } = scenarioTextLoader("case.yaml");
 const delivered = "expect: { outcome: delivered, transport: tls }\n";
 
 describe("a scenario document", () => {
