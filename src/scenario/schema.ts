@@ -160,6 +160,12 @@ const messageSchema = strictObject({
     .optional()
     .describe('Default: "starttls-lab: " followed by the scenario name.'),
   via: submissionSchema,
+  requireTls: z
+    .boolean()
+    .optional()
+    .describe(
+      'REQUIRETLS (RFC 8689, Postfix 3.11 only: pin sender.postfix: "3.11"): Alice\'s client adds REQUIRETLS to MAIL FROM; the message may then travel only over verified TLS (DANE or MTA-STS) to servers that announce REQUIRETLS, or it comes back to Alice.',
+    ),
 })
   .prefault({})
   .describe("The message Alice sends.");
@@ -220,6 +226,19 @@ const wireExpectationSchema = strictObject({
     .describe("inject: did the receiver throw away the command the wire pipelined after STARTTLS (CVE-2011-0411)?"),
 }).describe("What the wire on the port-25 hop must have seen.");
 
+const requireTlsExpectationSchema = strictObject({
+  requested: z.boolean().optional().describe("Did the message the sender relayed carry REQUIRETLS (its status line's tls= field names requiretls)?"),
+  receiverAnnounced: z
+    .boolean()
+    .optional()
+    .describe("Did the receiver announce REQUIRETLS after STARTTLS, as the sending Postfix 3.11 reports it in its tls= field?"),
+  tlsField: z
+    .string()
+    .regex(/^\S+$/, "the tls= field is one word, e.g. dane/requiretls")
+    .optional()
+    .describe('The tls= field of the sender\'s status line, exactly as Postfix 3.11 logs it: "dane/requiretls", "dane/!requiretls:none", "may?/!requiretls:nocertmatch"…'),
+}).describe("REQUIRETLS (RFC 8689) as the sending Postfix 3.11 handled it.");
+
 const expectationFields = strictObject({
   outcome: z.enum(outcomes).describe("What happens to the message."),
   transport: z
@@ -231,6 +250,7 @@ const expectationFields = strictObject({
     .optional()
     .describe("Text found in the deferral, bounce or refusal reason; /…/flags is a regular expression."),
   wire: wireExpectationSchema.optional(),
+  requireTls: requireTlsExpectationSchema.optional(),
 });
 type ExpectationFields = z.output<typeof expectationFields>;
 
@@ -248,9 +268,9 @@ function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): 
   }
 }
 
-function toExpectation({ outcome, transport, tls, reason, wire }: ExpectationFields): Expectation {
-  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }) };
-  return { outcome, ...(reason && { reason }), ...(wire && { wire }) };
+function toExpectation({ outcome, transport, tls, reason, wire, requireTls }: ExpectationFields): Expectation {
+  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }), ...(requireTls && { requireTls }) };
+  return { outcome, ...(reason && { reason }), ...(wire && { wire }), ...(requireTls && { requireTls }) };
 }
 
 const whenOutcome = (outcome: Outcome) => ({ properties: { outcome: { const: outcome } }, required: ["outcome"] });

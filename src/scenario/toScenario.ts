@@ -31,6 +31,7 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
       to: message.to,
       subject: message.subject ?? `starttls-lab: ${name}`,
       via: message.via,
+      ...(message.requireTls !== undefined && { requireTls: message.requireTls }),
     },
     expect,
   };

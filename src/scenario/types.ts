@@ -105,6 +105,13 @@ export interface MessageSpec {
   to: string;
   subject: string;
   via: Submission;
+  /**
+   * RFC 8689: Alice's client adds REQUIRETLS to MAIL FROM, asking every hop
+   * for verified TLS to a server that announces REQUIRETLS, or the message
+   * comes back. Only Postfix 3.11 supports it: the loader refuses it for a
+   * sender that does not run 3.11.
+   */
+  requireTls?: boolean;
 }
 
 export type Outcome = "delivered" | "deferred" | "bounced" | "rejected";
@@ -137,9 +144,19 @@ export interface WireExpectation {
   injectionDiscarded?: boolean;
 }
 
+/** What the sender's REQUIRETLS handling must show (RFC 8689; see RequireTlsObservation). */
+export interface RequireTlsExpectation {
+  /** The message the sender relayed carried REQUIRETLS. */
+  requested?: boolean;
+  /** The receiver announced REQUIRETLS after STARTTLS, as the sending Postfix reports it. */
+  receiverAnnounced?: boolean;
+  /** The `tls=` field of the sender's status line, exactly as Postfix 3.11 logs it, e.g. "dane/requiretls". */
+  tlsField?: string;
+}
+
 export type Expectation =
-  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation };
+  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation; requireTls?: RequireTlsExpectation }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation; requireTls?: RequireTlsExpectation };
 
 /** Where a scenario came from, for error messages and reports. */
 export interface ScenarioSource {
