@@ -202,54 +202,47 @@ const REQUIRETLS_WORLD = {
   message: { requireTls: true },
 } as const satisfies Partial<DraftDocument>;
 
+/** Per detail: the customer's case in the REQUIRETLS world, and the story of its fix (a verified path to a server that announces it). */
+const REQUIRETLS_CASES: Readonly<Record<string, { failing: DraftFields; fix: string }>> = {
+  "not-announced": {
+    failing: {
+      name: "Customer case: the receiving server does not announce REQUIRETLS",
+      receiver: { postfix: "3.11", postconf: { requiretls_enable: "no" } },
+      expect: { outcome: "bounced", reason: "no server was found that supports REQUIRETLS" },
+    },
+    fix: "The fix on the receiving side: announce REQUIRETLS (requiretls_enable = yes, Postfix 3.11's default).",
+  },
+  "no-certificate-match": {
+    failing: {
+      name: "Customer case: REQUIRETLS without a verified path",
+      sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "may" } },
+      dns: { tlsa: "none" },
+      expect: { outcome: "bounced", reason: "disables certificate matching" },
+    },
+    fix: "The fix on both sides: the receiver publishes a TLSA record in its signed zone (or an MTA-STS policy), the sender uses DANE (smtp_tls_security_level = dane).",
+  },
+  "no-starttls": {
+    failing: { name: "Customer case: REQUIRETLS, STARTTLS removed on the path", wire: "strip-starttls", expect: { outcome: "bounced", reason: "TLS service was not offered" } },
+    fix: "The fix on the path: nothing between the servers removes STARTTLS (a firewall's SMTP inspection, an attacker).",
+  },
+  "submission-server": {
+    failing: {
+      name: "Customer case: the submission server does not announce REQUIRETLS",
+      sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "dane", requiretls_enable: "no" } },
+      expect: { outcome: "rejected", reason: "EREQUIRETLS" },
+    },
+    fix: "The fix on the sending side: requiretls_enable = yes (Postfix 3.11's default) on the submission server.",
+  },
+};
+
 function requireTlsDrafts(detail: Detail | undefined): Drafts {
-  const fixed = (story: string): DraftDocument => ({
-    ...REQUIRETLS_WORLD,
+  // Without a detail the commonest cause today: a receiver that does not announce it.
+  const { failing, fix } = REQUIRETLS_CASES[detail?.id ?? "not-announced"] ?? REQUIRETLS_CASES["not-announced"]!;
+  return caseAndFix(REQUIRETLS_WORLD, failing, {
     name: "Customer case, fixed: a verified path to a server that announces REQUIRETLS",
-    story,
+    story: fix,
     expect: verifiedDelivery,
   });
-  switch (detail?.id) {
-    case "no-certificate-match":
-      return {
-        failing: {
-          ...REQUIRETLS_WORLD,
-          name: "Customer case: REQUIRETLS without a verified path",
-          story: "",
-          sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "may" } },
-          dns: { tlsa: "none" },
-          expect: { outcome: "bounced", reason: "disables certificate matching" },
-        },
-        fix: fixed("The fix on both sides: the receiver publishes a TLSA record in its signed zone (or an MTA-STS policy), the sender uses DANE (smtp_tls_security_level = dane)."),
-      };
-    case "no-starttls":
-      return {
-        failing: { ...REQUIRETLS_WORLD, name: "Customer case: REQUIRETLS, STARTTLS removed on the path", story: "", wire: "strip-starttls", expect: { outcome: "bounced", reason: "TLS service was not offered" } },
-        fix: fixed("The fix on the path: nothing between the servers removes STARTTLS (a firewall's SMTP inspection, an attacker)."),
-      };
-    case "submission-server":
-      return {
-        failing: {
-          ...REQUIRETLS_WORLD,
-          name: "Customer case: the submission server does not announce REQUIRETLS",
-          story: "",
-          sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "dane", requiretls_enable: "no" } },
-          expect: { outcome: "rejected", reason: "EREQUIRETLS" },
-        },
-        fix: fixed("The fix on the sending side: requiretls_enable = yes (Postfix 3.11's default) on the submission server."),
-      };
-    default:
-      return {
-        failing: {
-          ...REQUIRETLS_WORLD,
-          name: "Customer case: the receiving server does not announce REQUIRETLS",
-          story: "",
-          receiver: { postfix: "3.11", postconf: { requiretls_enable: "no" } },
-          expect: { outcome: "bounced", reason: "no server was found that supports REQUIRETLS" },
-        },
-        fix: fixed("The fix on the receiving side: announce REQUIRETLS (requiretls_enable = yes, Postfix 3.11's default)."),
-      };
-  }
 }
 
 export const SITUATIONS: readonly Situation[] = [
