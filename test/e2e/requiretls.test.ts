@@ -26,14 +26,14 @@ const linesFrom = (result: ScenarioResult, source: string) =>
 
 beforeAll(async () => {
   const scenarios = await loadScenarioFiles([SHIPPED, WRONG]);
-  expect(scenarios.length).toBe(10);
+  expect(scenarios.length).toBe(11);
   results = (await runScenarios(scenarios, { workers: 1 })).results;
 }, 900_000);
 
 describe("the shipped REQUIRETLS scenarios", () => {
   it("all pass on Postfix 3.11 at both ends", () => {
     const shipped = fromFile(SHIPPED);
-    expect(shipped.length).toBe(6);
+    expect(shipped.length).toBe(7);
     for (const result of shipped) {
       expect(result.error, result.scenario.name).toBeUndefined();
       expect(result.verdict, result.scenario.name).toEqual({ passed: true, differences: [] });
@@ -48,6 +48,16 @@ describe("the shipped REQUIRETLS scenarios", () => {
     expect(linesFrom(result, "sender-log").filter((line) => line.includes("status=sent"))).toEqual([expect.stringContaining(", tls=dane/requiretls, dsn=2.0.0, status=sent")]);
     expect(linesFrom(result, "receiver-log").filter((line) => line.includes("status=sent"))).toEqual([expect.stringContaining(", tls=none/requiretls:none, dsn=2.0.0")]);
     expect(linesFrom(result, "submission")).toEqual([expect.stringContaining("announced REQUIRETLS and accepted MAIL FROM with REQUIRETLS")]);
+  });
+
+  it("delivered over MTA-STS: the policy raised the may sender to secure", () => {
+    expect(named("REQUIRETLS: verified by MTA-STS").observation?.requireTls).toEqual({
+      requested: true,
+      receiverAnnounced: true,
+      policyViolated: false,
+      keptByReceiver: true,
+      tlsField: "secure/requiretls",
+    });
   });
 
   it("returned: the message never crossed the wire readable, and the report reached Alice", () => {

@@ -3,7 +3,7 @@
  * forky image (Postfix 3.11.7) in a world on 2026-12-01, sender at dane (or
  * may), Alice's client submitting with REQUIRETLS, the receiver with and
  * without requiretls_enable, the sender's smtp_requiretls_policy enforce and
- * opportunistic, and the wire stripping STARTTLS:
+ * opportunistic, MTA-STS instead of DANE, and the wire stripping STARTTLS:
  * test/fixtures/logs/requiretls-postfix-3.11-{sender,receiver}.log.
  */
 import { readFileSync } from "node:fs";
@@ -35,10 +35,12 @@ describe("the tls= field of Postfix 3.11's status lines", () => {
       ["27DB01BE21C", "bounced", "may?/!requiretls:nocertmatch"],
       ["59DC01BE22D", "sent", "dane/requiretls"],
       ["78C4A1C4A98", "bounced", "!dane/!requiretls:nostarttls"],
+      // A may sender whose MTA-STS policy (enforce) raised the level for iroco.test.
+      ["E10AF1C6D0F", "sent", "secure/requiretls"],
     ]);
     // The bounce reports go to Alice's mailbox without REQUIRETLS (requiretls_redact_dsn = yes).
     expect(sent.filter((event) => event.service === "lmtp").map((event) => event.tlsFeatures)).toEqual(["none", "none", "none"]);
-    expect(stored.map((event) => event.tlsFeatures)).toEqual(["none/requiretls:none", "none", "none/requiretls:none", "none/requiretls:none"]);
+    expect(stored.map((event) => event.tlsFeatures)).toEqual(["none/requiretls:none", "none", "none/requiretls:none", "none/requiretls:none", "none/requiretls:none"]);
   });
 
   it("is absent before Postfix 3.11", () => {
@@ -91,6 +93,7 @@ describe("an opportunistic REQUIRETLS policy's note is not an abandoned session"
 describe("requireTlsObservation: what the sender's tls= field says about REQUIRETLS", () => {
   it.each([
     ["CE99D1BE093", { requested: true, receiverAnnounced: true, policyViolated: false, tlsField: "dane/requiretls" }],
+    ["E10AF1C6D0F", { requested: true, receiverAnnounced: true, policyViolated: false, tlsField: "secure/requiretls" }],
     // Enforced: TLS verified, the receiver's EHLO after STARTTLS had no REQUIRETLS, so it was not used.
     ["C62B51BE226", { requested: true, receiverAnnounced: false, policyViolated: true, tlsField: "dane/!requiretls:none" }],
     // Opportunistic: the same receiver, used without REQUIRETLS.
