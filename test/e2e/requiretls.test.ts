@@ -2,17 +2,37 @@
  * REQUIRETLS (RFC 8689) on real Postfix 3.11 (Debian forky): the shipped
  * scenarios show what the sender's tls= field and the other witnesses say,
  * and every wrong expectation about it fails on exactly its own field.
- * One run for both files: the runner starts a 3.11 world, then a 3.10 one
- * for the sender that writes no tls= field.
+ * So do the cases `diagnose` writes from those scenarios' bounces, and
+ * their fixes. One run for all: the runner starts a 3.11 world, then a
+ * 3.10 one for the sender that writes no tls= field.
  */
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ScenarioResult } from "../../src/core/result.js";
-import { loadScenarioFiles } from "../../src/scenario/load.js";
+import { diagnose, scenarioFileText } from "../../src/diagnose/index.js";
+import { loadScenarioFiles, loadScenarioText } from "../../src/scenario/load.js";
+import type { Scenario } from "../../src/scenario/types.js";
 import { runScenarios } from "../../src/vitest.js";
 
 const SHIPPED = path.join("scenarios", "requiretls.yaml");
 const WRONG = path.join("test", "fixtures", "scenarios", "wrong", "requiretls.yaml");
+const CORPUS = path.join("test", "fixtures", "diagnose", "shipped");
+
+/** What `diagnose --write` makes of each REQUIRETLS bounce of the shipped run: the customer's case and its fix, one file each. */
+async function diagnosedDrafts(): Promise<Scenario[]> {
+  const fixtures = (await readdir(CORPUS)).filter((name) => name.startsWith("requiretls-"));
+  expect(fixtures.length).toBe(4);
+  const drafts = await Promise.all(
+    fixtures.map(async (fixture) => {
+      const diagnosis = await diagnose(await readFile(path.join(CORPUS, fixture), "utf8"));
+      if (!diagnosis.recognised) throw new Error(`${fixture} not recognised`);
+      const file = `diagnosed/${fixture.replace(/\.txt$/, ".yaml")}`;
+      return loadScenarioText(scenarioFileText(diagnosis, file), file);
+    }),
+  );
+  return drafts.flat();
+}
 
 let results: ScenarioResult[] = [];
 const fromFile = (file: string) => results.filter((result) => result.scenario.source.file === file);
@@ -25,8 +45,8 @@ const linesFrom = (result: ScenarioResult, source: string) =>
   (result.observation?.evidence ?? []).filter((evidence) => evidence.source === source).map((evidence) => evidence.line);
 
 beforeAll(async () => {
-  const scenarios = await loadScenarioFiles([SHIPPED, WRONG]);
-  expect(scenarios.length).toBe(11);
+  const scenarios = [...(await loadScenarioFiles([SHIPPED, WRONG])), ...(await diagnosedDrafts())];
+  expect(scenarios.length).toBe(19);
   results = (await runScenarios(scenarios, { workers: 1 })).results;
 }, 900_000);
 
@@ -95,5 +115,17 @@ describe("wrong expectations about REQUIRETLS", () => {
       expect(result.verdict.differences.map((difference) => difference.field), result.scenario.name).toEqual([field]);
     }
     expect(named("requireTls: a Postfix 3.10 sender").world?.sender.postfix).toMatch(/^3\.10\./);
+  });
+});
+
+describe("diagnose on the REQUIRETLS bounces", () => {
+  it("writes cases that fail as the customer saw and fixes that deliver, on real 3.11", () => {
+    const diagnosed = results.filter((result) => result.scenario.source.file.startsWith("diagnosed/"));
+    expect(diagnosed.length).toBe(8);
+    for (const result of diagnosed) {
+      expect(result.error, `${result.scenario.source.file}: ${result.scenario.name}`).toBeUndefined();
+      expect(result.verdict, `${result.scenario.source.file}: ${result.scenario.name}`).toEqual({ passed: true, differences: [] });
+    }
+    expect(diagnosed.map((result) => result.observation?.outcome).sort()).toEqual(["bounced", "bounced", "bounced", "delivered", "delivered", "delivered", "delivered", "rejected"]);
   });
 });
