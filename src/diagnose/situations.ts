@@ -9,20 +9,21 @@
  * not verified"; a plaintext retry also carries its failed handshake).
  */
 import type { CertificateVariant, MtaStsSettings, TlsaRecords, Trust, WireMode, ZoneSigning } from "../scenario/types.js";
+import type { PostfixRelease } from "../core/releases.js";
 import type { ClientLevel, Facts, ServerLevel } from "./facts.js";
 
 /** A scenario document to write: the subset of the scenario file's fields a diagnosis fills in. */
 export interface DraftDocument {
   name: string;
   story: string;
-  sender?: { postconf: Record<string, string> };
-  receiver?: { postconf?: Record<string, string>; certificate?: CertificateVariant };
+  sender?: { postfix?: PostfixRelease; postconf: Record<string, string> };
+  receiver?: { postfix?: PostfixRelease; postconf?: Record<string, string>; certificate?: CertificateVariant };
   wire?: WireMode;
   dns?: { zone?: ZoneSigning; tlsa?: TlsaRecords; mtaSts?: MtaStsSettings };
-  message?: { to: string };
+  message?: { to?: string; requireTls?: boolean };
   expect:
     | { outcome: "delivered"; transport: "tls" | "plaintext"; tls?: { version?: string; trust?: Trust; peerName?: string } }
-    | { outcome: "deferred" | "bounced"; reason: string };
+    | { outcome: "deferred" | "bounced" | "rejected"; reason: string };
 }
 
 /** A document's own fields, beside those it shares with its pair. */
@@ -167,7 +168,105 @@ const HANDSHAKE_DETAILS: readonly Detail[] = [
   },
 ];
 
+const REQUIRETLS_DELIVERED = "REQUIRETLS: verified by DANE, announced by Bob's provider, delivered";
+
+/** Why a REQUIRETLS message could not go, in Postfix 3.11's and nodemailer's words (all checked on the real servers). */
+const REQUIRETLS_DETAILS: readonly Detail[] = [
+  {
+    id: "not-announced",
+    wording: /no server was found that supports REQUIRETLS|REQUIRETLS support was not offered|!requiretls:none/i,
+    says: "the receiving server did not announce REQUIRETLS after STARTTLS",
+    reproducedBy: ["REQUIRETLS: Bob's provider does not announce it, the message comes back"],
+  },
+  {
+    id: "no-certificate-match",
+    wording: /disables certificate matching|!requiretls:nocertmatch/i,
+    says: "nothing let the sender verify the server's certificate (no DANE, no MTA-STS, an opportunistic TLS level)",
+    reproducedBy: ["REQUIRETLS: no DANE, no MTA-STS, no verified path: the message comes back"],
+  },
+  {
+    id: "no-starttls",
+    wording: /Sender requested REQUIRETLS, but TLS service was not offered|!requiretls:nostarttls/i,
+    says: "the receiving server offered no STARTTLS (or something on the path removed it)",
+    reproducedBy: ["REQUIRETLS: STARTTLS stripped on the wire, the message comes back"],
+  },
+  {
+    id: "submission-server",
+    wording: /does not support REQUIRETLS extension|EREQUIRETLS/,
+    says: "the sender's own submission server did not announce REQUIRETLS, so the mail client did not send",
+    reproducedBy: ["REQUIRETLS: Alice's own provider does not announce it, her client refuses"],
+  },
+];
+
+/** REQUIRETLS exists from Postfix 3.11 on: every draft of it pins both providers there. */
+const REQUIRETLS_WORLD = {
+  sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "dane" } },
+  receiver: { postfix: "3.11" },
+  dns: { tlsa: "auto" },
+  message: { requireTls: true },
+} as const satisfies Partial<DraftDocument>;
+
+/** Per detail: the customer's case in the REQUIRETLS world, and the story of its fix (a verified path to a server that announces it). */
+const REQUIRETLS_CASES: Readonly<Record<string, { failing: DraftFields; fix: string }>> = {
+  "not-announced": {
+    failing: {
+      name: "Customer case: the receiving server does not announce REQUIRETLS",
+      receiver: { postfix: "3.11", postconf: { requiretls_enable: "no" } },
+      expect: { outcome: "bounced", reason: "no server was found that supports REQUIRETLS" },
+    },
+    fix: "The fix on the receiving side: announce REQUIRETLS (requiretls_enable = yes, Postfix 3.11's default).",
+  },
+  "no-certificate-match": {
+    failing: {
+      name: "Customer case: REQUIRETLS without a verified path",
+      sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "may" } },
+      dns: { tlsa: "none" },
+      expect: { outcome: "bounced", reason: "disables certificate matching" },
+    },
+    fix: "The fix on both sides: the receiver publishes a TLSA record in its signed zone (or an MTA-STS policy), the sender uses DANE (smtp_tls_security_level = dane).",
+  },
+  "no-starttls": {
+    failing: { name: "Customer case: REQUIRETLS, STARTTLS removed on the path", wire: "strip-starttls", expect: { outcome: "bounced", reason: "TLS service was not offered" } },
+    fix: "The fix on the path: nothing between the servers removes STARTTLS (a firewall's SMTP inspection, an attacker).",
+  },
+  "submission-server": {
+    failing: {
+      name: "Customer case: the submission server does not announce REQUIRETLS",
+      sender: { postfix: "3.11", postconf: { smtp_tls_security_level: "dane", requiretls_enable: "no" } },
+      expect: { outcome: "rejected", reason: "EREQUIRETLS" },
+    },
+    fix: "The fix on the sending side: requiretls_enable = yes (Postfix 3.11's default) on the submission server.",
+  },
+};
+
+function requireTlsDrafts(detail: Detail | undefined): Drafts {
+  // Without a detail the commonest cause today: a receiver that does not announce it.
+  const { failing, fix } = REQUIRETLS_CASES[detail?.id ?? "not-announced"] ?? REQUIRETLS_CASES["not-announced"]!;
+  return caseAndFix(REQUIRETLS_WORLD, failing, {
+    name: "Customer case, fixed: a verified path to a server that announces REQUIRETLS",
+    story: fix,
+    // DANE 3 1 1 between two 3.11 servers exchanges a raw public key: no certificate name to expect.
+    expect: { outcome: "delivered", transport: "tls", tls: { trust: "verified" } },
+  });
+}
+
 export const SITUATIONS: readonly Situation[] = [
+  {
+    id: "requiretls-unmet",
+    title: "The sender asked for REQUIRETLS (RFC 8689), and no path met it",
+    wordings: [/Sender requested REQUIRETLS/i, ...REQUIRETLS_DETAILS.map((detail) => detail.wording)],
+    reproducedBy: REQUIRETLS_DETAILS.flatMap((detail) => detail.reproducedBy),
+    fixedBy: [REQUIRETLS_DELIVERED],
+    details: REQUIRETLS_DETAILS,
+    probably: () => [
+      "the message was returned, not delayed: Postfix 3.11 tries every MX, then bounces (5.7.10 or 5.7.30); its report carries only the headers (requiretls_redact_dsn = yes)",
+    ],
+    ask: [
+      "the tls= field of the sender's status line (Postfix 3.11, smtp_log_tls_feature_status = yes): which feature failed (!requiretls:none, :nocertmatch, :nostarttls)",
+      "whether the recipient's domain publishes DANE (`dig +dnssec TLSA _25._tcp.<MX host>`) or MTA-STS, and whether its MX announces REQUIRETLS after STARTTLS: `posttls-finger -c -l dane <domain>` shows the EHLO reply",
+    ],
+    draft: (_facts, detail) => requireTlsDrafts(detail),
+  },
   {
     id: "dane-no-tlsa",
     title: "DANE is required for the destination, but its zone publishes no TLSA record",

@@ -6,6 +6,7 @@
  * is the harness's own failure, raised as a SubmissionError.
  */
 import nodemailer from "nodemailer";
+import type Mail from "nodemailer/lib/mailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport";
 import type { Submission } from "../scenario/types.js";
 import type { MailWorld } from "../world/world.js";
@@ -58,7 +59,8 @@ function asNodemailerError(error: unknown): NodemailerError {
 /**
  * Who stopped a submission, from nodemailer's error: the server answering
  * MAIL FROM, RCPT TO or DATA with a 4xx or 5xx, or Alice's client refusing
- * the certificate it was shown, is a refusal. Everything else (a refused or
+ * the certificate it was shown, or refusing to send a REQUIRETLS message to
+ * a server that does not announce REQUIRETLS, is a refusal. Everything else (a refused or
  * timed-out connection, a TLS handshake that failed, the harness's own
  * credentials refused, a reply to the greeting or EHLO) is a SubmissionError.
  */
@@ -67,6 +69,10 @@ export function classifySubmissionFailure(error: unknown, where: string): Refusa
   const { responseCode, command } = failure;
   if (command !== undefined && MESSAGE_COMMANDS.has(command) && responseCode !== undefined && responseCode >= 400 && responseCode < 600) {
     return { accepted: false, response: failure.response ?? failure.message, responseCode, command };
+  }
+  if (failure.code === "EREQUIRETLS") {
+    // RFC 8689: a client asked for REQUIRETLS must not send the message to a server that does not announce it.
+    return { accepted: false, response: `Alice's client refused to send without REQUIRETLS: ${failure.message} (EREQUIRETLS)`, command: "MAIL FROM" };
   }
   const tlsCode = [failure.originalCode, failure.code].find((code) => code !== undefined && CERTIFICATE_REFUSALS.has(code));
   if (tlsCode !== undefined) {
@@ -103,14 +109,17 @@ export async function submitAsAlice(world: MailWorld, message: MarkedMessage): P
   const transport = nodemailer.createTransport(submissionTransportOptions(world, via));
   let info: SMTPTransport.SentMessageInfo;
   try {
-    info = await transport.sendMail({
+    // nodemailer 10 has requireTLSExtensionEnabled; @types/nodemailer 8 does not know it yet.
+    const mail: Mail.Options & { requireTLSExtensionEnabled?: boolean } = {
       from: message.spec.from,
       to: message.spec.to,
       subject: message.spec.subject,
       messageId: message.messageId,
       headers: message.headers,
       text: message.text,
-    });
+      ...(message.spec.requireTls && { requireTLSExtensionEnabled: true }),
+    };
+    info = await transport.sendMail(mail);
   } catch (error) {
     const failure = classifySubmissionFailure(error, `the ${via.provider}'s port ${via.port}`);
     if (failure instanceof SubmissionError) throw failure;

@@ -5,7 +5,8 @@
  * Observation; throws when the message cannot be accounted for.
  */
 import { logEvidence, statement, type Evidence } from "../observe/evidence.js";
-import type { Observation, TlsObservation } from "../observe/types.js";
+import type { Observation, RequireTlsObservation, TlsObservation } from "../observe/types.js";
+import { requireTlsObservation } from "../observe/requireTls.js";
 import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLog.js";
 import { parsePostqueueJson } from "../observe/queue.js";
 import { findSmtpReceived, transportFromReceived, witnessDisagreements, type ReceivedHeader } from "../observe/receivedHeader.js";
@@ -266,10 +267,20 @@ export async function followMessage(
   const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts);
   timeline.settledAt = performance.now();
   const evidence: Evidence[] = [
+    // nodemailer sends REQUIRETLS only to a server that announced it, so an accepted message is the client's witness.
+    ...(message.spec.requireTls
+      ? [statement("submission", `Alice's client: ${message.spec.via.provider} port ${message.spec.via.port} announced REQUIRETLS and accepted MAIL FROM with REQUIRETLS (${submission.response})`)]
+      : []),
     // Each hop's status line last, after the lines that explain it.
     ...hops.flatMap((hop) => [...hop.trail.deciding.filter((event) => event !== hop.final), hop.final].map((event) => logEvidence(hop.role, event))),
     ...serverTrouble(world, cursors),
   ];
+  const observation = await observeLastHop(world, message, hops, cursors, evidence);
+  const requireTls = requireTlsOfHops(hops);
+  return requireTls ? { ...observation, requireTls } : observation;
+}
+
+function observeLastHop(world: MailWorld, message: MarkedMessage, hops: Hop[], cursors: LogCursors, evidence: Evidence[]): Promise<Observation> {
   const last = hops.at(-1)!;
   switch (last.final.status) {
     case "sent":
@@ -280,4 +291,11 @@ export async function followMessage(
     case "expired":
       return observeBounced(world, message, last, cursors, evidence);
   }
+}
+
+/** REQUIRETLS on the port-25 hop: the smtp client's status line, and the next provider's when it stored the message. */
+function requireTlsOfHops(hops: Hop[]): RequireTlsObservation | undefined {
+  const relayIndex = hops.findLastIndex((hop) => hop.final.service === "smtp");
+  if (relayIndex < 0) return undefined;
+  return requireTlsObservation(hops[relayIndex]!.final, hops[relayIndex + 1]?.final);
 }

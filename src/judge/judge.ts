@@ -29,10 +29,13 @@
  *   transport is as expected, the wire must agree with that transport
  *   (tls → the body never crossed readable, plaintext → it did): that is
  *   what makes "encrypted" mean encrypted.
+ * - requireTls: each given field (requested, receiverAnnounced, tlsField)
+ *   must equal the sending Postfix's tls= field reading; with no such field
+ *   (before 3.11) that is the one difference.
  */
 import type { Observation } from "../observe/types.js";
 import { headerNamed } from "../scenario/messageHeaders.js";
-import type { Expectation, HeaderExpectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
+import type { Expectation, HeaderExpectation, RequireTlsExpectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
 import type { Difference, Verdict } from "./types.js";
 import { describeMatcher, matchText } from "./matchText.js";
 import { sameKeyExchange } from "../observe/keyExchange.js";
@@ -123,6 +126,32 @@ function headerDifferences(expected: HeaderExpectation, observed: Observation): 
   });
 }
 
+/**
+ * REQUIRETLS: each given field must equal what the sender's tls= field
+ * says. A sender whose status line carries no tls= field (before Postfix
+ * 3.11) cannot show any of them: one difference says so.
+ */
+function requireTlsDifferences(expected: RequireTlsExpectation, observed: Observation): Difference[] {
+  const seen = observed.requireTls;
+  if (seen === undefined) {
+    return [{ field: "requireTls", expected: describeRequireTls(expected), observed: "none: the sender's status line has no tls= field (Postfix 3.11 writes it)" }];
+  }
+  const differences: Difference[] = [];
+  const compare = (field: keyof RequireTlsExpectation, want: boolean | string | undefined, got: boolean | string | undefined) => {
+    if (want !== undefined && got !== want) {
+      differences.push({ field: `requireTls.${field}`, expected: String(want), observed: got === undefined ? `${NONE} (tls=${seen.tlsField})` : `${String(got)} (tls=${seen.tlsField})` });
+    }
+  };
+  compare("requested", expected.requested, seen.requested);
+  compare("receiverAnnounced", expected.receiverAnnounced, seen.receiverAnnounced);
+  compare("tlsField", expected.tlsField, seen.tlsField);
+  return differences;
+}
+
+function describeRequireTls(expected: RequireTlsExpectation): string {
+  return Object.entries(expected).map(([field, value]) => `${field}: ${String(value)}`).join(", ");
+}
+
 /** Judges one observation against one expectation. */
 export function judge(expect: Expectation, observed: Observation): Verdict {
   const differences: Difference[] = [];
@@ -158,6 +187,7 @@ export function judge(expect: Expectation, observed: Observation): Verdict {
     differences.push(...wireDifferences(wireExpectation(expect, observed), observed));
   }
   differences.push(...keyExchangeWitnessDifferences(observed));
+  if (expect.requireTls) differences.push(...requireTlsDifferences(expect.requireTls, observed));
 
   return { passed: differences.length === 0, differences };
 }

@@ -80,6 +80,12 @@ export interface DeliveryEvent extends LogLineBase {
   detail: string;
   /** For status=sent: the next hop's queue id, from "queued as XYZ". */
   remoteQueueId?: string;
+  /**
+   * Postfix 3.11's TLS feature status (`smtp_log_tls_feature_status`), the
+   * `tls=` field between delays= and dsn=, as logged: "dane/requiretls",
+   * "may?/!requiretls:nocertmatch", "none". Read it with parseTlsFeatureStatus.
+   */
+  tlsFeatures?: string;
 }
 
 /**
@@ -160,9 +166,11 @@ const DELIVERY = new RegExp(
     `dsn=(\\d\\.\\d{1,3}\\.\\d{1,3}), status=(sent|deferred|bounced|expired) \\((.*)\\)$`,
 );
 const QUEUED_AS = /queued as ([0-9A-Za-z]+)\)?\s*$/;
+const TLS_FEATURES = /, tls=([^,\s]+), dsn=/;
 const NDR = new RegExp(`^(${QID}): sender non-delivery notification: (${QID})$`);
 const MESSAGE_ID = new RegExp(`^(${QID}): message-id=(.*)$`);
 const QID_NOTICE = new RegExp(`^(${QID}): (.+)$`);
+const REQUIRETLS_NOT_OFFERED = /^Sender requested REQUIRETLS, but REQUIRETLS support was not offered by host /;
 const MASTER = /^(reload|daemon started) -- version (\S+), configuration (\S+)$/;
 
 function trustOf(word: string): Trust {
@@ -234,6 +242,8 @@ export function parseLogLine(rawLine: string): PostfixEvent | null {
     };
     if (m[3] !== undefined) event.origTo = m[3];
     if (m[5] !== undefined) event.connUse = Number(m[5]);
+    const tlsFeatures = TLS_FEATURES.exec(msg)?.[1];
+    if (tlsFeatures !== undefined) event.tlsFeatures = tlsFeatures;
     if (event.status === "sent") {
       const queued = QUEUED_AS.exec(event.detail);
       if (queued) event.remoteQueueId = queued[1]!;
@@ -250,8 +260,10 @@ export function parseLogLine(rawLine: string): PostfixEvent | null {
   }
   if ((service === "smtp" || service === "lmtp") && (m = QID_NOTICE.exec(msg))) {
     const reason = m[2]!;
-    // Session set-up notes that are not a failure.
-    if (reason.startsWith("enabling PIX workarounds")) return null;
+    // Session notes that are not a failure: the session goes on (an
+    // opportunistic REQUIRETLS policy delivers without REQUIRETLS, and its
+    // tls= field says so).
+    if (reason.startsWith("enabling PIX workarounds") || REQUIRETLS_NOT_OFFERED.test(reason)) return null;
     return { ...base, kind: "sessionAbandoned", queueId: m[1]!, reason };
   }
   return null;
@@ -265,4 +277,39 @@ export function parseLog(text: string): PostfixEvent[] {
     if (event) events.push(event);
   }
   return events;
+}
+
+/**
+ * One feature of a `tls=` field, e.g. "!requiretls:nocertmatch". Postfix's
+ * notation (postconf(5), smtp_log_tls_feature_status): a leading "!" means
+ * the policy for the feature was violated and the connection was not used;
+ * ":level" that the feature was downgraded to that level ("none": it was
+ * unavailable); a trailing "?" that its status was undecided (no connection,
+ * or one lost before or in the TLS handshake).
+ */
+export interface TlsFeature {
+  name: string;
+  violated: boolean;
+  downgradedTo?: string;
+  undecided: boolean;
+}
+
+/** The `tls=` field read: the TLS security level first, then the features that were activated (e.g. requiretls). */
+export interface TlsFeatureStatus {
+  level: TlsFeature;
+  features: TlsFeature[];
+}
+
+const TLS_FEATURE = /^(!)?([a-z][a-z0-9+-]*)(\?)?(?::([a-z][a-z0-9+-]*))?(\?)?$/;
+
+/** Reads a `tls=` field; undefined when a part is not in Postfix's notation. */
+export function parseTlsFeatureStatus(field: string): TlsFeatureStatus | undefined {
+  const features: TlsFeature[] = [];
+  for (const part of field.split("/")) {
+    const m = TLS_FEATURE.exec(part);
+    if (!m) return undefined;
+    features.push({ name: m[2]!, violated: m[1] === "!", ...(m[4] !== undefined && { downgradedTo: m[4] }), undecided: m[3] === "?" || m[5] === "?" });
+  }
+  const [level, ...rest] = features;
+  return level ? { level, features: rest } : undefined;
 }

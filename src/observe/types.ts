@@ -49,10 +49,36 @@ export interface Observation {
   headers?: Record<string, string>;
   /** What the sender's TLSRPT library reported during this scenario. */
   tlsrpt?: TlsrptEvent[];
-  /** REQUIRETLS: asked for, announced, and the sender's tls= field. */
+  /** REQUIRETLS (RFC 8689), read from the sending Postfix's status line; absent when that line has no tls= field (before Postfix 3.11). */
   requireTls?: RequireTlsObservation;
   /** Evidence behind the verdict: the log lines and headers that decided it, each with its witness. */
   evidence: Evidence[];
+}
+
+/**
+ * REQUIRETLS on the relay hop, as Postfix 3.11 summarises it in the `tls=`
+ * field of the sending provider's status line (smtp_log_tls_feature_status).
+ * The receiver announces REQUIRETLS only after STARTTLS, inside TLS, so the
+ * wire cannot see it: the sending Postfix is the witness, and the provider
+ * that stored the message a second one for the request itself.
+ */
+export interface RequireTlsObservation {
+  /** The relayed message carried REQUIRETLS: the tls= field names the requiretls feature (Postfix logs it only then). */
+  requested: boolean;
+  /**
+   * The receiver announced REQUIRETLS in its EHLO after STARTTLS: true for
+   * "requiretls" (and "requiretls:nocertmatch"), false for "requiretls:none"
+   * (announced neither STARTTLS nor REQUIRETLS, or TLS without REQUIRETLS).
+   * Absent when the sender never read that EHLO (no STARTTLS, no certificate
+   * match, undecided) or did not request REQUIRETLS.
+   */
+  receiverAnnounced?: boolean;
+  /** The sender's REQUIRETLS policy was violated and the server not used (the "!" of "!requiretls:none"). */
+  policyViolated?: boolean;
+  /** The provider that stored the message kept the request: its own status line's tls= field names requiretls too (absent when not delivered by a 3.11 relay). */
+  keptByReceiver?: boolean;
+  /** The sender's tls= field as logged, e.g. "dane/requiretls", "may?/!requiretls:nocertmatch". */
+  tlsField: string;
 }
 
 /** The port-25 hop as the wire saw it, over every connection of the scenario. */
@@ -80,10 +106,4 @@ export interface TlsrptEvent {
   result: "success" | "failure";
   failureType?: string;
   receivingMx?: string;
-}
-
-export interface RequireTlsObservation {
-  requested: boolean;
-  receiverAnnounced?: boolean;
-  tlsField?: string;
 }

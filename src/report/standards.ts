@@ -32,13 +32,17 @@ function requireTlsExpected(e: RequireTlsExpectation): string {
   const parts: string[] = [];
   if (e.requested !== undefined) parts.push(yesNo(e.requested, "requested", "not requested"));
   if (e.receiverAnnounced !== undefined) parts.push(yesNo(e.receiverAnnounced, "announced by the receiver", "not announced by the receiver"));
+  if (e.tlsField !== undefined) parts.push(`sender logs tls=${e.tlsField}`);
   return `REQUIRETLS ${parts.join(", ")}`.trimEnd();
 }
 
+/** e.g. "REQUIRETLS requested, announced by the receiver, kept by the receiver, sender logged tls=dane/requiretls". */
 export function describeRequireTls(o: RequireTlsObservation): string {
   const parts = [yesNo(o.requested, "requested", "not requested")];
   if (o.receiverAnnounced !== undefined) parts.push(yesNo(o.receiverAnnounced, "announced by the receiver", "not announced by the receiver"));
-  if (o.tlsField !== undefined) parts.push(`sender logged tls=${o.tlsField}`);
+  if (o.policyViolated === true) parts.push("the sender's policy was violated: the server was not used");
+  if (o.keptByReceiver !== undefined) parts.push(yesNo(o.keptByReceiver, "kept by the receiver", "not kept by the receiver"));
+  parts.push(`sender logged tls=${o.tlsField}`);
   return `REQUIRETLS ${parts.join(", ")}`;
 }
 

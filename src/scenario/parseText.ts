@@ -6,6 +6,7 @@ import type { ScenarioProblem } from "./errors.js";
 import { problemsFromIssues } from "./issues.js";
 import { expandMatrix } from "./matrix.js";
 import { scenarioDocumentSchema } from "./schema.js";
+import { requireTlsReleaseProblems } from "./requireTls.js";
 import { toScenario } from "./toScenario.js";
 import type { Scenario } from "./types.js";
 import { yamlLocator, type Locator } from "./yamlPosition.js";
@@ -61,10 +62,12 @@ function parseDocument(raw: unknown, file: string, locate: Locator, line: number
   const nameProblems = documentNameProblems(document, file, locate, unpinned);
   if (document.matrix) {
     const expanded = expandMatrix({ raw: raw as Record<string, unknown>, document, matrix: document.matrix, file, locate });
-    return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems] };
+    const releaseProblems = requireTlsReleaseProblems(expanded.scenarios, file, locate, unpinned);
+    return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems, ...releaseProblems] };
   }
   if (!document.expect) throw new Error("the schema lets a document through without expect or matrix");
-  return { scenarios: [toScenario(document, document.expect, { file, line })], problems: nameProblems };
+  const scenarios = [toScenario(document, document.expect, { file, line })];
+  return { scenarios, problems: [...nameProblems, ...requireTlsReleaseProblems(scenarios, file, locate, unpinned)] };
 }
 
 function toJavaScript(document: Document): { value: unknown } | { error: string } {

@@ -184,6 +184,12 @@ const messageSchema = strictObject({
     .describe('Default: "starttls-lab: " followed by the scenario name.'),
   via: submissionSchema,
   headers: messageHeadersSchema.optional(),
+  requireTls: z
+    .boolean()
+    .optional()
+    .describe(
+      'REQUIRETLS (RFC 8689, Postfix 3.11 only: pin sender.postfix: "3.11"): Alice\'s client adds REQUIRETLS to MAIL FROM; the message may then travel only over verified TLS (DANE or MTA-STS) to servers that announce REQUIRETLS, or it comes back to Alice.',
+    ),
 })
   .prefault({})
   .describe("The message Alice sends.");
@@ -244,6 +250,19 @@ const wireExpectationSchema = strictObject({
     .describe("inject: did the receiver throw away the command the wire pipelined after STARTTLS (CVE-2011-0411)?"),
 }).describe("What the wire on the port-25 hop must have seen.");
 
+const requireTlsExpectationSchema = strictObject({
+  requested: z.boolean().optional().describe("Did the message the sender relayed carry REQUIRETLS (its status line's tls= field names requiretls)?"),
+  receiverAnnounced: z
+    .boolean()
+    .optional()
+    .describe("Did the receiver announce REQUIRETLS after STARTTLS, as the sending Postfix 3.11 reports it in its tls= field?"),
+  tlsField: z
+    .string()
+    .regex(/^\S+$/, "the tls= field is one word, e.g. dane/requiretls")
+    .optional()
+    .describe('The tls= field of the sender\'s status line, exactly as Postfix 3.11 logs it: "dane/requiretls", "dane/!requiretls:none", "may?/!requiretls:nocertmatch"…'),
+}).describe("REQUIRETLS (RFC 8689) as the sending Postfix 3.11 handled it.");
+
 const expectationFields = strictObject({
   outcome: z.enum(outcomes).describe("What happens to the message."),
   transport: z
@@ -262,6 +281,7 @@ const expectationFields = strictObject({
     .describe(
       "Header fields the copy Bob's provider stored must carry (for a bounce: the returned message's headers), name (any case) → text found in the value; /…/flags is a regular expression.",
     ),
+  requireTls: requireTlsExpectationSchema.optional(),
 });
 type ExpectationFields = z.output<typeof expectationFields>;
 
@@ -282,9 +302,10 @@ function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): 
   }
 }
 
-function toExpectation({ outcome, transport, tls, reason, wire, headers }: ExpectationFields): Expectation {
-  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }), ...(headers && { headers }) };
-  return { outcome, ...(reason && { reason }), ...(wire && { wire }), ...(headers && { headers }) };
+function toExpectation({ outcome, transport, tls, reason, wire, headers, requireTls }: ExpectationFields): Expectation {
+  const standards = { ...(headers && { headers }), ...(requireTls && { requireTls }) };
+  if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }), ...standards };
+  return { outcome, ...(reason && { reason }), ...(wire && { wire }), ...standards };
 }
 
 const whenOutcome = (outcome: Outcome) => ({ properties: { outcome: { const: outcome } }, required: ["outcome"] });

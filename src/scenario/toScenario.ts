@@ -32,6 +32,7 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
       subject: message.subject ?? `starttls-lab: ${name}`,
       via: message.via,
       ...(message.headers && { headers: message.headers }),
+      ...(message.requireTls !== undefined && { requireTls: message.requireTls }),
     },
     expect,
   };

@@ -107,6 +107,13 @@ export interface MessageSpec {
   via: Submission;
   /** Header fields added to the message as written (e.g. `TLS-Required: No`); never the harness's own. */
   headers?: Record<string, string>;
+  /**
+   * RFC 8689: Alice's client adds REQUIRETLS to MAIL FROM, asking every hop
+   * for verified TLS to a server that announces REQUIRETLS, or the message
+   * comes back. Only Postfix 3.11 supports it: the loader refuses it for a
+   * sender that does not run 3.11.
+   */
+  requireTls?: boolean;
 }
 
 export type Outcome = "delivered" | "deferred" | "bounced" | "rejected";
@@ -150,16 +157,24 @@ export interface TlsrptExpectation {
   result: "success" | "failure";
   failure?: string;
 }
+
+/** What the sender's REQUIRETLS handling must show (RFC 8689; see RequireTlsObservation). */
 export interface RequireTlsExpectation {
+  /** The message the sender relayed carried REQUIRETLS. */
   requested?: boolean;
+  /** The receiver announced REQUIRETLS after STARTTLS, as the sending Postfix reports it. */
   receiverAnnounced?: boolean;
+  /** The `tls=` field of the sender's status line, exactly as Postfix 3.11 logs it, e.g. "dane/requiretls". */
+  tlsField?: string;
 }
+
 /** What a scenario expects of the TLS standards the message met (TLS-Required, TLSRPT, REQUIRETLS). */
 export interface StandardsExpectation {
   headers?: HeaderExpectation;
   tlsrpt?: TlsrptExpectation;
   requireTls?: RequireTlsExpectation;
 }
+
 export type Expectation =
   | ({ outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation } & StandardsExpectation)
   | ({ outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation } & StandardsExpectation);
