@@ -5,6 +5,7 @@ import { documentNameProblems } from "./documentNames.js";
 import type { ScenarioProblem } from "./errors.js";
 import { problemsFromIssues } from "./issues.js";
 import { expandMatrix } from "./matrix.js";
+import { tlsrptReleaseProblems } from "./tlsrptRelease.js";
 import { scenarioDocumentSchema } from "./schema.js";
 import { toScenario } from "./toScenario.js";
 import type { Scenario } from "./types.js";
@@ -61,10 +62,11 @@ function parseDocument(raw: unknown, file: string, locate: Locator, line: number
   const nameProblems = documentNameProblems(document, file, locate, unpinned);
   if (document.matrix) {
     const expanded = expandMatrix({ raw: raw as Record<string, unknown>, document, matrix: document.matrix, file, locate });
-    return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems] };
+    return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems, ...tlsrptReleaseProblems(expanded.scenarios, unpinned)] };
   }
   if (!document.expect) throw new Error("the schema lets a document through without expect or matrix");
-  return { scenarios: [toScenario(document, document.expect, { file, line })], problems: nameProblems };
+  const scenarios = [toScenario(document, document.expect, { file, line })];
+  return { scenarios, problems: [...nameProblems, ...tlsrptReleaseProblems(scenarios, unpinned)] };
 }
 
 function toJavaScript(document: Document): { value: unknown } | { error: string } {

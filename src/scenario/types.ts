@@ -5,6 +5,7 @@
  */
 
 import type { PostfixRelease } from "../core/releases.js";
+import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
 
 /** The two providers of the test world. */
 export type Role = "sender" | "receiver";
@@ -54,6 +55,8 @@ export interface DnsSettings {
   zone: ZoneSigning;
   tlsa: TlsaRecords;
   mtaSts: MtaStsSettings;
+  /** TLSRPT (RFC 8460): publish _smtp._tls.<domain> TXT "v=TLSRPTv1; rua=mailto:tlsrpt@<domain>" (absent: false). */
+  tlsrpt?: boolean;
 }
 
 /** Paths to the admin's own configuration files, as written in the scenario (relative to it). */
@@ -137,9 +140,20 @@ export interface WireExpectation {
   injectionDiscarded?: boolean;
 }
 
+/**
+ * TLSRPT (RFC 8460): what Alice's provider reported for the recipient's
+ * domain. Every event for that domain must match, and there must be one.
+ */
+export interface TlsrptExpectation {
+  policy: TlsrptPolicyType;
+  result: TlsrptResult;
+  /** The RFC 8460 result-type of a failure, e.g. "starttls-not-supported"; only with result: failure. */
+  failure?: string;
+}
+
 export type Expectation =
-  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation }
-  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation };
+  | { outcome: "delivered"; transport: Transport; tls?: TlsExpectation; wire?: WireExpectation; tlsrpt?: TlsrptExpectation }
+  | { outcome: "deferred" | "bounced" | "rejected"; reason?: TextMatcher; wire?: WireExpectation; tlsrpt?: TlsrptExpectation };
 
 /** Where a scenario came from, for error messages and reports. */
 export interface ScenarioSource {
