@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { expect } from "vitest";
-import { loadScenarioFiles } from "../../src/scenario/load.js";
+import { loadScenarioFiles, loadScenarioText } from "../../src/scenario/load.js";
 import { runScenarios } from "../../src/vitest.js";
 import { test } from "vitest";
 
@@ -39,4 +39,29 @@ test("TLSRPT stories pass, each with its datagram and Postfix's line as evidence
     expect(result.verdict.passed, result.scenario.name).toBe(false);
     expect(result.verdict.differences.map((difference) => difference.field), result.scenario.name).toEqual(["tlsrpt"]);
   }
+}, 600_000);
+
+// Postfix 3.7 has no TLSRPT. A pinned 3.7 sender is refused when loaded (unit tests); an unpinned one
+// run in a 3.7 world cannot be caught there, so the run says why instead of judging an empty report.
+test("a scenario expecting a TLSRPT report from a 3.7 sender fails with the reason, and 3.7 keeps its MTA-STS answers", async () => {
+  const scenarios = loadScenarioText(
+    `
+name: "expects a report from 3.7"
+sender: { postconf: { smtp_tls_security_level: may } }
+dns: { tlsrpt: true, mtaSts: { mode: enforce } }
+expect: { outcome: delivered, transport: tls, tlsrpt: { policy: sts, result: success } }
+---
+name: "publishes TLSRPT, expects nothing of it"
+sender: { postconf: { smtp_tls_security_level: may } }
+dns: { tlsrpt: true, mtaSts: { mode: enforce } }
+expect: { outcome: delivered, transport: tls, tls: { trust: verified } }
+`,
+    "inline.yaml",
+  );
+  const run = await runScenarios(scenarios, { postfix: "3.7", workers: 1 });
+  const [expecting, silent] = run.results;
+  expect(expecting?.error).toContain("expect.tlsrpt: the sender's Postfix is built without TLSRPT");
+  // The MTA-STS resolver's answer to a 3.7 sender carries no TLSRPT attributes, which 3.7 would refuse.
+  expect(silent?.verdict, silent?.error).toEqual({ passed: true, differences: [] });
+  expect(silent?.observation?.tlsrpt).toBeUndefined();
 }, 600_000);
