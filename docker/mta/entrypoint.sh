@@ -55,9 +55,12 @@ done < "$LAB/role.cf"
 # reports nothing.
 if [ "${LAB_TLSRPT:-}" = collect ]; then
   if ldd "$(postconf -h daemon_directory)/smtp" | grep -q libtlsrpt; then
-    spool=$(postconf -h queue_directory)
-    mkdir -p "$spool/run/tlsrpt"
-    lab-tlsrpt-collector "$spool/run/tlsrpt/tlsrpt.sock" &
+    socket=$(postconf -h queue_directory)/run/tlsrpt/tlsrpt.sock
+    mkdir -p "${socket%/*}"
+    lab-tlsrpt-collector "$socket" &
+    # Listening before Postfix starts, or the first report would be lost.
+    for _ in $(seq 1 100); do [ -S "$socket" ] && break; sleep 0.05; done
+    [ -S "$socket" ] || { echo "starttls-lab tlsrpt: the collector did not start listening on $socket" >&2; exit 1; }
     postconf -e smtp_tlsrpt_enable=yes smtp_tlsrpt_socket_name=run/tlsrpt/tlsrpt.sock
     # The MTA-STS resolver adds the policy details TLSRPT reports (policy
     # type, domain, lines, mx patterns) when asked under the socketmap name
