@@ -10,6 +10,7 @@ import { followMessage, type FollowTimeline } from "./drive/follow.js";
 import { markMessage } from "./drive/message.js";
 import { riskFlags } from "./judge/flags.js";
 import { judge } from "./judge/judge.js";
+import { readTlsrpt } from "./drive/tlsrpt.js";
 import { readWire } from "./drive/wire.js";
 import { dnsEvidence } from "./observe/dnsLog.js";
 import { statement } from "./observe/evidence.js";
@@ -17,6 +18,7 @@ import { chosenPostfixRelease, type PostfixRelease } from "./core/releases.js";
 import type { RunResult, ScenarioResult, WorldSoftware } from "./core/result.js";
 import type { Scenario } from "./scenario/types.js";
 import { describePins, describeShape, fitsWorld, groupByWorldShape, type ShapeGroup, type WorldShape } from "./scenario/worldShape.js";
+import { domainOf } from "./world/providers.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
 
 /** Live progress; every method optional so a caller may listen to what it needs. */
@@ -139,11 +141,14 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     const { wire, evidence } = await readWire(world, scenario.wire, cursors);
     observation.wire = wire;
     observation.evidence.push(...evidence);
+    const reported = await readTlsrpt(world.sender, cursors.sender, { published: scenario.dns.tlsrpt === true, expected: scenario.expect.tlsrpt !== undefined });
+    if (reported.tlsrpt) observation.tlsrpt = reported.tlsrpt;
+    observation.evidence.push(...reported.evidence);
     observation.evidence.push(...dnsEvidence(world.dns.log.since(dnsCursor), world.addresses.sender));
     observation.evidence.push(...(await accountForMessage(world, message, observation)));
     // Followed to its end and accounted for: nothing of it is left in any queue (a deferral is).
     if (observation.outcome !== "deferred") for (const provider of [world.sender, world.receiver]) provider.queueSettled();
-    const verdict = judge(scenario.expect, observation);
+    const verdict = judge(scenario.expect, observation, { recipientDomain: domainOf(scenario.message.to) });
     const flags = riskFlags(scenario, observation);
     const ended = performance.now();
     const settled = timeline.settledAt ?? ended;

@@ -47,6 +47,37 @@ while IFS= read -r line || [ -n "$line" ]; do
 done < "$LAB/role.cf"
 [ "$#" -gt 0 ] && postconf -e "$@"
 
+# TLSRPT (RFC 8460) on the sending side, where this Postfix is built with
+# libtlsrpt (3.10 on): the harness's collector listens where TLSRPT_README
+# suggests, under the queue directory, and Postfix reports every TLS
+# success or failure to a destination that publishes _smtp._tls. Part of
+# the baseline, as at a careful provider: without that DNS record Postfix
+# reports nothing.
+if [ "${LAB_TLSRPT:-}" = collect ]; then
+  if ldd "$(postconf -h daemon_directory)/smtp" | grep -q libtlsrpt; then
+    socket=$(postconf -h queue_directory)/run/tlsrpt/tlsrpt.sock
+    mkdir -p "${socket%/*}"
+    lab-tlsrpt-collector "$socket" &
+    # Listening before Postfix starts, or the first report would be lost.
+    for _ in $(seq 1 100); do [ -S "$socket" ] && break; sleep 0.05; done
+    [ -S "$socket" ] || { echo "starttls-lab tlsrpt: the collector did not start listening on $socket" >&2; exit 1; }
+    postconf -e smtp_tlsrpt_enable=yes smtp_tlsrpt_socket_name=run/tlsrpt/tlsrpt.sock
+    # The MTA-STS resolver adds the policy details TLSRPT reports (policy
+    # type, domain, lines, mx patterns) when asked under the socketmap name
+    # "tlsrpt" (docker/dns/lab-dns-mta-sts-daemon). Given mx patterns,
+    # Postfix 3.10 would also refuse an unlisted MX host itself, before
+    # connecting (smtp_tls_enforce_sts_mx_patterns = yes): kept at no, so an
+    # unlisted host still fails on its certificate (match=) as under 3.7,
+    # and is reported; a scenario can set it back to yes.
+    policy_maps=$(postconf -h smtp_tls_policy_maps)
+    case "$policy_maps" in
+      socketmap:*:postfix) postconf -e "smtp_tls_policy_maps=${policy_maps%:postfix}:tlsrpt" smtp_tls_enforce_sts_mx_patterns=no ;;
+    esac
+  else
+    echo "starttls-lab tlsrpt: this Postfix is built without TLSRPT support: no collector"
+  fi
+fi
+
 # The role's configuration is the baseline every scenario resets to.
 cp /etc/postfix/main.cf /etc/postfix/main.cf.lab-role
 cp /etc/postfix/master.cf /etc/postfix/master.cf.lab-role

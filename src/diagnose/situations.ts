@@ -338,6 +338,7 @@ export const SITUATIONS: readonly Situation[] = [
       ...tlsRequiredNoCells("3.7"),
       "TLS-Required: No, the control: the same message without the header stays in the queue",
       "TLS-Required: No switched off by the admin (tls_required_enable = no): the message waits again",
+      "TLSRPT: an attacker strips STARTTLS from an MTA-STS domain",
     ],
     fixedBy: ["Founding story, fixed: Bob's provider offers STARTTLS"],
     probably: (facts) => [
@@ -406,7 +407,11 @@ export const SITUATIONS: readonly Situation[] = [
     title: "DANE: the server's certificate matches none of the published TLSA records",
     wordings: CERTIFICATE_NOT_VERIFIED,
     context: /\bTLSA\b|\bDANE\b|level=dane|security_level\s*=\s*dane/i,
-    reproducedBy: ["DANE: a TLSA record left behind after a certificate rollover", "DANE: a man in the middle cannot present the published key"],
+    reproducedBy: [
+      "DANE: a TLSA record left behind after a certificate rollover",
+      "DANE: a man in the middle cannot present the published key",
+      "TLSRPT: the DANE rollover Bob's provider did not notice",
+    ],
     fixedBy: [DANE_MATCH, "DANE: a 2 0 1 record names the CA, not the server's key"],
     probably: () => [
       "probably a certificate rollover without a TLSA update: the key in service is not the one the TLSA record names",
@@ -439,7 +444,11 @@ export const SITUATIONS: readonly Situation[] = [
     wordings: CERTIFICATE_NOT_VERIFIED,
     // A policy that was found: every sender asks for _mta-sts records, so naming them proves nothing.
     context: /MTA-STS policy|mta-sts\.txt|\bSTS policy\b|policy_type=sts/i,
-    reproducedBy: ["MTA-STS enforce: an MX host the policy does not list", "MTA-STS enforce: a man in the middle is caught"],
+    reproducedBy: [
+      "MTA-STS enforce: an MX host the policy does not list",
+      "MTA-STS enforce: a man in the middle is caught",
+      "TLSRPT: MTA-STS names an MX host that is no longer in service",
+    ],
     fixedBy: ["MTA-STS enforce: delivered over TLS, certificate verified"],
     probably: () => [
       "probably the policy's mx: lines do not list the MX host in service (an MX moved, the policy not updated), or its certificate is not valid for that name",

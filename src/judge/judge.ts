@@ -32,10 +32,13 @@
  * - requireTls: each given field (requested, receiverAnnounced, tlsField)
  *   must equal the sending Postfix's tls= field reading; with no such field
  *   (before 3.11) that is the one difference.
- */
-import type { Observation } from "../observe/types.js";
+  * - tlsrpt (whatever the outcome): the TLSRPT events the sender reported for
+ *   the recipient's domain must exist and each must have the expected policy
+ *   type and result, and the failure's result-type when one is given.
+  */
+import type { Observation, TlsrptEvent } from "../observe/types.js";
 import { headerNamed } from "../scenario/messageHeaders.js";
-import type { Expectation, HeaderExpectation, RequireTlsExpectation, TlsExpectation, WireExpectation } from "../scenario/types.js";
+import type { Expectation, HeaderExpectation, RequireTlsExpectation, TlsExpectation, TlsrptExpectation, WireExpectation } from "../scenario/types.js";
 import type { Difference, Verdict } from "./types.js";
 import { describeMatcher, matchText } from "./matchText.js";
 import { sameKeyExchange } from "../observe/keyExchange.js";
@@ -152,8 +155,31 @@ function describeRequireTls(expected: RequireTlsExpectation): string {
   return Object.entries(expected).map(([field, value]) => `${field}: ${String(value)}`).join(", ");
 }
 
+function describeTlsrpt(expected: TlsrptExpectation): string {
+  return `${expected.policy} ${expected.result}${expected.failure ? ` ${expected.failure}` : ""}`;
+}
+
+function tlsrptDifferences(expected: TlsrptExpectation, observed: Observation, recipientDomain: string | undefined): Difference[] {
+  if (observed.tlsrpt === undefined) {
+    return [{ field: "tlsrpt", expected: describeTlsrpt(expected), observed: "none: the sender's Postfix has no TLSRPT" }];
+  }
+  const events = observed.tlsrpt.filter((event) => recipientDomain === undefined || event.domain === recipientDomain);
+  const seen = events.map((event) => `${event.policyType} ${event.result}${event.failureType ? ` ${event.failureType}` : ""}`);
+  const matches = (event: TlsrptEvent) =>
+    event.policyType === expected.policy && event.result === expected.result && (expected.failure === undefined || event.failureType === expected.failure);
+  if (events.length > 0 && events.every(matches)) return [];
+  const where = recipientDomain ? ` for ${recipientDomain}` : "";
+  return [{ field: "tlsrpt", expected: describeTlsrpt(expected), observed: events.length === 0 ? `no TLSRPT event${where}` : seen.join(", ") }];
+}
+
+/** What the judge needs to know of the scenario beyond its expectation. */
+export interface JudgeContext {
+  /** The domain of the message's recipient: TLSRPT events are judged for it. */
+  recipientDomain?: string;
+}
+
 /** Judges one observation against one expectation. */
-export function judge(expect: Expectation, observed: Observation): Verdict {
+export function judge(expect: Expectation, observed: Observation, context: JudgeContext = {}): Verdict {
   const differences: Difference[] = [];
 
   if (observed.outcome !== expect.outcome) {
@@ -188,6 +214,7 @@ export function judge(expect: Expectation, observed: Observation): Verdict {
   }
   differences.push(...keyExchangeWitnessDifferences(observed));
   if (expect.requireTls) differences.push(...requireTlsDifferences(expect.requireTls, observed));
+  if (expect.tlsrpt) differences.push(...tlsrptDifferences(expect.tlsrpt, observed, context.recipientDomain));
 
   return { passed: differences.length === 0, differences };
 }

@@ -6,6 +6,7 @@
  */
 import type { Role } from "../scenario/types.js";
 import type { DnsEvent } from "./dnsLog.js";
+import type { TlsrptEvent } from "./types.js";
 import { parseLogLine, type PostfixEvent } from "./postfixLog.js";
 
 /** A line of one provider's Postfix log, verbatim; `event` when it is one of the lines the parser knows. */
@@ -21,6 +22,13 @@ export interface DnsEvidence {
   /** The harness's one-line account of the dns container's line (unbound's own lines are not for humans). */
   line: string;
   event: DnsEvent;
+}
+
+/** A datagram the sender's TLSRPT library sent to the harness's collector, verbatim, with what the harness read from it. */
+export interface TlsrptEvidence {
+  source: "tlsrpt";
+  line: string;
+  event: TlsrptEvent;
 }
 
 /** Witnesses whose lines the harness writes itself from what it read; nothing further is parsed from them. */
@@ -41,7 +49,7 @@ export interface StatementEvidence {
   line: string;
 }
 
-export type Evidence = LogEvidence | DnsEvidence | StatementEvidence;
+export type Evidence = LogEvidence | DnsEvidence | TlsrptEvidence | StatementEvidence;
 export type EvidenceSource = Evidence["source"];
 
 /** A line of `role`'s log: an event the harness already parsed, or a raw line, parsed here once. */

@@ -47,7 +47,12 @@ export interface Observation {
    * Absent altogether when no copy was read (deferred, rejected).
    */
   headers?: Record<string, string>;
-  /** What the sender's TLSRPT library reported during this scenario. */
+  /**
+   * What Alice's provider's TLSRPT library reported during this scenario, one
+   * event per TLS success or failure, in order (RFC 8460: what Bob's provider
+   * would find in its daily report). Absent when the sender's Postfix has no
+   * TLSRPT (before 3.10); empty when it reported nothing.
+   */
   tlsrpt?: TlsrptEvent[];
   /** REQUIRETLS (RFC 8689), read from the sending Postfix's status line; absent when that line has no tls= field (before Postfix 3.11). */
   requireTls?: RequireTlsObservation;
@@ -81,6 +86,37 @@ export interface RequireTlsObservation {
   tlsField: string;
 }
 
+/** RFC 8460 policy-type: what protected the destination when the sender tried TLS. */
+export type TlsrptPolicyType = "sts" | "tlsa" | "no-policy-found";
+export type TlsrptResult = "success" | "failure";
+
+/**
+ * One TLSRPT event, read from the datagram libtlsrpt sent to the harness's
+ * collector and checked against the "TLSRPT: status=…" line Postfix logged
+ * for the same handshake (the two witnesses must agree).
+ */
+export interface TlsrptEvent {
+  /** The RFC 8460 policy-domain: the recipient domain for MTA-STS and no-policy-found, the MX host (the TLSA base domain) for DANE. */
+  policyDomain: string;
+  policyType: TlsrptPolicyType;
+  result: TlsrptResult;
+  /** RFC 8460 result-type of a failure, e.g. "starttls-not-supported", "certificate-not-trusted". */
+  failureType?: string;
+  /** The MX host the sender was talking to (from Postfix's line: its datagram names it only for failures). */
+  receivingMx?: string;
+  /** The domain whose _smtp._tls record asked for the report: the recipient's domain (Postfix's "domain="). */
+  domain: string;
+  /** Where the report would go: the _smtp._tls TXT record the sender found. */
+  reportPolicy: string;
+  /** The policy as reported: the TLSA records ("3 1 1 …"), or the MTA-STS policy's lines. */
+  policyStrings?: string[];
+  /** MTA-STS: the policy's mx patterns. */
+  mxHosts?: string[];
+  /** A failure's receiving IP address and the EHLO reply the sender saw before STARTTLS. */
+  receivingIp?: string;
+  receivingMxHelo?: string;
+}
+
 /** The port-25 hop as the wire saw it, over every connection of the scenario. */
 export interface WireObservation {
   mode: WireMode;
@@ -98,12 +134,4 @@ export interface WireObservation {
   keyExchange?: string;
   /** Every connection the wire relayed for this scenario, in the order they were accepted. */
   hops: WireTranscript[];
-}
-
-export interface TlsrptEvent {
-  policyDomain: string;
-  policyType: "sts" | "tlsa" | "no-policy-found";
-  result: "success" | "failure";
-  failureType?: string;
-  receivingMx?: string;
 }

@@ -13,7 +13,8 @@ import type { Scenario } from "../scenario/types.js";
 import { describePins, sameShape, worldShapeOf } from "../scenario/worldShape.js";
 import { describeProviderSoftware, oneLine } from "./describe.js";
 import { escapeMarkup as esc } from "./markup.js";
-import { describeRequireTls, describeTlsrptEvent } from "./standards.js";
+import { describeTlsrptEvent } from "../observe/tlsrpt.js";
+import { describeRequireTls } from "./standards.js";
 
 /** One observed quality, read the same way from every release's result. */
 const COMPARED_FIELDS = {

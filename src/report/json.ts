@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Difference } from "../judge/types.js";
 import type { DnsEvent } from "../observe/dnsLog.js";
-import type { Evidence, EvidenceSource } from "../observe/evidence.js";
+import type { Evidence, EvidenceSource, StatementSource } from "../observe/evidence.js";
 import type { PostfixEvent } from "../observe/postfixLog.js";
 import type { Observation, ObservedTrust, RequireTlsObservation, TlsrptEvent } from "../observe/types.js";
 import type { Expectation, Outcome, RequireTlsExpectation, Role, Scenario, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
@@ -72,7 +72,7 @@ type WithoutLine<T> = T extends unknown ? Omit<T, "line"> : never;
 export interface JsonEvidence {
   source: EvidenceSource;
   line: string;
-  event?: WithoutLine<PostfixEvent> | DnsEvent;
+  event?: WithoutLine<PostfixEvent> | DnsEvent | TlsrptEvent;
 }
 
 export interface JsonScenario {
@@ -171,6 +171,7 @@ function toJsonEvidence(item: Evidence): JsonEvidence {
       return { source, line, event };
     }
     case "dns-log":
+    case "tlsrpt":
       return { source, line, event: item.event };
     default:
       return { source, line };
@@ -204,8 +205,10 @@ function evidenceFromJson(item: JsonEvidence): Evidence {
       return item.event ? { source: item.source, line: item.line, event: { ...(item.event as WithoutLine<PostfixEvent>), line: item.line } as PostfixEvent } : { source: item.source, line: item.line };
     case "dns-log":
       return { source: item.source, line: item.line, event: item.event as DnsEvent };
+    case "tlsrpt":
+      return { source: item.source, line: item.line, event: item.event as TlsrptEvent };
     default:
-      return { source: item.source, line: item.line };
+      return { source: item.source as StatementSource, line: item.line };
   }
 }
 

@@ -5,7 +5,8 @@
  * HTML, explain and compare all print these lines, so each standard reads
  * the same wherever it appears.
  */
-import type { RequireTlsObservation, TlsrptEvent, Observation } from "../observe/types.js";
+import { describeTlsrptEvent } from "../observe/tlsrpt.js";
+import type { RequireTlsObservation, Observation } from "../observe/types.js";
 import type { Expectation, RequireTlsExpectation, TextMatcher, TlsrptExpectation } from "../scenario/types.js";
 
 function matcherText(m: TextMatcher): string {
@@ -19,13 +20,6 @@ function yesNo(value: boolean, yes: string, no: string): string {
 /** e.g. "TLSRPT sts failure starttls-not-supported" (the shape a reporting domain's aggregate report groups by). */
 function tlsrptExpected(e: TlsrptExpectation): string {
   return ["TLSRPT", e.policy, e.result, ...(e.failure !== undefined ? [e.failure] : [])].join(" ");
-}
-
-/** e.g. "TLSRPT for iroco.test: sts failure starttls-not-supported, MX mx.iroco.test". */
-export function describeTlsrptEvent(event: TlsrptEvent): string {
-  const what = [event.policyType, event.result, ...(event.failureType !== undefined ? [event.failureType] : [])].join(" ");
-  const mx = event.receivingMx !== undefined ? `, MX ${event.receivingMx}` : "";
-  return `TLSRPT for ${event.policyDomain}: ${what}${mx}`;
 }
 
 function requireTlsExpected(e: RequireTlsExpectation): string {

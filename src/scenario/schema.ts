@@ -12,6 +12,8 @@ import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
 import { caseInsensitiveRepeats, headerNamePattern, headerValueProblem, reservedHeaderReason } from "./messageHeaders.js";
+import { TLSRPT_FAILURE_TYPES } from "../observe/tlsrpt.js";
+import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
 import type {
   CertificateKey,
   CertificateVariant,
@@ -41,6 +43,8 @@ export const wireModes = allOf<WireMode>()(["pass", "strip-starttls", "fail-hand
 export const zoneSignings = allOf<ZoneSigning>()(["signed", "unsigned", "bogus"]);
 export const tlsaRecords = allOf<TlsaRecords>()(["auto", "wrong", "ca", "none"]);
 export const mtaStsModes = allOf<MtaStsMode>()(["enforce", "testing", "none"]);
+export const tlsrptPolicyTypes = allOf<TlsrptPolicyType>()(["sts", "tlsa", "no-policy-found"]);
+export const tlsrptResults = allOf<TlsrptResult>()(["success", "failure"]);
 export const outcomes = allOf<Outcome>()(["delivered", "deferred", "bounced", "rejected"]);
 export const transports = allOf<Transport>()(["tls", "plaintext"]);
 export const trusts = allOf<Trust>()(["verified", "trusted", "untrusted", "anonymous"]);
@@ -232,6 +236,12 @@ const dnsSchema = strictObject({
   })
     .prefault({})
     .describe("MTA-STS (RFC 8461): the policy served at https://mta-sts.<domain>/.well-known/mta-sts.txt."),
+  tlsrpt: z
+    .boolean()
+    .default(DEFAULT_DNS_SETTINGS.tlsrpt ?? false)
+    .describe(
+      "TLSRPT (RFC 8460): publish _smtp._tls.<domain> TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@<domain>\", asking senders to report every TLS success and failure to Bob's provider (default false). Alice's provider (Postfix 3.10 and later) then reports to the harness's collector: see expect.tlsrpt.",
+    ),
 })
   .prefault({})
   .describe("What the world's DNS publishes for Bob's provider's domains (the sender resolves through a validating resolver).");
@@ -262,6 +272,18 @@ const requireTlsExpectationSchema = strictObject({
     .optional()
     .describe('The tls= field of the sender\'s status line, exactly as Postfix 3.11 logs it: "dane/requiretls", "dane/!requiretls:none", "may?/!requiretls:nocertmatch"…'),
 }).describe("REQUIRETLS (RFC 8689) as the sending Postfix 3.11 handled it.");
+const tlsrptExpectationSchema = strictObject({
+  policy: z.enum(tlsrptPolicyTypes).describe("The RFC 8460 policy-type the sender reported: sts (MTA-STS), tlsa (DANE) or no-policy-found."),
+  result: z.enum(tlsrptResults).describe("success, or failure of the TLS policy."),
+  failure: z
+    .enum(TLSRPT_FAILURE_TYPES as [string, ...string[]])
+    .optional()
+    .describe("The RFC 8460 result-type of a failure, e.g. starttls-not-supported, certificate-host-mismatch, certificate-not-trusted, validation-failure, tlsa-invalid."),
+})
+  .refine((tlsrpt) => tlsrpt.failure === undefined || tlsrpt.result === "failure", { path: ["failure"], message: "only a failure has a result-type (result is success)" })
+  .describe(
+    "TLSRPT (RFC 8460): what Alice's provider (Postfix 3.10 or later) reported for the recipient's domain, which must publish _smtp._tls (dns.tlsrpt: true). Every event for that domain must match, and there must be one.",
+  );
 
 const expectationFields = strictObject({
   outcome: z.enum(outcomes).describe("What happens to the message."),
@@ -282,6 +304,7 @@ const expectationFields = strictObject({
       "Header fields the copy Bob's provider stored must carry (for a bounce: the returned message's headers), name (any case) → text found in the value; /…/flags is a regular expression.",
     ),
   requireTls: requireTlsExpectationSchema.optional(),
+  tlsrpt: tlsrptExpectationSchema.optional(),
 });
 type ExpectationFields = z.output<typeof expectationFields>;
 
@@ -302,8 +325,8 @@ function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): 
   }
 }
 
-function toExpectation({ outcome, transport, tls, reason, wire, headers, requireTls }: ExpectationFields): Expectation {
-  const standards = { ...(headers && { headers }), ...(requireTls && { requireTls }) };
+function toExpectation({ outcome, transport, tls, reason, wire, headers, requireTls, tlsrpt }: ExpectationFields): Expectation {
+  const standards = { ...(headers && { headers }), ...(requireTls && { requireTls }), ...(tlsrpt && { tlsrpt }) };
   if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }), ...standards };
   return { outcome, ...(reason && { reason }), ...(wire && { wire }), ...standards };
 }

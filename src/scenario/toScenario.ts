@@ -24,7 +24,7 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
     sender: toProvider(sender),
     receiver: toProvider(receiver),
     wire,
-    dns: { zone: dns.zone, tlsa: dns.tlsa, mtaSts: { mode: dns.mtaSts.mode, ...(dns.mtaSts.mx && { mx: dns.mtaSts.mx }) } },
+    dns: { zone: dns.zone, tlsa: dns.tlsa, mtaSts: { mode: dns.mtaSts.mode, ...(dns.mtaSts.mx && { mx: dns.mtaSts.mx }) }, tlsrpt: dns.tlsrpt },
     attempts,
     message: {
       from: message.from,

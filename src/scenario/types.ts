@@ -5,6 +5,7 @@
  */
 
 import type { PostfixRelease } from "../core/releases.js";
+import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
 
 /** The two providers of the test world. */
 export type Role = "sender" | "receiver";
@@ -54,6 +55,8 @@ export interface DnsSettings {
   zone: ZoneSigning;
   tlsa: TlsaRecords;
   mtaSts: MtaStsSettings;
+  /** TLSRPT (RFC 8460): publish _smtp._tls.<domain> TXT "v=TLSRPTv1; rua=mailto:tlsrpt@<domain>" (absent: false). */
+  tlsrpt?: boolean;
 }
 
 /** Paths to the admin's own configuration files, as written in the scenario (relative to it). */
@@ -152,9 +155,14 @@ export interface WireExpectation {
  */
 export type HeaderExpectation = Record<string, TextMatcher>;
 
+/**
+ * TLSRPT (RFC 8460): what Alice's provider reported for the recipient's
+ * domain. Every event for that domain must match, and there must be one.
+ */
 export interface TlsrptExpectation {
-  policy: "sts" | "tlsa" | "no-policy-found";
-  result: "success" | "failure";
+  policy: TlsrptPolicyType;
+  result: TlsrptResult;
+  /** The RFC 8460 result-type of a failure, e.g. "starttls-not-supported"; only with result: failure. */
   failure?: string;
 }
 

@@ -114,7 +114,8 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
   /** On the world's network under the provider's names, resolving through the world's DNS only. */
   inProviderWorld(network: WorldNetwork, dns: WorldDns): this {
     return this.inWorld(network, this.identity.role, hostAliases(this.identity))
-      .withEnvironment({ LAB_RESOLVER: dns.resolver })
+      // Only Alice's provider reports TLSRPT: the receiver's smtp only ever sends bounces back.
+      .withEnvironment({ LAB_RESOLVER: dns.resolver, ...(this.identity.role === "sender" && { LAB_TLSRPT: "collect" }) })
       .withCopyContentToContainer([labFile("role.cf", roleSettings(this.identity, dns).join("\n") + "\n")]);
   }
 
@@ -150,6 +151,9 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
   }
 }
 
+/** Where docker/mta/entrypoint.sh starts the TLSRPT collector (smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock). */
+const TLSRPT_SOCKET = "/var/spool/postfix/run/tlsrpt/tlsrpt.sock";
+
 export class StartedMtaContainer extends StartedWorldContainer {
   readonly identity: ProviderIdentity;
   /** Every mailbox's password on this provider. */
@@ -181,6 +185,18 @@ export class StartedMtaContainer extends StartedWorldContainer {
     this.certificates = provider.certificates;
     this.presented = provider.restored?.presented ?? presentedBy(provider.own, false);
     this.ownFiles = [...(provider.restored?.ownFiles ?? [])];
+  }
+
+  private tlsrptCollector?: Promise<boolean>;
+
+  /**
+   * Whether this provider's TLSRPT events reach the harness: its entrypoint
+   * started the collector, which it does on the sender where Postfix is built
+   * with libtlsrpt (3.10 on). Asked of the container once.
+   */
+  hasTlsrptCollector(): Promise<boolean> {
+    this.tlsrptCollector ??= this.exec(["test", "-S", TLSRPT_SOCKET]).then((result) => result.exitCode === 0);
+    return this.tlsrptCollector;
   }
 
   /** The admin's own files in place now (what a later process must remove before putting others). */

@@ -54,9 +54,14 @@ export function hostedDomains(identity: ProviderIdentity): HostedDomain[] {
   return [identity, ...identity.extraDomains];
 }
 
+/** The domain part of an address, lower-cased ("" when it has none). */
+export function domainOf(address: string): string {
+  return address.split("@")[1]?.toLowerCase() ?? "";
+}
+
 /** The provider and domain that hold an address's mailbox (undefined outside the world). */
 export function findMailbox(address: string): { role: Role; hosted: HostedDomain } | undefined {
-  const domain = address.split("@")[1]?.toLowerCase();
+  const domain = domainOf(address);
   for (const role of Object.keys(PROVIDERS) as Role[]) {
     const hosted = hostedDomains(PROVIDERS[role]).find((candidate) => candidate.domain === domain);
     if (hosted) return { role, hosted };

@@ -79,6 +79,11 @@ export function mtaStsPolicy(mode: "enforce" | "testing", mx: readonly string[])
   return ["version: STSv1", `mode: ${mode}`, ...mx.map((pattern) => `mx: ${pattern}`), `max_age: ${POLICY_MAX_AGE}`, ""].join("\r\n");
 }
 
+/** RFC 8460 policy: where Bob's provider wants the daily reports (the address is never written to: reports stay in the harness). */
+export function tlsrptRecord(domain: string): string {
+  return `v=TLSRPTv1; rua=mailto:tlsrpt@${domain}`;
+}
+
 /** A policy id changes whenever the policy does, as RFC 8461 asks. */
 function policyId(policy: string): string {
   let hash = 0;
@@ -99,6 +104,7 @@ function receiverZone(settings: DnsSettings, hosted: HostedDomain, addresses: Wo
   if (policy !== undefined) {
     records.push(`_mta-sts IN TXT "v=STSv1; id=${policyId(policy)}"`, `mta-sts IN A ${addresses.dns}`);
   }
+  if (settings.tlsrpt) records.push(`_smtp._tls IN TXT "${tlsrptRecord(hosted.domain)}"`);
   return { name: hosted.domain, signing: settings.zone, text: records.join("\n") + "\n" };
 }
 

@@ -185,7 +185,7 @@ describe("runs against real Postfix containers", () => {
     expect(events.map((event) => event.kind)).toEqual(expect.arrayContaining(["smtp", "starttls", "tls-handshake", "tls-data", "closed"]));
     expect(events.some((event) => event.kind === "smtp" && event.line?.startsWith("MAIL FROM"))).toBe(false);
     // The evidence: each line with its witness, and what the harness read from the sender's TLS line.
-    const evidence: Array<{ source: string; line: string; event?: { kind: string; trust?: string } }> = scenario.evidence ?? [];
+    const evidence = (scenario.evidence ?? []) as Array<{ source: string; line: string; event?: { kind?: string; trust?: string } }>;
     expect(evidence.map((item) => item.source)).toEqual(expect.arrayContaining(["sender-log", "receiver-log", "wire", "dns-log", "mailbox", "harness"]));
     const judged = evidence.find((item) => item.event?.kind === "tlsEstablished");
     expect(judged).toMatchObject({ source: "sender-log", event: { trust: "trusted" } });

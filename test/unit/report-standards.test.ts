@@ -29,7 +29,17 @@ const waived: ScenarioResult = {
     outcome: "delivered",
     transport: "plaintext",
     headers: { "TLS-Required": "No" },
-    tlsrpt: [{ policyDomain: "iroco.test", policyType: "sts", result: "failure", failureType: "starttls-not-supported", receivingMx: "mx.iroco.test" }],
+    tlsrpt: [
+      {
+        policyDomain: "iroco.test",
+        domain: "iroco.test",
+        reportPolicy: "v=TLSRPTv1; rua=mailto:tlsrpt@iroco.test",
+        policyType: "sts",
+        result: "failure",
+        failureType: "starttls-not-supported",
+        receivingMx: "mx.iroco.test",
+      },
+    ],
     requireTls: { requested: false, receiverAnnounced: true, tlsField: "none" },
     evidence: [statement("mailbox", "TLS-Required: No")],
   },
@@ -39,7 +49,7 @@ const waived: ScenarioResult = {
 
 const LINES = [
   "header TLS-Required: No (as Bob's provider stored the message)",
-  "TLSRPT for iroco.test: sts failure starttls-not-supported, MX mx.iroco.test",
+  "tlsrpt: failure starttls-not-supported with mx.iroco.test (sts policy of iroco.test), reported for iroco.test to rua=mailto:tlsrpt@iroco.test",
   "REQUIRETLS not requested, announced by the receiver, sender logged tls=none",
 ];
 

@@ -15,7 +15,7 @@ describe("a scenario document", () => {
       sender: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       receiver: { postconf: {}, certificate: "valid", certificateKey: "rsa" },
       wire: "pass",
-      dns: { zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } },
+      dns: { zone: "signed", tlsa: "auto", mtaSts: { mode: "none" }, tlsrpt: false },
       attempts: 1,
       message: {
         from: "alice@infomaniak.test",
@@ -146,12 +146,13 @@ describe("the wire and retries", () => {
 });
 
 describe("dns", () => {
-  it("publishes signed zones with matching TLSA records and no MTA-STS policy unless told otherwise", () => {
-    expect(only(`name: x\n${delivered}`).dns).toEqual({ zone: "signed", tlsa: "auto", mtaSts: { mode: "none" } });
+  it("publishes signed zones with matching TLSA records and no MTA-STS or TLSRPT policy unless told otherwise", () => {
+    expect(only(`name: x\n${delivered}`).dns).toEqual({ zone: "signed", tlsa: "auto", mtaSts: { mode: "none" }, tlsrpt: false });
     expect(only(`name: x\ndns: { zone: bogus, tlsa: wrong, mtaSts: { mode: enforce, mx: [mx.elsewhere.test, "*.iroco.test"] } }\n${delivered}`).dns).toEqual({
       zone: "bogus",
       tlsa: "wrong",
       mtaSts: { mode: "enforce", mx: ["mx.elsewhere.test", "*.iroco.test"] },
+      tlsrpt: false,
     });
   });
 
@@ -165,7 +166,7 @@ describe("dns", () => {
     expect(errorOf(`name: x\ndns: { mtaSts: { mode: strict } }\n${delivered}`)).toBe(
       'case.yaml:2:24: dns.mtaSts.mode: Invalid option: expected one of "enforce"|"testing"|"none"',
     );
-    expect(errorOf(`name: x\ndns: { dane: yes }\n${delivered}`)).toBe("case.yaml:2:8: dns.dane: unknown key (allowed here: zone, tlsa, mtaSts)");
+    expect(errorOf(`name: x\ndns: { dane: yes }\n${delivered}`)).toBe("case.yaml:2:8: dns.dane: unknown key (allowed here: zone, tlsa, mtaSts, tlsrpt)");
   });
 
   it("can be a matrix axis", () => {
