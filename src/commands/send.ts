@@ -39,7 +39,7 @@ export async function send({ values, positionals }: CommandInput): Promise<numbe
     `sent as ${message.from} to ${message.to}, subject "${message.subject}" (world "${state.name}", scenario "${scenario.name}")`,
     `observed: ${describeResultObserved(result)}`,
     ...(tls ? [`  cipher: ${tls.cipher}`] : []),
-    ...(result.observation?.evidence ?? []).map((line) => `  ${line}`),
+    ...(result.observation?.evidence ?? []).map((item) => `  ${item.line}`),
     `expected: ${describeExpectation(scenario.expect)}${message.to !== state.applied.message.to ? ` (written for ${state.applied.message.to})` : ""}`,
     judgeSummary(result),
   ];

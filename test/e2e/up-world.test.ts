@@ -88,6 +88,14 @@ describe("the world outlives the command that started it", () => {
     const wrong = await auth(`${printed.alicePassword}-not`);
     expect(wrong.output, wrong.output).toMatch(/^<~\*\s+535 /m);
   });
+
+  test("send prints what happened for people: the outcome, then each evidence line as its witness wrote it", async () => {
+    const send = await runCli(["send", "--name", WORLD]);
+    expect(send.code, send.stderr).toBe(0);
+    expect(send.stdout).toMatch(/^observed: delivered over TLS/m);
+    expect(send.stdout).toMatch(/^ {2}.*postfix\/smtp\[\d+\]: .*status=sent/m);
+    expect(send.stdout).not.toContain("[object Object]");
+  });
 });
 
 const states = await loadScenarioFiles([STATES]);
