@@ -59,15 +59,7 @@ class Control {
 
   /** Resolves once the version is past `since`, or after timeoutMs. */
   changedSince(since: number, timeoutMs: number): Promise<void> {
-    if (this.version > since) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.watchers.push(done);
-    });
+    return wakeUp(this.version > since, this.watchers, timeoutMs);
   }
 
   accepted(): WireMode {
@@ -93,16 +85,21 @@ class Control {
 
   /** Resolves once no connection is open, or after timeoutMs. */
   settled(timeoutMs: number): Promise<void> {
-    if (this.open === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.waiters.push(done);
-    });
+    return wakeUp(this.open === 0, this.waiters, timeoutMs);
   }
+}
+
+/** Resolves now if `already`, else when one of `wakers` is called, or after timeoutMs. */
+function wakeUp(already: boolean, wakers: Array<() => void>, timeoutMs: number): Promise<void> {
+  if (already) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done(): void {
+      clearTimeout(timer);
+      resolve();
+    }
+    wakers.push(done);
+  });
 }
 
 function readBody(request: http.IncomingMessage): Promise<string> {

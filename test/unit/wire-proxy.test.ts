@@ -200,6 +200,38 @@ describe("startWireProxy, connections", () => {
     }
   });
 
+  it("live() shows an open connection as recorded so far, and onActivity tells when bytes moved", async () => {
+    const smtpd = await startSmtpd(OFFERS);
+    let activity = 0;
+    const proxy = await startWireProxy({
+      listenPort: 0,
+      listenHost: HOST,
+      upstream: { host: HOST, port: smtpd.port },
+      mode: () => "pass",
+      onTranscript: () => undefined,
+      marker: () => "lab-live",
+      onActivity: () => activity++,
+    });
+    const socket = net.connect(proxy.port, HOST);
+    socket.on("error", () => undefined);
+    try {
+      const lines = new Lines(socket);
+      expect(await lines.reply()).toEqual(["220 mx.iroco.test ESMTP starttls-lab"]);
+      socket.write("EHLO smtp.infomaniak.test\r\n");
+      await lines.reply();
+      expect(activity).toBeGreaterThan(0);
+      const [open, ...more] = proxy.live();
+      expect(more).toEqual([]);
+      expect(open).toMatchObject({ id: 1, mode: "pass" });
+      expect(smtpLines(open!.transcript)).toEqual(expect.arrayContaining(["220 mx.iroco.test ESMTP starttls-lab", "EHLO smtp.infomaniak.test"]));
+      expect(closedSides(open!.transcript)).toEqual([]);
+    } finally {
+      socket.destroy();
+      await proxy.close();
+      await smtpd.close();
+    }
+  });
+
   it("close() cuts a connection still open and still delivers its transcript", async () => {
     const smtpd = await startSmtpd(OFFERS);
     const collected = transcripts();
