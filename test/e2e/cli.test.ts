@@ -172,11 +172,13 @@ describe("runs against real Postfix containers", () => {
       differences: [],
     });
     const observed = scenario.observed!;
-    expect(Object.keys(observed).sort()).toEqual(["outcome", "relayedBy", "tls", "transport", "wire"]);
+    expect(Object.keys(observed).sort()).toEqual(["headers", "outcome", "relayedBy", "tls", "transport", "wire"]);
     expect(observed).toEqual({
       outcome: "delivered",
       transport: "tls",
       relayedBy: "sender",
+      // TLS-Required is always looked for in the stored copy; this message did not carry it.
+      headers: {},
       tls: { version: "TLSv1.3", cipher: expect.stringMatching(/^TLS_/), trust: "trusted", peerName: "mx.iroco.test", keyExchange: expect.stringMatching(/x25519/i) },
       wire: { plaintextBody: false, mode: "pass", attackerReadBody: false, keyExchange: expect.stringMatching(/x25519/i), hops: [expect.objectContaining({ id: expect.any(Number), mode: "pass" })] },
     });
