@@ -67,9 +67,10 @@ with each scenario's expectation.
 Options:
   --only NAME          run only scenarios whose name contains NAME (repeatable)
   --report KIND=FILE   also write a report: json=FILE, junit=FILE or html=FILE (repeatable)
-  --workers N          worlds side by side, each taking the next scenario
-                       (default 2: on a 2-core machine two worlds finished
-                       the shipped suite 10-17% sooner than one; see README "Speed")
+  --workers N          worlds side by side (default 2): each starts a world
+                       for the next release pair nobody has started, or a
+                       second one for the pair with the most scenarios left,
+                       and takes that pair's scenarios one at a time (README "Speed")
   --shuffle SEED       run in a random order fixed by SEED (an integer), to
                        show that verdicts do not depend on order (default: each
                        next scenario is the one nearest the world's state)

@@ -24,7 +24,7 @@ import { MailWorld, type WorldOptions } from "./world/world.js";
 /** Live progress; every method optional so a caller may listen to what it needs. */
 export interface RunListener {
   worldStarting?(step: string): void;
-  /** Once per world shape: how long its worlds took to start and what their providers really run. */
+  /** Once per world started: how long it took to start and what its providers really run. */
   worldReady?(ms: number, software: WorldSoftware): void;
   scenarioStarted?(index: number, total: number, scenario: Scenario): void;
   scenarioFinished?(index: number, total: number, result: ScenarioResult): void;
@@ -187,10 +187,15 @@ function shapeOfWorld(world: MailWorld): WorldShape {
 }
 
 /**
- * Runs every scenario, grouped by world shape (sender release, receiver
- * release): each group gets its own worlds, started when the group comes
- * and stopped before the next, so a run never holds more than `workers`
- * worlds. Results keep the scenarios' order.
+ * Runs every scenario in worlds of its shape (sender release, receiver
+ * release). `workers` slots work side by side, each with at most one world
+ * at a time: a free slot starts a world for the next shape nobody has
+ * started yet, or, when every shape is under way, a second world for the
+ * shape with the most scenarios left (if enough are left to pay for a world
+ * start), and takes that shape's scenarios one at a time until none is
+ * left. So small shapes run beside the big one instead of after it, and a
+ * run never holds more than `workers` worlds. Results keep the scenarios'
+ * order.
  */
 export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
@@ -207,11 +212,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
   } else {
     groups = groupByWorldShape(scenarios, options.postfix ?? chosenPostfixRelease());
   }
-  let deadWorld: string | undefined;
-  for (const group of groups) {
-    if (options.signal?.aborted || deadWorld) break;
-    deadWorld = await runGroup(scenarios, group, results, options);
-  }
+  const deadWorld = await runGroups(scenarios, groups, results, options);
   if (deadWorld && !options.signal?.aborted) {
     for (const [index, scenario] of scenarios.entries()) {
       if (results[index]) continue;
@@ -222,52 +223,83 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
   return { results: results.filter((result): result is ScenarioResult => result !== undefined), durationMs: Date.now() - started };
 }
 
-/** One world shape's scenarios through its own worlds; says why the run cannot go on when a container died. */
-async function runGroup(
+/**
+ * A second world for a shape already under way pays for its start (about
+ * ten seconds on 2 cores) only when this many of its scenarios are left
+ * (about 0.4 s each).
+ */
+export const SCENARIOS_WORTH_ANOTHER_WORLD = 24;
+
+export interface ShapeWork {
+  shape: WorldShape;
+  /** Positions of the scenarios nobody has taken yet, in order. */
+  queue: number[];
+  /** Worlds of this shape started so far. */
+  worlds: number;
+}
+
+/** The next shape a free slot should start a world for, if any is worth one. */
+export function nextShape(work: readonly ShapeWork[]): ShapeWork | undefined {
+  const unstarted = work.find((shape) => shape.worlds === 0 && shape.queue.length > 0);
+  if (unstarted) return unstarted;
+  const busiest = [...work].sort((a, b) => b.queue.length - a.queue.length)[0];
+  return busiest && busiest.queue.length >= SCENARIOS_WORTH_ANOTHER_WORLD ? busiest : undefined;
+}
+
+/** Every shape's scenarios through worlds of that shape, `workers` slots side by side; says why the run cannot go on when a container died. */
+async function runGroups(
   scenarios: readonly Scenario[],
-  group: ShapeGroup,
+  groups: readonly ShapeGroup[],
   results: Array<ScenarioResult | undefined>,
   options: RunOptions,
 ): Promise<string | undefined> {
   const listener = options.listener ?? {};
-  const workers = options.world ? 1 : Math.max(1, Math.min(options.workers ?? 1, group.indices.length));
-  const worlds: MailWorld[] = [];
+  const work: ShapeWork[] = groups.map((group) => ({ shape: group.shape, queue: [...group.indices], worlds: 0 }));
+  const slots = options.world ? 1 : Math.max(1, options.workers ?? 1);
   let deadWorld: string | undefined;
-  try {
-    if (options.world) {
-      worlds.push(options.world);
-    } else {
-      const worldStarted = Date.now();
-      const starts = await Promise.allSettled(
-        Array.from({ length: workers }, () =>
-          MailWorld.start({ ...options, postfix: group.shape, onProgress: (step) => listener.worldStarting?.(step) }),
-        ),
-      );
-      for (const start of starts) if (start.status === "fulfilled") worlds.push(start.value);
-      const failed = starts.find((start): start is PromiseRejectedResult => start.status === "rejected");
-      if (failed) throw failed.reason;
-      listener.worldReady?.(Date.now() - worldStarted, worlds[0]!.software);
-    }
+  let failedStart: unknown;
+  const stopped = () => options.signal?.aborted === true || deadWorld !== undefined || failedStart !== undefined;
 
-    // A container that dies stops the run cleanly: the scenario it broke
-    // fails with the container's last log lines, the ones after it are
-    // reported as not run, so every scenario is still accounted for.
-    const queue = [...group.indices];
-    const work = async (world: MailWorld) => {
-      for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
-        if (options.signal?.aborted || deadWorld) return;
-        const scenario = scenarios[index]!;
-        listener.scenarioStarted?.(index, scenarios.length, scenario);
-        const result = await runScenario(world, scenario);
-        if (options.signal?.aborted) return; // its failure is the interruption's, not Postfix's
-        results[index] = result;
-        listener.scenarioFinished?.(index, scenarios.length, result);
-        if (result.worldDied) deadWorld = `a container of the world died during "${scenario.name}"`;
+  // A container that dies stops the run cleanly: the scenario it broke
+  // fails with the container's last log lines, the ones after it are
+  // reported as not run, so every scenario is still accounted for.
+  const runIn = async (world: MailWorld, shape: ShapeWork): Promise<void> => {
+    for (let index = shape.queue.shift(); index !== undefined; index = shape.queue.shift()) {
+      const scenario = scenarios[index]!;
+      listener.scenarioStarted?.(index, scenarios.length, scenario);
+      const result = await runScenario(world, scenario);
+      if (options.signal?.aborted) return; // its failure is the interruption's, not Postfix's
+      results[index] = result;
+      listener.scenarioFinished?.(index, scenarios.length, result);
+      if (result.worldDied) deadWorld = `a container of the world died during "${scenario.name}"`;
+      if (stopped()) return;
+    }
+  };
+
+  const slot = async (): Promise<void> => {
+    for (let shape = nextShape(work); shape !== undefined && !stopped(); shape = nextShape(work)) {
+      shape.worlds++;
+      if (options.world) {
+        await runIn(options.world, shape);
+        continue;
       }
-    };
-    await Promise.all(worlds.map(work));
-  } finally {
-    if (!options.world) await Promise.allSettled(worlds.map((world) => world.stop()));
-  }
+      const worldStarted = Date.now();
+      let world: MailWorld;
+      try {
+        world = await MailWorld.start({ ...options, postfix: shape.shape, onProgress: (step) => listener.worldStarting?.(step) });
+      } catch (error) {
+        failedStart ??= error;
+        return;
+      }
+      try {
+        listener.worldReady?.(Date.now() - worldStarted, world.software);
+        await runIn(world, shape);
+      } finally {
+        await world.stop();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: slots }, slot));
+  if (failedStart !== undefined) throw failedStart;
   return deadWorld;
 }
