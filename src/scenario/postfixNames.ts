@@ -75,6 +75,11 @@ export function recordedParameters(dir = postfixParametersDir(), only: readonly 
   return merged;
 }
 
+/** The releases whose recorded `postconf -d` has this parameter: where a feature exists, read from the images, not assumed. */
+export function releasesWith(parameter: string): PostfixRelease[] {
+  return POSTFIX_RELEASES.filter((release) => recordedParameters(undefined, [release]).builtIn.has(parameter));
+}
+
 /** What one server's configuration says about the names it may invent. */
 export interface NameContext {
   /** Every name = value of the server: the harness's main.cf, the admin's, the scenario's postconf. */

@@ -4,15 +4,15 @@
  * is read. The run's release is not always known then (`validate` takes
  * none, `compare` runs every unpinned provider under several releases,
  * STARTTLS_LAB_POSTFIX is read when the run starts), so the sender's pin
- * decides, or an explicit --postfix 3.11 for an unpinned sender.
+ * decides, or an explicit --postfix 3.11 for an unpinned sender. Which
+ * releases have it is read from their recorded parameter names
+ * (requiretls_enable, schema/postfix-parameters/).
  */
 import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioProblem } from "./errors.js";
+import { releasesWith } from "./postfixNames.js";
 import type { Scenario } from "./types.js";
 import { formatFieldPath, type FieldPath, type Locator } from "./yamlPosition.js";
-
-/** The releases whose Postfix has requiretls_enable (recorded in schema/postfix-parameters/). */
-export const REQUIRETLS_RELEASES: readonly PostfixRelease[] = ["3.11"];
 
 const FIELD: FieldPath = ["message", "requireTls"];
 
@@ -20,7 +20,8 @@ export function requireTlsReleaseProblems(scenarios: readonly Scenario[], file: 
   return scenarios.flatMap((scenario) => {
     if (!scenario.message.requireTls) return [];
     const release = scenario.sender.postfix ?? unpinned;
-    if (release !== undefined && REQUIRETLS_RELEASES.includes(release)) return [];
+    const supporting = releasesWith("requiretls_enable");
+    if (release !== undefined && supporting.includes(release)) return [];
     const runs = release === undefined ? "the sender is not pinned, so it runs whatever release the run uses" : `the sender runs Postfix ${release}`;
     const { position } = locate(FIELD, "key");
     return [
@@ -29,7 +30,7 @@ export function requireTlsReleaseProblems(scenarios: readonly Scenario[], file: 
         line: position.line,
         column: position.column,
         field: formatFieldPath(FIELD),
-        message: `REQUIRETLS needs a sender running Postfix ${REQUIRETLS_RELEASES.join(" or ")}, and ${runs}: pin sender.postfix: "${REQUIRETLS_RELEASES[0]}"`,
+        message: `REQUIRETLS needs a sender running Postfix ${supporting.join(" or ")}, and ${runs}: pin sender.postfix: "${supporting[0]}"`,
       },
     ];
   });

@@ -7,14 +7,14 @@
  */
 import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioProblem } from "./errors.js";
-import { recordedParameters } from "./postfixNames.js";
+import { releasesWith } from "./postfixNames.js";
 import type { Scenario } from "./types.js";
 
 export function tlsrptReleaseProblems(scenarios: readonly Scenario[], unpinned: PostfixRelease | undefined): ScenarioProblem[] {
   return scenarios.flatMap((scenario) => {
     const release = scenario.sender.postfix ?? unpinned;
     if (scenario.expect.tlsrpt === undefined || release === undefined) return [];
-    if (recordedParameters(undefined, [release]).builtIn.has("smtp_tlsrpt_enable")) return [];
+    if (releasesWith("smtp_tlsrpt_enable").includes(release)) return [];
     return [
       {
         file: scenario.source.file,
