@@ -17,6 +17,11 @@ export function matchText(matcher: TextMatcher, text: string): boolean {
   return re.test(text);
 }
 
+/** A matcher as the user wrote it: the substring itself, or `/source/flags`. */
+export function formatMatcher(m: TextMatcher): string {
+  return m.kind === "substring" ? m.text : `/${m.source}/${m.flags}`;
+}
+
 /** For humans: `contains “TLS is required”` or `matches /5\.7\.\d/i`. */
 export function describeMatcher(matcher: TextMatcher): string {
   return matcher.kind === "substring"

@@ -5,6 +5,7 @@
 import type { Observation } from "../observe/types.js";
 import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
 import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
+import { formatMatcher } from "../judge/matchText.js";
 import { expectedStandards } from "./standards.js";
 
 /** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026" as the container's programs said it (the library part of `openssl version` left out). */
@@ -17,10 +18,7 @@ export function describeWorldSoftware(world: WorldSoftware): string {
   return `sender ${describeProviderSoftware(world.sender)}; receiver ${describeProviderSoftware(world.receiver)}`;
 }
 
-/** A matcher as the user wrote it: the substring itself, or `/source/flags`. */
-export function formatMatcher(m: TextMatcher): string {
-  return m.kind === "substring" ? m.text : `/${m.source}/${m.flags}`;
-}
+export { formatMatcher };
 
 /** A matcher for prose: substrings in quotes, regexes as `/…/`. */
 function quoteMatcher(m: TextMatcher): string {

@@ -7,11 +7,8 @@
  */
 import { describeTlsrptEvent } from "../observe/tlsrpt.js";
 import type { RequireTlsObservation, Observation } from "../observe/types.js";
-import type { Expectation, RequireTlsExpectation, TextMatcher, TlsrptExpectation } from "../scenario/types.js";
-
-function matcherText(m: TextMatcher): string {
-  return m.kind === "substring" ? m.text : `/${m.source}/${m.flags}`;
-}
+import { formatMatcher } from "../judge/matchText.js";
+import type { Expectation, RequireTlsExpectation, TlsrptExpectation } from "../scenario/types.js";
 
 function yesNo(value: boolean, yes: string, no: string): string {
   return value ? yes : no;
@@ -43,7 +40,7 @@ export function describeRequireTls(o: RequireTlsObservation): string {
 /** What a scenario expected of the standards, one short phrase each; empty when it expected nothing of them. */
 export function expectedStandards(e: Expectation): string[] {
   const phrases: string[] = [];
-  for (const [name, value] of Object.entries(e.headers ?? {})) phrases.push(`header ${name}: ${matcherText(value)}`);
+  for (const [name, value] of Object.entries(e.headers ?? {})) phrases.push(`header ${name}: ${formatMatcher(value)}`);
   if (e.tlsrpt !== undefined) phrases.push(tlsrptExpected(e.tlsrpt));
   if (e.requireTls !== undefined) phrases.push(requireTlsExpected(e.requireTls));
   return phrases;
