@@ -9,7 +9,7 @@ import os from "node:os";
 import { runScenario, runScenarios } from "./runner.js";
 import { scenarioPassed, type ScenarioPhases, type ScenarioResult } from "./core/result.js";
 import { loadScenarioFiles } from "./scenario/load.js";
-import { orderByState } from "./scenario/order.js";
+import { byLoadOrder, orderByState } from "./scenario/order.js";
 import { fitsWorld } from "./scenario/worldShape.js";
 import { DEFAULT_WORKERS } from "./commands/shared.js";
 import type { Scenario } from "./scenario/types.js";
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   figure("suite_one_world_ms", oneWorld.ms);
 
   progress("whole suite, one world, in the files' order (what nearest-state order saves)");
-  const fileOrder = await timed(() => runScenarios(loadOrder(scenarios), { workers: 1 }));
+  const fileOrder = await timed(() => runScenarios([...scenarios].sort(byLoadOrder), { workers: 1 }));
   figure("suite_one_world_file_order_ms", fileOrder.ms);
 
   // What another release costs a run that has scenarios pinned to it: its world's start and stop (and its image, if absent).
@@ -141,11 +141,6 @@ async function main(): Promise<void> {
     fresh.every(({ result }) => shared.get(result.scenario.name) === verdicts([result])[0]);
   figure("same_verdicts_every_way", same ? "yes" : "no");
   if (!same) process.exitCode = 1;
-}
-
-/** Files in order, then the scenarios' lines: the order the loader gives. */
-function loadOrder(scenarios: readonly Scenario[]): Scenario[] {
-  return [...scenarios].sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1));
 }
 
 main().catch((error: unknown) => {

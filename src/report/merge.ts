@@ -7,19 +7,11 @@
  */
 import { readFile } from "node:fs/promises";
 import type { RunResult, ScenarioResult } from "../core/result.js";
-import { orderByState } from "../scenario/order.js";
-import type { Scenario } from "../scenario/types.js";
+import { byLoadOrder, orderByState } from "../scenario/order.js";
 import { asJsonReport, scenarioResultFromJson, type JsonReport } from "./json.js";
 
 export class MergeError extends Error {
   override name = "MergeError";
-}
-
-/** Files in path order, scenarios in the order of their lines: the order the loader reads them in. */
-function loadOrder(a: Scenario, b: Scenario): number {
-  if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
-  if (a.source.line !== b.source.line) return a.source.line - b.source.line;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /**
@@ -39,7 +31,7 @@ export function mergeReports(reports: ReadonlyArray<{ file: string; report: Json
     }
   }
   const byScenario = new Map(results.map((result) => [result.scenario, result]));
-  const ordered = orderByState(results.map((result) => result.scenario).sort(loadOrder)).map((scenario) => byScenario.get(scenario)!);
+  const ordered = orderByState(results.map((result) => result.scenario).sort(byLoadOrder)).map((scenario) => byScenario.get(scenario)!);
   return { results: ordered, durationMs: Math.max(0, ...reports.map(({ report }) => report.summary.durationMs)) };
 }
 

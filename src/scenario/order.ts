@@ -74,3 +74,10 @@ export function orderByState<T extends Scenario>(scenarios: readonly T[]): T[] {
   }
   return ordered;
 }
+
+/** Files in path order, scenarios in the order of their lines: the order the loader reads a folder in. */
+export function byLoadOrder(a: Scenario, b: Scenario): number {
+  if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
+  if (a.source.line !== b.source.line) return a.source.line - b.source.line;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
