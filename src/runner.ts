@@ -36,7 +36,7 @@ export interface RunOptions extends Omit<WorldOptions, "postfix"> {
   listener?: RunListener;
   /** Use this already started world (not stopped at the end) instead of starting one; scenarios pinning other releases are not run. */
   world?: MailWorld;
-  /** Worlds side by side per world shape, each taking the next scenario when free (default 1). */
+  /** Worlds side by side, at most; how the slots share the world shapes is runScenarios' (default 1). */
   workers?: number;
   /** Stop between scenarios when aborted (Ctrl-C); the results so far are returned. */
   signal?: AbortSignal;
