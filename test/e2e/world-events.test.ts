@@ -107,6 +107,23 @@ async function retriedAndDelivered(world: MailWorld, sent: Sent): Promise<Delive
   return relayed;
 }
 
+/** Alice sends; the sender's first attempt must be deferred with a status text matching `reason` (printed as evidence). */
+async function deferredAs(world: MailWorld, name: string, reason: RegExp): Promise<Sent> {
+  const sent = await aliceSends(world, name);
+  const deferred = await statusLine(world, sent, "deferred");
+  console.log(`world-events status (${name}): ${deferred.line}`);
+  expect(deferred.detail).toMatch(reason);
+  return sent;
+}
+
+/** Retried now: relayed, stored once in Bob's inbox, gone from the sender's queue. Returns the sender's status line. */
+async function deliveredOnce(world: MailWorld, sent: Sent): Promise<DeliveryEvent> {
+  const delivered = await retriedAndDelivered(world, sent);
+  expect(await copiesInBobsInbox(world, sent)).toBe(1);
+  expect(await queued(world.sender, sent.queueId)).toBeUndefined();
+  return delivered;
+}
+
 async function timed<T>(what: string, operation: () => Promise<T>): Promise<T> {
   const started = performance.now();
   const result = await operation();
@@ -121,10 +138,7 @@ test("Bob's provider down: deferred, the wire resets what it cannot relay; back 
   // An outage, not a death: the container and Dovecot stay (Bob's inbox still answers).
   expect(await world.deathNotice()).toBeUndefined();
 
-  const sent = await aliceSends(world, "receiver down and up");
-  const deferred = await statusLine(world, sent, "deferred");
-  console.log(`world-events status (receiver stopped): ${deferred.line}`);
-  expect(deferred.detail).toMatch(RECEIVER_DOWN);
+  const sent = await deferredAs(world, "receiver down and up", RECEIVER_DOWN);
   expect((await queued(world.sender, sent.queueId))?.recipients[0]?.delayReason).toMatch(RECEIVER_DOWN);
   expect(await copiesInBobsInbox(world, sent)).toBe(0);
   const { hops } = await world.wire.hops();
@@ -136,17 +150,14 @@ test("Bob's provider down: deferred, the wire resets what it cannot relay; back 
 
   await timed("receiver startPostfix", () => world.receiver.startPostfix());
   expect(world.receiver.postfixRunning).toBe(true);
-  const delivered = await retriedAndDelivered(world, sent);
+  const delivered = await deliveredOnce(world, sent);
   expect(delivered.relay).toMatch(/^mx\.iroco\.test\[/);
-  expect(await copiesInBobsInbox(world, sent)).toBe(1);
-  expect(await queued(world.sender, sent.queueId)).toBeUndefined();
 });
 
 test("Alice's provider restarted with a deferred message: still queued after the restart, delivered once", async ({ world }) => {
   await applyScenario(world, defaults("sender restart"));
   await world.receiver.stopPostfix();
-  const sent = await aliceSends(world, "sender restart");
-  await statusLine(world, sent, "deferred");
+  const sent = await deferredAs(world, "sender restart", RECEIVER_DOWN);
 
   const restartFrom = world.sender.log.cursor;
   await timed("sender restartPostfix", () => world.sender.restartPostfix());
@@ -157,9 +168,7 @@ test("Alice's provider restarted with a deferred message: still queued after the
   expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId, recipients: [{ address: BOB }] });
 
   await world.receiver.startPostfix();
-  await retriedAndDelivered(world, sent);
-  expect(await copiesInBobsInbox(world, sent)).toBe(1);
-  expect(await queued(world.sender, sent.queueId)).toBeUndefined();
+  await deliveredOnce(world, sent);
 });
 
 test("the resolver down: deferred (name service error), up again: delivered, and DNSSEC still validates", async ({ world }) => {
@@ -168,15 +177,11 @@ test("the resolver down: deferred (name service error), up again: delivered, and
   expect(world.dns.resolverRunning).toBe(false);
   expect(await world.deathNotice()).toBeUndefined();
 
-  const sent = await aliceSends(world, "resolver down and up");
-  const deferred = await statusLine(world, sent, "deferred");
-  console.log(`world-events status (resolver stopped): ${deferred.line}`);
-  expect(deferred.detail).toMatch(RESOLVER_DOWN);
+  const sent = await deferredAs(world, "resolver down and up", RESOLVER_DOWN);
 
   await timed("dns resolverUp", () => world.dns.resolverUp());
   expect(world.dns.resolverRunning).toBe(true);
-  await retriedAndDelivered(world, sent);
-  expect(await copiesInBobsInbox(world, sent)).toBe(1);
+  await deliveredOnce(world, sent);
 
   // The restarted resolver, its cache empty, still validates: a DANE sender verifies Bob's TLSA record.
   const dane = await runScenario(
@@ -194,8 +199,7 @@ test("the resolver down: deferred (name service error), up again: delivered, and
 test("a configuration change while mail waits: the queue is kept, and the next attempt goes out in clear", async ({ world }) => {
   await applyScenario(world, defaults("config change while mail waits"));
   await world.receiver.stopPostfix();
-  const sent = await aliceSends(world, "config change while mail waits");
-  await statusLine(world, sent, "deferred");
+  const sent = await deferredAs(world, "config change while mail waits", RECEIVER_DOWN);
 
   // Bob's admin disables STARTTLS while his Postfix is down: written now, read when it starts.
   await world.receiver.applySettings({ smtpd_tls_security_level: "none" }, { keepQueue: true });
@@ -206,8 +210,7 @@ test("a configuration change while mail waits: the queue is kept, and the next a
   expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
 
   await world.receiver.startPostfix();
-  await retriedAndDelivered(world, sent);
-  expect(await copiesInBobsInbox(world, sent)).toBe(1);
+  await deliveredOnce(world, sent);
   // In clear: the marker crossed the wire readable, and the sender logged no TLS session.
   const { hops } = await world.wire.hops();
   expect(hops.some((hop) => hop.transcript.plaintextBody)).toBe(true);
@@ -218,24 +221,19 @@ test("a certificate expires while mail waits: a verifying sender defers; renewed
   await applyScenario(world, defaults("certificate expires and is renewed", { smtp_tls_security_level: "verify" }));
   const { key } = world.receiver.presentedCertificate;
   await world.receiver.presentCertificate("expired", key);
-  const sent = await aliceSends(world, "certificate expires and is renewed");
-  const deferred = await statusLine(world, sent, "deferred");
-  console.log(`world-events status (certificate expired, sender verify): ${deferred.line}`);
-  expect(deferred.detail).toMatch(EXPIRED_CERTIFICATE);
+  const sent = await deferredAs(world, "certificate expires and is renewed", EXPIRED_CERTIFICATE);
 
   await world.receiver.presentCertificate("valid", key);
   // Swapping the certificate touches no queue.
   expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
-  await retriedAndDelivered(world, sent);
+  await deliveredOnce(world, sent);
   expect(world.sender.log.since(sent.from).some((line) => line.includes("Verified TLS connection established to mx.iroco.test"))).toBe(true);
-  expect(await copiesInBobsInbox(world, sent)).toBe(1);
 });
 
 test("a new scenario after an outage starts from a running Postfix with an empty queue", async ({ world }) => {
   await applyScenario(world, defaults("left stopped"));
   await world.receiver.stopPostfix();
-  const sent = await aliceSends(world, "left stopped");
-  await statusLine(world, sent, "deferred");
+  const sent = await deferredAs(world, "left stopped", RECEIVER_DOWN);
 
   const next = await runScenario(world, scenarioFromYaml(`
     name: the next scenario
