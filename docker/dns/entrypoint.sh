@@ -3,7 +3,8 @@
 # unbound (validating resolver, :53), the MTA-STS policy web server (:443)
 # and the MTA-STS daemon (:8461), all in this one container, all logging to
 # its stdout/stderr. Prints "lab-dns: ready" once all four answer; then
-# watches them: if one dies, the container exits non-zero.
+# watches them: if one dies, the container exits non-zero (unbound stopped
+# by lab-dns-resolver, a resolver outage, is the exception).
 # The zones start empty: the harness runs lab-dns-apply right after start.
 set -euo pipefail
 TLS=/etc/lab-dns/tls
@@ -80,9 +81,35 @@ done
 [ "$ready" = yes ] || { printf 'lab-dns: not every service answered within 30 s\n' >&2; stop_all; exit 1; }
 say ready
 
-# Supervise: the first of the four to end ends the container, non-zero.
-status=0
-wait -n -p ended "${!name[@]}" || status=$?
+# Supervise: the first of the four to end ends the container, non-zero,
+# except unbound stopped at the harness's request (lab-dns-resolver down, a
+# resolver outage): then a reader of $RUN/resolver-start-request takes its
+# place among the watched, and lab-dns-resolver up writing there starts
+# unbound again (its cache empty, the zones and anchors as last applied).
+mkfifo "$RUN/resolver-start-request"
+while :; do
+  status=0
+  ended=''
+  wait -n -p ended "${!name[@]}" || status=$?
+  if [ "${name[$ended]:-}" = unbound ] && [ -e "$RUN/resolver-stop-requested" ]; then
+    unset "name[$ended]"
+    say "unbound stopped at the harness's request"
+    read -r _ < "$RUN/resolver-start-request" &
+    name[$!]=resolver-start-request
+    : > "$RUN/resolver-stopped"
+    continue
+  fi
+  if [ "${name[$ended]:-}" = resolver-start-request ]; then
+    unset "name[$ended]"
+    rm -f "$RUN/resolver-stop-requested"
+    unbound -d -c /etc/unbound/unbound.conf &
+    name[$!]=unbound
+    rm -f "$RUN/resolver-stopped"
+    say "unbound started again at the harness's request"
+    continue
+  fi
+  break
+done
 printf 'lab-dns: %s exited (status %s); stopping\n' "${name[$ended]:-a service}" "$status" >&2
 stop_all
 exit 1

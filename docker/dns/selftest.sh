@@ -190,23 +190,39 @@ check "zone5.test signed" 'status: NOERROR.*Flags:.* ad' "$(flags mx.zone5.test 
 
 say "the daemon really verifies the policy server's certificate"
 # Take the CA out of the trust store: the next fetch must fail, so the OK
-# above came from a verified HTTPS fetch. Then put it back.
-docker exec "$container" sh -c 'rm /usr/local/share/ca-certificates/starttls-lab-ca.crt && update-ca-certificates --fresh >/dev/null 2>&1'
+# above came from a verified HTTPS fetch. Then put it back. The entrypoint
+# appended it to the system bundle: the bundle's last bytes are the CA's.
+docker exec "$container" sh -c 'truncate -s -"$(stat -c %s /etc/lab-dns/tls/ca.pem)" /etc/ssl/certs/ca-certificates.crt'
 printf 'iroco.test signed\n' > plan/zones
 printf 'version: STSv1\nmode: enforce\nmx: mx.iroco.test\nmax_age: 86400\n' > plan/mta-sts/iroco.test.txt
 zone iroco.test 172.30.0.9 > plan/iroco.test.zone
 apply
 check "socketmap iroco.test without the CA: NOTFOUND" '^NOTFOUND $' "$(socketmap iroco.test)"
 check "the daemon says why" 'CERTIFICATE_VERIFY_FAILED' "$(docker logs "$container" 2>&1 | grep 'STS policy fetch' | tail -n 1)"
-docker exec "$container" sh -c 'cp /etc/lab-dns/tls/ca.pem /usr/local/share/ca-certificates/starttls-lab-ca.crt && update-ca-certificates >/dev/null 2>&1'
+docker exec "$container" sh -c 'cat /etc/lab-dns/tls/ca.pem >> /etc/ssl/certs/ca-certificates.crt'
 apply
 check "socketmap iroco.test with the CA back: OK secure" '^OK secure' "$(socketmap iroco.test)"
+
+say "a resolver outage: unbound stops and starts again, the container stays"
+check "lab-dns-resolver down" '^down in [0-9.]+ s$' "$(docker exec "$container" lab-dns-resolver down 2>&1)"
+check "while down: port 53 refuses (a quick failure, no timeout)" "can't connect to .*@53\\(TCP\\)" "$(dig_ +tcp mx.iroco.test A 2>&1 || true)"
+[ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] && pass "container still running" || fail "container stopped"
+zone iroco.test 172.30.0.10 > plan/iroco.test.zone
+check "a plan applied while down is only prepared" 'the resolver is down: read when it starts' "$(apply 2>&1)"
+check "lab-dns-resolver up" '^up \(zones answering as planned: iroco.test signed\) in [0-9.]+ s$' "$(docker exec "$container" lab-dns-resolver up 2>&1)"
+check "after the restart, validated again (ad)" 'status: NOERROR.*Flags:.* ad' "$(flags mx.iroco.test A)"
+check "and the zone applied while it was down" '172\.30\.0\.10' "$(dig_ +short mx.iroco.test A)"
 
 say "errors are reported"
 printf 'iroco.test sigend\n' > plan/zones
 out=$(docker exec "$container" sh -c 'rm -rf /etc/lab-dns/plan/*' && docker cp "$work/plan/." "$container:/etc/lab-dns/plan/" && docker exec "$container" lab-dns-apply 2>&1) && fail "a bad mode was accepted" || check "a bad mode: clear message, non-zero exit" 'mode of iroco.test must be signed, unsigned or bogus' "$out"
 check "after a refused plan the old state still answers" 'status: NOERROR.*Flags:.* ad' "$(flags mx.iroco.test A)"
 [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] && pass "container still running" || fail "container stopped"
+
+say "unbound ending without lab-dns-resolver is still a death"
+docker exec "$container" sh -c 'kill -KILL "$(cat /run/lab-dns/unbound.pid)"'
+timeout 15 docker wait "$container" >/dev/null || fail "the container still runs 15 s after unbound was killed"
+check "the container ended, saying which service" '^lab-dns: unbound exited' "$(docker logs "$container" 2>&1 | grep '^lab-dns: ')"
 
 say "result"
 if [ "$failures" -gt 0 ]; then

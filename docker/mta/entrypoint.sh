@@ -1,7 +1,8 @@
 #!/bin/sh
 # Start one mail provider: apply the role's settings that the harness copied
 # into /etc/starttls-lab, start Dovecot, then run Postfix in the foreground
-# so its log (maillog_file = /dev/stdout) is the container's log.
+# so its log (maillog_file = /dev/stdout) is the container's log, under a
+# small supervisor that lets the harness stop and start Postfix alone.
 set -eu
 LAB=/etc/starttls-lab
 
@@ -90,7 +91,6 @@ fi
 cp /etc/postfix/main.cf /etc/postfix/main.cf.lab-role
 cp /etc/postfix/master.cf /etc/postfix/master.cf.lab-role
 mkdir -p "$LAB/running"
-cp /etc/postfix/main.cf /etc/postfix/master.cf "$LAB/running/"
 chmod 0600 "$LAB"/tls/*.key 2>/dev/null || true
 # SNI tables as indexed maps too: built right (postmap -F stores the files'
 # contents) and built the wrong way (plain postmap stores their names), the
@@ -105,9 +105,54 @@ dovecot_sni_config > "$LAB/dovecot-sni.conf"
 find /etc/postfix "$LAB" -type f -exec touch -d '10 seconds ago' {} +
 
 dovecot
-# Skip the integrity checks "postfix start" runs (postfix check and its
-# permission walk, 0.5-2 s of every world start): the image was checked
-# when it was built, the role's settings are the harness's own, and every
-# scenario's settings go through lab-apply, which refuses warnings.
-touch "$(postconf -h queue_directory)/quick-start"
-exec postfix start-fg
+
+# This shell stays PID 1 and runs Postfix in the foreground, so that the
+# harness can stop Postfix as a whole (an outage, a restart with mail in the
+# queue: lab-postfix) while the container, Dovecot and the queue on disk
+# stay. Postfix ending for any other reason ends the container, as a crash
+# should. The files in $SUPERVISOR are lab-postfix's side of the protocol.
+SUPERVISOR=/run/starttls-lab
+rm -rf "$SUPERVISOR" && mkdir -p "$SUPERVISOR"
+mkfifo "$SUPERVISOR/start-request"
+queue_directory=$(postconf -h queue_directory)
+postfix_job=''
+start_waiter=''
+stop_container() {
+  trap - TERM INT
+  [ -z "$start_waiter" ] || kill "$start_waiter" 2>/dev/null || true
+  if [ -n "$postfix_job" ]; then
+    kill -TERM "$(sed 1q "$queue_directory/pid/master.pid" | tr -d ' ')" 2>/dev/null || true
+    wait "$postfix_job" || true
+  fi
+  exit 0
+}
+# A trapped signal interrupts `wait` at once; a foreground command would delay it.
+trap stop_container TERM INT
+while :; do
+  # What the master loads now: lab-apply compares the next settings with it.
+  cp /etc/postfix/main.cf /etc/postfix/master.cf "$LAB/running/"
+  # Skip the integrity checks "postfix start" runs (postfix check and its
+  # permission walk, 0.5-2 s of every start): the image was checked when it
+  # was built, the role's settings are the harness's own, and every
+  # scenario's settings go through lab-apply, which refuses warnings.
+  # Postfix removes the file at each start.
+  touch "$queue_directory/quick-start"
+  postfix start-fg &
+  postfix_job=$!
+  status=0
+  wait "$postfix_job" || status=$?
+  postfix_job=''
+  if [ ! -e "$SUPERVISOR/stop-requested" ]; then
+    echo "starttls-lab: Postfix ended (status $status) without the harness asking; the container ends" >&2
+    [ "$status" -ne 0 ] || status=1
+    exit "$status"
+  fi
+  echo "starttls-lab: Postfix stopped at the harness's request; the queue stays on disk until lab-postfix start"
+  : > "$SUPERVISOR/stopped"
+  read -r _ < "$SUPERVISOR/start-request" &
+  start_waiter=$!
+  wait "$start_waiter" || true
+  start_waiter=''
+  rm -f "$SUPERVISOR/stopped"
+  echo "starttls-lab: Postfix starts again at the harness's request"
+done

@@ -120,6 +120,9 @@ class Hop {
   private mitm: MitmSession | undefined;
   /** inject: the command was pipelined after STARTTLS. */
   private injected = false;
+  /** Why the connection to the server could not be made, if it could not. */
+  private upstreamUnreachable: string | undefined;
+  private upstreamConnected = false;
   private finished = false;
   private resolveDone!: () => void;
   private readonly closedSides = new Set<Direction>();
@@ -155,7 +158,8 @@ class Hop {
     client.on("end", () => this.guard(() => this.ended("client")));
     upstream.on("end", () => this.guard(() => this.ended("server")));
     client.on("error", () => this.broken("client"));
-    upstream.on("error", () => this.broken("server"));
+    upstream.once("connect", () => (this.upstreamConnected = true));
+    upstream.on("error", (error) => (this.upstreamConnected ? this.broken("server") : this.unreachable(error)));
     client.on("close", () => this.closed("client"));
     upstream.on("close", () => this.closed("server"));
   }
@@ -172,6 +176,7 @@ class Hop {
   transcript(marker: string): Transcript {
     const transcript = this.recorder.transcript(marker);
     if (this.injected) transcript.injected = INJECTED_COMMAND;
+    if (this.upstreamUnreachable !== undefined) transcript.upstreamUnreachable = this.upstreamUnreachable;
     // An interception that never got to decrypt anything read nothing.
     if (this.mode === "mitm" && this.mitmContext) transcript.attackerReadBody ??= false;
     return transcript;
@@ -402,6 +407,19 @@ class Hop {
       this.recorder.close("server");
       if (!this.client.destroyed) this.client.end();
     }
+  }
+
+  /**
+   * The server's port refused (or could not be reached): the client, whose
+   * connection the wire had already accepted, gets a reset rather than a
+   * polite close, the nearest a relay can come to the refusal it would have
+   * met without the wire. The wire never says more than it got: no SMTP
+   * reply of its own.
+   */
+  private unreachable(error: Error): void {
+    this.upstreamUnreachable = error.message;
+    if (!this.client.destroyed) this.client.resetAndDestroy();
+    if (!this.upstream.destroyed) this.upstream.destroy();
   }
 
   private broken(side: Direction): void {

@@ -142,6 +142,12 @@ export interface Transcript {
   attackerReadBody?: boolean;
   /** inject: the command the wire pipelined after STARTTLS, in the same packet, towards the server. */
   injected?: string;
+  /**
+   * The wire could not reach the server (its port 25 closed: "connect
+   * ECONNREFUSED 172.18.0.4:25"), so it reset the client's connection
+   * instead of relaying: the client met a dead port, as without the wire.
+   */
+  upstreamUnreachable?: string;
 }
 
 /** What the wire does with the port-25 hop; see proxy.ts for each mode. */

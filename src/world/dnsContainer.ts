@@ -41,6 +41,32 @@ export class DnsContainer extends WorldContainer<StartedDnsContainer> {
 
 export class StartedDnsContainer extends StartedWorldContainer {
   private published: string | undefined;
+  private resolverAnswers = true;
+
+  /** Whether the world's resolver (unbound) runs: false from resolverDown() to resolverUp(). */
+  get resolverRunning(): boolean {
+    return this.resolverAnswers;
+  }
+
+  /**
+   * A resolver outage: unbound stops and its port closes, so every lookup
+   * of the providers fails at once (not after a timeout); knot, MTA-STS
+   * and the container stay. publish() meanwhile only prepares what the
+   * resolver reads when it starts.
+   */
+  async resolverDown(): Promise<void> {
+    await this.run(["lab-dns-resolver", "down"]);
+    this.resolverAnswers = false;
+  }
+
+  /**
+   * Starts the resolver again, with an empty cache; resolves once every
+   * published zone answers as its DNSSEC mode says (signed ones validated).
+   */
+  async resolverUp(): Promise<void> {
+    await this.run(["lab-dns-resolver", "up"]);
+    this.resolverAnswers = true;
+  }
 
   /** How the providers reach it: the resolver's address, and the MTA-STS resolver's socketmap port. */
   get forProviders(): WorldDns {

@@ -170,6 +170,8 @@ export class StartedMtaContainer extends StartedWorldContainer {
    */
   private settingsInForce: string | undefined;
   private queueClean = false;
+  /** False between stopPostfix() and the next start (startPostfix, or a new scenario's applySettings). */
+  private running = true;
 
   constructor(
     container: StartedTestContainer,
@@ -239,19 +241,58 @@ export class StartedMtaContainer extends StartedWorldContainer {
 
   /**
    * Reset main.cf to the role's baseline plus these settings, empty the
-   * queue; lab-apply reloads Postfix only when a long-lived daemon would
-   * otherwise keep old state (see docker/mta/lab-apply).
+   * queue and start a Postfix that stopPostfix() stopped (a new scenario
+   * starts from a running provider); lab-apply reloads Postfix only when a
+   * long-lived daemon would otherwise keep old state (see docker/mta/lab-apply).
+   *
+   * keepQueue: a configuration change while mail waits. The queue stays as
+   * it is, and a stopped Postfix stays stopped (it reads the new settings
+   * when it starts).
    */
-  async applySettings(settings: Record<string, string>): Promise<void> {
+  async applySettings(settings: Record<string, string>, options: { keepQueue?: boolean } = {}): Promise<void> {
+    const keepQueue = options.keepQueue ?? false;
     const wanted = JSON.stringify(Object.entries(settings));
-    if (wanted === this.settingsInForce && this.queueClean) return;
+    if (wanted === this.settingsInForce && (keepQueue || (this.queueClean && this.running))) return;
     this.settingsInForce = undefined;
-    const result = await this.run(["lab-apply", ...Object.entries(settings).map(([name, value]) => `${name}=${value}`)]);
+    const result = await this.run(["lab-apply", ...(keepQueue ? ["--keep-queue"] : []), ...Object.entries(settings).map(([name, value]) => `${name}=${value}`)]);
     if (/warning|fatal/i.test(result.output)) {
       throw new Error(`Postfix on the ${this.identity.role} complained about the settings: ${result.output.trim()}`);
     }
     this.settingsInForce = wanted;
+    if (keepQueue) return;
     this.queueClean = true;
+    this.running = true;
+  }
+
+  /** Whether Postfix runs: false from stopPostfix() until it is started again. */
+  get postfixRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Postfix stops as a whole (master, queue manager, smtpd: what `postfix
+   * stop` does) while the container, Dovecot and the queue on disk stay:
+   * an outage, not a death. Resolves once port 25 refuses connections.
+   */
+  async stopPostfix(): Promise<void> {
+    await this.run(["lab-postfix", "stop"]);
+    this.running = false;
+  }
+
+  /**
+   * Starts a stopped Postfix again; resolves once the master and the queue
+   * manager run and port 25 answers 220. Queued mail is then Postfix's to
+   * retry (retry() sends it at once).
+   */
+  async startPostfix(): Promise<void> {
+    await this.run(["lab-postfix", "start"]);
+    this.running = true;
+  }
+
+  /** A real stop and start (not a reload), with the queue on disk carried over. */
+  async restartPostfix(): Promise<void> {
+    await this.stopPostfix();
+    await this.startPostfix();
   }
 
   /**

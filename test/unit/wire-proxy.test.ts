@@ -260,7 +260,7 @@ describe("startWireProxy, connections", () => {
     }
   });
 
-  it("an unreachable upstream closes the client's connection", async () => {
+  it("an unreachable upstream: the client's connection is reset (not closed politely), and the transcript says why", async () => {
     const spare = net.createServer();
     spare.listen(0, HOST);
     await once(spare, "listening");
@@ -277,10 +277,19 @@ describe("startWireProxy, connections", () => {
     });
     try {
       const socket = net.connect(proxy.port, HOST);
-      socket.on("error", () => undefined);
-      await within(once(socket, "close"), 5_000, "the client's socket to close");
+      const failures: NodeJS.ErrnoException[] = [];
+      socket.on("error", (error) => failures.push(error));
+      const received: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => received.push(chunk));
+      // Not events.once: it rejects on the "error" (the reset) that comes first.
+      await within(new Promise((resolve) => socket.on("close", resolve)), 5_000, "the client's socket to close");
+      // A refused port looks like a dead server to the client: a reset, and not a byte of SMTP from the wire.
+      expect(failures.map((error) => error.code)).toEqual(["ECONNRESET"]);
+      expect(Buffer.concat(received).length).toBe(0);
       const wire = await within(collected.next(), 5_000, "the transcript");
+      expect(wire.transcript.upstreamUnreachable).toBe(`connect ECONNREFUSED ${HOST}:${deadPort}`);
       expect(closedSides(wire.transcript)).toEqual(["client", "server"]);
+      expect(tampered(wire.transcript)).toEqual([]);
     } finally {
       await proxy.close();
     }
