@@ -11,10 +11,13 @@ import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
+import { attemptsForEvents, eventListProblems, eventsSchema } from "./events.js";
 import { caseInsensitiveRepeats, headerNamePattern, headerValueProblem, reservedHeaderReason } from "./messageHeaders.js";
 import { TLSRPT_FAILURE_TYPES } from "../observe/tlsrpt.js";
 import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
+import type { ScenarioEvent } from "./events.js";
 import type {
+  AttemptStatus,
   CertificateKey,
   CertificateVariant,
   Expectation,
@@ -50,7 +53,7 @@ export const transports = allOf<Transport>()(["tls", "plaintext"]);
 export const trusts = allOf<Trust>()(["verified", "trusted", "untrusted", "anonymous"]);
 export const tlsVersions = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 export const submissionPorts = allOf<Submission["port"]>()([465, 25]);
-export const MAX_ATTEMPTS = 3;
+export const MAX_ATTEMPTS = 5;
 
 /** A strict object whose unknown-key error lists the keys allowed at that place. */
 function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
@@ -96,6 +99,9 @@ export const postfixReleaseSchema = z.enum(POSTFIX_RELEASES, {
       : `one of ${POSTFIX_RELEASES.join(", ")}`,
 });
 
+const certificateSchema = z.enum(certificateVariants);
+const certificateKeySchema = z.enum(certificateKeys);
+
 const providerSchema = (role: Role, owner: string, host: string) =>
   strictObject({
     postfix: postfixReleaseSchema
@@ -106,13 +112,12 @@ const providerSchema = (role: Role, owner: string, host: string) =>
     postconf: postconfSchema
       .default({})
       .describe(`main.cf overrides for ${owner}, applied with postconf -e on top of the baseline. Numbers become text, true/false become yes/no.`),
-    certificate: z
-      .enum(certificateVariants)
+    certificate: certificateSchema
       .default("valid")
       .describe(
         `The certificate ${host} presents on ports 25 and 465: valid (from the harness CA), expired, not-yet-valid, wrong-name (names another host), self-signed, unknown-ca (a CA the peers do not trust), missing-intermediate (the server does not send the intermediate CA), with-intermediate (it does).`,
       ),
-    certificateKey: z.enum(certificateKeys).default("rsa").describe("The certificate's key type: rsa (2048) or ecdsa (P-256)."),
+    certificateKey: certificateKeySchema.default("rsa").describe("The certificate's key type: rsa (2048) or ecdsa (P-256)."),
     mainCf: z
       .string()
       .min(1)
@@ -246,6 +251,19 @@ const dnsSchema = strictObject({
   .prefault({})
   .describe("What the world's DNS publishes for Bob's provider's domains (the sender resolves through a validating resolver).");
 
+/** A DNS change of an event: only what it names is republished differently, so nothing defaults. */
+const dnsChangeSchema = strictObject({
+  zone: z.enum(zoneSignings).optional(),
+  tlsa: z.enum(tlsaRecords).optional(),
+  mtaSts: strictObject({
+    mode: z.enum(mtaStsModes).optional(),
+    mx: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "an MX host name or *.domain pattern")).min(1, "list at least one MX pattern").optional(),
+  }).optional(),
+  tlsrpt: z.boolean().optional(),
+})
+  .refine((change) => Object.keys(change).length > 0, "name what changes: zone, tlsa, mtaSts or tlsrpt")
+  .describe("DNS records republished for Bob's provider's domains, as in dns:; what is not named keeps its value.");
+
 const wireExpectationSchema = strictObject({
   plaintextBody: z
     .boolean()
@@ -285,6 +303,13 @@ const tlsrptExpectationSchema = strictObject({
     "TLSRPT (RFC 8460): what Alice's provider (Postfix 3.10 or later) reported for the recipient's domain, which must publish _smtp._tls (dns.tlsrpt: true). Every event for that domain must match, and there must be one.",
   );
 
+export const attemptStatuses = allOf<AttemptStatus>()(["sent", "deferred", "bounced"]);
+
+const attemptExpectationSchema = strictObject({
+  status: z.enum(attemptStatuses).describe("What the sender's status line of this attempt says: sent (to the next server), deferred or bounced."),
+  reason: textMatcherSchema.optional().describe("Text found in what Postfix said about this attempt; /…/flags is a regular expression."),
+});
+
 const expectationFields = strictObject({
   outcome: z.enum(outcomes).describe("What happens to the message."),
   transport: z
@@ -305,6 +330,12 @@ const expectationFields = strictObject({
     ),
   requireTls: requireTlsExpectationSchema.optional(),
   tlsrpt: tlsrptExpectationSchema.optional(),
+  attempts: z
+    .array(attemptExpectationSchema)
+    .min(1, "list at least one attempt")
+    .max(MAX_ATTEMPTS, `at most ${MAX_ATTEMPTS}`)
+    .optional()
+    .describe("Every delivery attempt of Alice's provider, in order, exactly these many: what each status line said. With events, each attempt after a change shows what the change did."),
 });
 type ExpectationFields = z.output<typeof expectationFields>;
 
@@ -325,8 +356,8 @@ function rejectContradictions(fields: ExpectationFields, ctx: z.RefinementCtx): 
   }
 }
 
-function toExpectation({ outcome, transport, tls, reason, wire, headers, requireTls, tlsrpt }: ExpectationFields): Expectation {
-  const standards = { ...(headers && { headers }), ...(requireTls && { requireTls }), ...(tlsrpt && { tlsrpt }) };
+function toExpectation({ outcome, transport, tls, reason, wire, headers, requireTls, tlsrpt, attempts }: ExpectationFields): Expectation {
+  const standards = { ...(headers && { headers }), ...(requireTls && { requireTls }), ...(tlsrpt && { tlsrpt }), ...(attempts && { attempts }) };
   if (outcome === "delivered") return { outcome, transport: transport ?? "tls", ...(tls && { tls }), ...(wire && { wire }), ...standards };
   return { outcome, ...(reason && { reason }), ...(wire && { wire }), ...standards };
 }
@@ -386,6 +417,23 @@ export const matrixSchema = strictObject({
 }).describe("One scenario per combination of axis values, each with the expectation of the cell that covers it.");
 export type MatrixSpec = z.output<typeof matrixSchema>;
 
+function checkEvents(
+  document: { attempts?: number | undefined; events?: ScenarioEvent[] | undefined; expect?: Expectation | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const attempts = document.attempts ?? attemptsForEvents(document.events ?? []);
+  const listed = document.expect?.attempts?.length;
+  if (listed !== undefined && attempts === 1 && !document.events) {
+    ctx.addIssue({ code: "custom", path: ["expect", "attempts"], message: "the scenario follows one attempt: set attempts to 2 or more, or add events, to judge attempts" });
+  } else if (listed !== undefined && listed > attempts) {
+    ctx.addIssue({ code: "custom", path: ["expect", "attempts"], message: `lists ${listed} attempts, but the scenario follows at most ${attempts} (attempts: ${attempts})` });
+  }
+  if (!document.events) return;
+  for (const problem of eventListProblems(document.events, attempts)) {
+    ctx.addIssue({ code: "custom", path: ["events", problem.index, problem.key], message: problem.message });
+  }
+}
+
 function requireExpectOrMatrix(document: unknown, ctx: z.RefinementCtx): void {
   if (typeof document !== "object" || document === null || Array.isArray(document)) return;
   const has = (key: string) => key in document && (document as Record<string, unknown>)[key] !== undefined;
@@ -407,15 +455,24 @@ export const scenarioDocumentSchema = strictObject({
     .int()
     .min(1, "at least 1")
     .max(MAX_ATTEMPTS, `at most ${MAX_ATTEMPTS}`)
-    .default(1)
+    .optional()
     .describe(
-      "Delivery attempts the harness follows: 1 (the default) judges the first attempt; 2 or more also follows the retries after a deferral (the harness then shortens the sender's retry timers to 1 s).",
+      "Delivery attempts the harness follows: 1 (the default without events) judges the first attempt; 2 or more also follows the retries after a deferral (the harness then shortens the sender's retry timers to 1 s). With events, the default is one more than the last event's `after`.",
     ),
+  events: eventsSchema({
+    certificate: certificateSchema,
+    certificateKey: certificateKeySchema,
+    postconf: postconfSchema,
+    dnsChange: dnsChangeSchema,
+    wire: z.enum(wireModes),
+    maxAfter: MAX_ATTEMPTS - 1,
+  }).optional(),
   message: messageSchema,
   expect: expectationSchema.optional(),
   matrix: matrixSchema.optional(),
 })
   .superRefine(requireExpectOrMatrix, { when: () => true })
+  .superRefine(checkEvents)
   .meta({
     title: "starttls-lab scenario",
     description:

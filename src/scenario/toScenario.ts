@@ -1,3 +1,4 @@
+import { attemptsForEvents } from "./events.js";
 import type { ScenarioDocument } from "./schema.js";
 import type { Expectation, ProviderSettings, Scenario, ScenarioSource } from "./types.js";
 
@@ -16,7 +17,7 @@ function toProvider({ postfix, postconf, certificate, certificateKey, mainCf, ma
 
 /** The contract's Scenario from a validated document that carries its expectation. */
 export function toScenario(document: ScenarioDocument, expect: Expectation, source: ScenarioSource): Scenario {
-  const { name, story, sender, receiver, wire, dns, attempts, message } = document;
+  const { name, story, sender, receiver, wire, dns, attempts, events, message } = document;
   return {
     name,
     ...(story !== undefined && { story }),
@@ -25,7 +26,8 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
     receiver: toProvider(receiver),
     wire,
     dns: { zone: dns.zone, tlsa: dns.tlsa, mtaSts: { mode: dns.mtaSts.mode, ...(dns.mtaSts.mx && { mx: dns.mtaSts.mx }) }, tlsrpt: dns.tlsrpt },
-    attempts,
+    attempts: attempts ?? attemptsForEvents(events ?? []),
+    ...(events && { events }),
     message: {
       from: message.from,
       to: message.to,

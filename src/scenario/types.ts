@@ -5,6 +5,7 @@
  */
 
 import type { PostfixRelease } from "../core/releases.js";
+import type { ScenarioEvent } from "./events.js";
 import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
 
 /** The two providers of the test world. */
@@ -176,11 +177,24 @@ export interface RequireTlsExpectation {
   tlsField?: string;
 }
 
-/** What a scenario expects of the TLS standards the message met (TLS-Required, TLSRPT, REQUIRETLS). */
+/**
+ * One delivery attempt of the sender, as its status line says: sent (handed
+ * to the next server), deferred, or bounced; and, when given, text found in
+ * what Postfix said.
+ */
+export interface AttemptExpectation {
+  status: AttemptStatus;
+  reason?: TextMatcher;
+}
+export type AttemptStatus = "sent" | "deferred" | "bounced";
+
+/** What a scenario expects of the TLS standards the message met (TLS-Required, TLSRPT, REQUIRETLS), and of its attempts. */
 export interface StandardsExpectation {
   headers?: HeaderExpectation;
   tlsrpt?: TlsrptExpectation;
   requireTls?: RequireTlsExpectation;
+  /** Every delivery attempt of the sender, in order (exactly these many). */
+  attempts?: AttemptExpectation[];
 }
 
 export type Expectation =
@@ -205,6 +219,8 @@ export interface Scenario {
   dns: DnsSettings;
   /** Delivery attempts followed: 1 judges the first; more follow the retries after a deferral. */
   attempts: number;
+  /** What changes in the world between attempts (issue #19); absent when nothing does. */
+  events?: ScenarioEvent[];
   message: MessageSpec;
   expect: Expectation;
 }

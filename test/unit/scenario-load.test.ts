@@ -60,7 +60,7 @@ describe("good scenario files", () => {
 describe("each broken fixture gives one problem at its file, line and field", () => {
   const broken = `${fixtures}/broken`;
   it.each([
-    ["unknown-key.yaml", "2:1: recever: unknown key (allowed here: name, story, sender, receiver, wire, dns, attempts, message, expect, matrix)"],
+    ["unknown-key.yaml", "2:1: recever: unknown key (allowed here: name, story, sender, receiver, wire, dns, attempts, events, message, expect, matrix)"],
     ["wrong-type.yaml", "3:13: sender.postconf: expected a mapping of keys to values, got string"],
     ["bad-enum.yaml", '3:12: expect.outcome: Invalid option: expected one of "delivered"|"deferred"|"bounced"|"rejected"'],
     ["yaml-syntax.yaml", "4:1: YAML: Flow map in block collection must be sufficiently indented and end with a }"],

@@ -119,10 +119,10 @@ describe("the wire and retries", () => {
     );
   });
 
-  it("follows 1 to 3 delivery attempts", () => {
+  it("follows 1 to 5 delivery attempts", () => {
     expect(only(`name: x\nattempts: 2\n${delivered}`).attempts).toBe(2);
     expect(errorOf(`name: x\nattempts: 0\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: at least 1/);
-    expect(errorOf(`name: x\nattempts: 9\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: at most 3/);
+    expect(errorOf(`name: x\nattempts: 9\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: at most 5/);
     expect(errorOf(`name: x\nattempts: 1.5\n${delivered}`)).toMatch(/^case\.yaml:2:11: attempts: expected a whole number, got number/);
   });
 
