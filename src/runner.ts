@@ -12,6 +12,7 @@ import { riskFlags } from "./judge/flags.js";
 import { judge } from "./judge/judge.js";
 import { readTlsrpt } from "./drive/tlsrpt.js";
 import { readWire } from "./drive/wire.js";
+import { EventPlayer } from "./drive/events.js";
 import { dnsEvidence } from "./observe/dnsLog.js";
 import { statement } from "./observe/evidence.js";
 import { chosenPostfixRelease, type PostfixRelease } from "./core/releases.js";
@@ -20,6 +21,9 @@ import type { Scenario } from "./scenario/types.js";
 import { describePins, describeShape, fitsWorld, groupByWorldShape, type ShapeGroup, type WorldShape } from "./scenario/worldShape.js";
 import { domainOf } from "./world/providers.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
+import { applyScenario, FAST_RETRY_SETTINGS } from "./world/scenarioState.js";
+
+export { applyScenario, FAST_RETRY_SETTINGS };
 
 /** Live progress; every method optional so a caller may listen to what it needs. */
 export interface RunListener {
@@ -42,63 +46,6 @@ export interface RunOptions extends Omit<WorldOptions, "postfix"> {
   signal?: AbortSignal;
 }
 
-/**
- * Retry timers short enough to follow a retry within a scenario (Postfix
- * waits 300 s by default). Applied to the sender when a scenario follows
- * more than one attempt, under the scenario's own postconf.
- */
-export const FAST_RETRY_SETTINGS: Readonly<Record<string, string>> = {
-  minimal_backoff_time: "1s",
-  maximal_backoff_time: "1s",
-  queue_run_delay: "1s",
-};
-
-/**
- * Put the world into the scenario's state: first the certificates each
- * provider presents, then the DNS records (TLSA made from those
- * certificates) and the main.cf settings, in which `{receiver.certificate.sha256}`
- * (and `.pkey_sha256`, and the sender's) stand for the presented
- * certificate's fingerprints, so a scenario can pin them.
- */
-export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<void> {
-  const [senderCertificate, receiverCertificate] = await Promise.all([
-    world.sender.presentCertificate(scenario.sender.certificate, scenario.sender.certificateKey),
-    world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey, { chainWithCa: scenario.dns.tlsa === "ca" }),
-  ]);
-  const fingerprints: Record<string, string> = {
-    "sender.certificate.sha256": senderCertificate.certSha256.postfix,
-    "sender.certificate.pkey_sha256": senderCertificate.pkeySha256.postfix,
-    "receiver.certificate.sha256": receiverCertificate.certSha256.postfix,
-    "receiver.certificate.pkey_sha256": receiverCertificate.pkeySha256.postfix,
-  };
-  const resolve = (settings: Record<string, string>) =>
-    Object.fromEntries(
-      Object.entries(settings).map(([name, value]) => [
-        name,
-        value.replace(/(?<!\$)\{([a-z0-9_.]+)\}/g, (placeholder, key: string) => {
-          const fingerprint = fingerprints[key];
-          if (fingerprint === undefined) throw new Error(`${name}: unknown placeholder ${placeholder}; known: ${Object.keys(fingerprints).map((k) => `{${k}}`).join(", ")}`);
-          return fingerprint;
-        }),
-      ]),
-    );
-  await Promise.all([
-    world.publishDns(scenario.dns),
-    ...(["sender", "receiver"] as const).map(async (role) => {
-      const provider = world.provider(role);
-      const settings = scenario[role];
-      // The admin's own main.cf first, the scenario's postconf on top.
-      const merged = resolve({
-        ...Object.fromEntries((settings.own?.mainCf?.settings ?? []).map((setting) => [setting.name, setting.value])),
-        ...(role === "sender" && scenario.attempts > 1 ? FAST_RETRY_SETTINGS : {}),
-        ...settings.postconf,
-      });
-      await provider.useOwnFiles(settings.own, merged);
-      await provider.applySettings(merged);
-    }),
-  ]);
-}
-
 /** The moments of one scenario a live view shows as they happen (the lab); each ends the phase of ScenarioPhases it names. */
 export type ScenarioMoment = "applied" | "submitted" | "settled";
 
@@ -117,6 +64,7 @@ export function sendInAppliedState(world: MailWorld, scenario: Scenario): Promis
 async function playScenario(world: MailWorld, scenario: Scenario, options: { apply: boolean; onMoment?: (moment: ScenarioMoment) => void }): Promise<ScenarioResult> {
   const onMoment = options.onMoment;
   const started = performance.now();
+  const events = new EventPlayer(world, scenario);
   try {
     if (options.apply) await applyScenario(world, scenario);
     const applied = performance.now();
@@ -126,19 +74,27 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     const cursors = { sender: world.sender.log.cursor, receiver: world.receiver.log.cursor };
     const dnsCursor = world.dns.log.cursor;
     for (const provider of [world.sender, world.receiver]) provider.mayHoldMail();
+    const beforeFirst = await events.applyAfter(0);
     const submission = await submitAsAlice(world, message);
     const submitted = performance.now();
     onMoment?.("submitted");
     const timeline: FollowTimeline = {};
-    const observation = await followMessage(world, message, submission, cursors, timeline, scenario.attempts);
+    const between = events.hasEvents ? { beforeFirst, afterDeferral: (attempt: number) => events.applyAfter(attempt) } : undefined;
+    const observation = await followMessage(world, message, submission, cursors, timeline, { attempts: scenario.attempts, ...(between && { between }) });
     onMoment?.("settled");
-    if (scenario.attempts > 1) {
+    if (between) {
+      const notApplied = events.notApplied();
+      if (notApplied.length > 0) observation.eventsNotApplied = notApplied;
+      observation.evidence.unshift(
+        statement("harness", `harness: followed up to ${scenario.attempts} delivery attempts, changing the world between them; each retry asked for by name (postqueue -i)`),
+      );
+    } else if (scenario.attempts > 1) {
       const timers = Object.entries(FAST_RETRY_SETTINGS).map(([name, value]) => `${name}=${value}`).join(", ");
       observation.evidence.unshift(
         statement("harness", `harness: followed up to ${scenario.attempts} delivery attempts; the sender retried after 1 s (${timers})`),
       );
     }
-    const { wire, evidence } = await readWire(world, scenario.wire, cursors);
+    const { wire, evidence } = await readWire(world, events.wireMode, cursors);
     observation.wire = wire;
     observation.evidence.push(...evidence);
     const reported = await readTlsrpt(world.sender, cursors.sender, { published: scenario.dns.tlsrpt === true, expected: scenario.expect.tlsrpt !== undefined });
@@ -146,6 +102,7 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     observation.evidence.push(...reported.evidence);
     observation.evidence.push(...dnsEvidence(world.dns.log.since(dnsCursor), world.addresses.sender));
     observation.evidence.push(...(await accountForMessage(world, message, observation)));
+    await events.restore();
     // Followed to its end and accounted for: nothing of it is left in any queue (a deferral is).
     if (observation.outcome !== "deferred") for (const provider of [world.sender, world.receiver]) provider.queueSettled();
     const verdict = judge(scenario.expect, observation, { recipientDomain: domainOf(scenario.message.to) });
@@ -163,6 +120,8 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
     };
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
+    // The next scenario must not meet a stopped Postfix or resolver; if even this fails, the world is in trouble and says so below.
+    await events.restore().catch(() => undefined);
     // A dead container explains the failure better than its symptom (a refused connection, a timeout).
     const death = await world.deathNotice();
     return {

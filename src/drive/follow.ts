@@ -5,7 +5,7 @@
  * Observation; throws when the message cannot be accounted for.
  */
 import { logEvidence, statement, type Evidence } from "../observe/evidence.js";
-import type { Observation, RequireTlsObservation, TlsObservation } from "../observe/types.js";
+import type { DeliveryAttempt, Observation, RequireTlsObservation, TlsObservation } from "../observe/types.js";
 import { requireTlsObservation } from "../observe/requireTls.js";
 import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLog.js";
 import { parsePostqueueJson } from "../observe/queue.js";
@@ -31,11 +31,29 @@ const RETRY_NUDGE_AFTER_MS = 5_000;
 
 
 /**
+ * What happens between two attempts of the first hop: the scenario's
+ * events. Called after each deferred attempt that leaves another to follow;
+ * resolves once the world changed, with the changes in words.
+ */
+export interface BetweenAttempts {
+  /** The changes made before attempt 1 (events after 0), in words. */
+  beforeFirst: string[];
+  afterDeferral(attempt: number): Promise<string[]>;
+}
+
+/** The queue manager remembers an unreachable destination for minimal_backoff_time and defers its mail without trying. */
+const SUSPENDED = /^delivery temporarily suspended: /;
+/** The harness's minimal_backoff_time with events (world/scenarioState.ts): how long such a memory lasts. */
+const SUSPENSION_MS = 1_000;
+const MAX_SUSPENSIONS = 10;
+
+/**
  * Wait for the status line of `queueId` for `recipient` in one provider's
  * log (a message may also have other recipients, e.g. an always_bcc copy),
  * then read that message's trail. With more than one attempt, a deferral is
  * not the end: the next status line of the retry is waited for, up to
- * `attempts` status lines in all.
+ * `attempts` status lines in all; with events (`between`), the world is
+ * changed first and the retry asked for by name.
  */
 async function settle(
   provider: Provider,
@@ -43,19 +61,40 @@ async function settle(
   recipient: string,
   from: number,
   attempts: number,
-): Promise<{ final: DeliveryEvent; trail: RelayTrail }> {
+  between?: BetweenAttempts,
+): Promise<{ final: DeliveryEvent; trail: RelayTrail; attempts: DeliveryAttempt[] }> {
   const forRecipient = (event: ReturnType<typeof parseLogLine>): event is DeliveryEvent =>
     event?.kind === "delivery" && event.queueId === queueId && event.to.toLowerCase() === recipient;
+  const isStatus = (line: string) => forRecipient(parseLogLine(line));
+  const seen: DeliveryAttempt[] = [];
+  let changes = between?.beforeFirst ?? [];
+  let meanwhile: string[] = [];
   let after = from;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const isStatus = (line: string) => forRecipient(parseLogLine(line));
     const what = attempt === 1 ? `a status line for queue ID ${queueId}, recipient ${recipient}` : `the status line of retry ${attempt - 1} for queue ID ${queueId}`;
-    const status = attempt === 1
-      ? await provider.log.waitFor(isStatus, { from: after, timeoutMs: STATUS_TIMEOUT_MS, what })
-      : await waitForRetry(provider, queueId, isStatus, after, what);
+    const status =
+      attempt === 1
+        ? await provider.log.waitFor(isStatus, { from: after, timeoutMs: STATUS_TIMEOUT_MS, what })
+        : between
+          ? await askForRetry(provider, queueId, isStatus, after, what)
+          : await waitForRetry(provider, queueId, isStatus, after, what);
     const event = parseLogLine(status.line);
-    if (event?.kind !== "delivery" || event.status !== "deferred") break;
+    if (event?.kind !== "delivery") break;
+    seen.push({ ...attemptOf(attempt, changes, event), ...(meanwhile.length > 0 && { meanwhile }) });
+    if (event.status !== "deferred") break;
     after = status.index + 1;
+    if (!between || attempt === attempts) continue;
+    changes = await between.afterDeferral(attempt);
+    // Retries Postfix made on its own while the world was being changed (a
+    // restarted queue manager scans its queue at once) came before the
+    // change was complete: shown with the next attempt, not counted as it.
+    const changedAt = provider.log.cursor;
+    meanwhile = provider.log
+      .since(after)
+      .slice(0, changedAt - after)
+      .map(parseLogLine)
+      .flatMap((line) => (forRecipient(line) ? [`${line.status}: ${line.detail}`] : []));
+    after = changedAt;
   }
   const events = parseLog(provider.log.since(from).join("\n"));
   const trail = relayTrail(events, queueId, { recipient });
@@ -70,7 +109,14 @@ async function settle(
       what: `queue ID ${queueId} to leave the queue`,
     });
   }
-  return { final, trail };
+  const last = seen.at(-1);
+  if (last && last.status === "sent") last.transport = trail.tls ? "tls" : "plaintext";
+  return { final, trail, attempts: seen };
+}
+
+function attemptOf(number: number, after: string[], event: DeliveryEvent): DeliveryAttempt {
+  const status = event.status === "sent" || event.status === "bounced" ? event.status : "deferred";
+  return { number, after, status, detail: event.detail, line: event.line };
 }
 
 /**
@@ -97,21 +143,56 @@ async function waitForRetry(
   return provider.log.waitFor(isStatus, { from, timeoutMs: STATUS_TIMEOUT_MS - RETRY_NUDGE_AFTER_MS, what });
 }
 
+/**
+ * After an event the harness asks for the retry itself (postqueue -i): the
+ * scheduler's timers are long (EVENT_RETRY_SETTINGS), unless a restart of
+ * the queue manager already retried it. A destination the queue manager
+ * still remembers as unreachable makes it defer the message without trying
+ * ("delivery temporarily suspended"): not an attempt; asked again once that
+ * memory (minimal_backoff_time, 1 s) is gone.
+ */
+async function askForRetry(
+  provider: Provider,
+  queueId: string,
+  isStatus: (line: string) => boolean,
+  from: number,
+  what: string,
+): Promise<{ line: string; index: number }> {
+  let after = from;
+  for (let suspensions = 0; ; suspensions++) {
+    const already = provider.log.since(after).findIndex(isStatus);
+    const status =
+      already >= 0
+        ? { line: provider.log.since(after)[already]!, index: after + already }
+        : await (async () => {
+            await provider.retry(queueId);
+            return provider.log.waitFor(isStatus, { from: after, timeoutMs: STATUS_TIMEOUT_MS, what });
+          })();
+    const event = parseLogLine(status.line);
+    if (event?.kind !== "delivery" || !SUSPENDED.test(event.detail) || suspensions === MAX_SUSPENSIONS) return status;
+    after = status.index + 1;
+    await new Promise((resolve) => setTimeout(resolve, SUSPENSION_MS));
+  }
+}
+
 interface Hop {
   role: Role;
   queueId: string;
   final: DeliveryEvent;
   trail: RelayTrail;
+  attempts: DeliveryAttempt[];
 }
 
 /** Follow a queue ID from provider to provider until it is stored, held or bounced for `recipient`. */
-async function followHops(world: MailWorld, role: Role, queueId: string, recipient: string, cursors: LogCursors, attempts = 1): Promise<Hop[]> {
+async function followHops(world: MailWorld, role: Role, queueId: string, recipient: string, cursors: LogCursors, attempts = 1, between?: BetweenAttempts): Promise<Hop[]> {
   const hops: Hop[] = [];
   let current: { role: Role; queueId: string } | undefined = { role, queueId };
   while (current) {
     if (hops.length === MAX_HOPS) throw new Error(`message still travelling after ${MAX_HOPS} hops: ${hops.map((hop) => hop.role).join(" → ")}`);
-    const { final, trail } = await settle(world.provider(current.role), current.queueId, recipient.toLowerCase(), cursors[current.role], attempts);
-    hops.push({ role: current.role, queueId: current.queueId, final, trail });
+    // Events happen between the first hop's attempts: the relay the scenario is about.
+    const settled = await settle(world.provider(current.role), current.queueId, recipient.toLowerCase(), cursors[current.role], attempts, hops.length === 0 ? between : undefined);
+    hops.push({ role: current.role, queueId: current.queueId, ...settled });
+    const { final } = settled;
     const relayedOn = final.status === "sent" && final.service !== "lmtp" && final.remoteQueueId;
     current = relayedOn ? { role: otherRole(current.role), queueId: final.remoteQueueId! } : undefined;
   }
@@ -253,9 +334,14 @@ export async function followMessage(
   submission: SubmissionResult,
   cursors: LogCursors,
   timeline: FollowTimeline = {},
-  /** Status lines to follow per hop: more than 1 follows the retries after a deferral. */
-  attempts = 1,
+  options: {
+    /** Status lines to follow per hop: more than 1 follows the retries after a deferral. */
+    attempts?: number;
+    /** The scenario's events, played between the first hop's attempts. */
+    between?: BetweenAttempts;
+  } = {},
 ): Promise<Observation> {
+  const attempts = options.attempts ?? 1;
   if (!submission.accepted) {
     timeline.settledAt = performance.now();
     return {
@@ -264,7 +350,7 @@ export async function followMessage(
       evidence: [statement("submission", `${message.spec.via.provider} port ${message.spec.via.port}, refused at ${submission.command}: ${submission.response}`)],
     };
   }
-  const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts);
+  const hops = await followHops(world, message.spec.via.provider, submission.queueId, message.spec.to, cursors, attempts, options.between);
   timeline.settledAt = performance.now();
   const evidence: Evidence[] = [
     // nodemailer sends REQUIRETLS only to a server that announced it, so an accepted message is the client's witness.
@@ -277,7 +363,9 @@ export async function followMessage(
   ];
   const observation = await observeLastHop(world, message, hops, cursors, evidence);
   const requireTls = requireTlsOfHops(hops);
-  return requireTls ? { ...observation, requireTls } : observation;
+  if (requireTls) observation.requireTls = requireTls;
+  if (attempts > 1 || options.between) observation.attempts = hops[0]!.attempts;
+  return observation;
 }
 
 function observeLastHop(world: MailWorld, message: MarkedMessage, hops: Hop[], cursors: LogCursors, evidence: Evidence[]): Promise<Observation> {

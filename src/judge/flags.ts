@@ -16,6 +16,10 @@ export function riskFlags(scenario: Scenario, observation: Observation): string[
   if (inClearText && observation.wire?.hops.some((hop) => hop.transcript.events.some((event) => event.kind === "tampered"))) {
     flags.push("an attacker on the wire downgraded the connection and the message was sent in clear text anyway");
   }
+  const changes = observation.attempts?.flatMap((attempt) => attempt.after) ?? [];
+  if (inClearText && changes.length > 0) {
+    flags.push(`the message waited in the queue while the world changed (${changes.join("; ")}), and then crossed in clear text`);
+  }
   if (observation.wire?.attackerReadBody) {
     flags.push("the attacker on the wire read the message: the sender accepted a certificate it could not verify");
   }

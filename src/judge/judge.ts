@@ -35,10 +35,13 @@
   * - tlsrpt (whatever the outcome): the TLSRPT events the sender reported for
  *   the recipient's domain must exist and each must have the expected policy
  *   type and result, and the failure's result-type when one is given.
+ * - attempts: the sender made exactly as many attempts as listed (otherwise
+ *   the count is the one difference), each with the listed status, and with
+ *   text matching its reason when one is given ("attempts.<n>.status").
   */
 import type { Observation, TlsrptEvent } from "../observe/types.js";
 import { headerNamed } from "../scenario/messageHeaders.js";
-import type { Expectation, HeaderExpectation, RequireTlsExpectation, TlsExpectation, TlsrptExpectation, WireExpectation } from "../scenario/types.js";
+import type { AttemptExpectation, Expectation, HeaderExpectation, RequireTlsExpectation, TlsExpectation, TlsrptExpectation, WireExpectation } from "../scenario/types.js";
 import type { Difference, Verdict } from "./types.js";
 import { describeMatcher, matchText } from "./matchText.js";
 import { sameKeyExchange } from "../observe/keyExchange.js";
@@ -178,6 +181,29 @@ export interface JudgeContext {
   recipientDomain?: string;
 }
 
+function describeAttempts(statuses: readonly string[]): string {
+  return `${statuses.length} attempt${statuses.length === 1 ? "" : "s"}: ${statuses.join(", ")}`;
+}
+
+/** The attempts, one by one when there are as many as expected; otherwise their count is the one difference. */
+function attemptDifferences(expected: readonly AttemptExpectation[], observed: Observation): Difference[] {
+  const seen = observed.attempts;
+  if (!seen) {
+    const none = observed.outcome === "rejected" ? "none: the message was refused before any attempt" : "not followed: the scenario follows one attempt (set attempts, or events)";
+    return [{ field: "attempts", expected: describeAttempts(expected.map((attempt) => attempt.status)), observed: none }];
+  }
+  if (seen.length !== expected.length) {
+    return [{ field: "attempts", expected: describeAttempts(expected.map((attempt) => attempt.status)), observed: describeAttempts(seen.map((attempt) => attempt.status)) }];
+  }
+  return expected.flatMap((want, index): Difference[] => {
+    const got = seen[index]!;
+    const differences: Difference[] = [];
+    if (got.status !== want.status) differences.push({ field: `attempts.${got.number}.status`, expected: want.status, observed: `${got.status}: ${oneLine(got.detail)}` });
+    else if (want.reason && !matchText(want.reason, got.detail)) differences.push({ field: `attempts.${got.number}.reason`, expected: describeMatcher(want.reason), observed: got.detail });
+    return differences;
+  });
+}
+
 /** Judges one observation against one expectation. */
 export function judge(expect: Expectation, observed: Observation, context: JudgeContext = {}): Verdict {
   const differences: Difference[] = [];
@@ -215,6 +241,7 @@ export function judge(expect: Expectation, observed: Observation, context: Judge
   differences.push(...keyExchangeWitnessDifferences(observed));
   if (expect.requireTls) differences.push(...requireTlsDifferences(expect.requireTls, observed));
   if (expect.tlsrpt) differences.push(...tlsrptDifferences(expect.tlsrpt, observed, context.recipientDomain));
+  if (expect.attempts) differences.push(...attemptDifferences(expect.attempts, observed));
 
   return { passed: differences.length === 0, differences };
 }

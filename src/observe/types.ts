@@ -3,7 +3,7 @@
  * assembled from the providers' logs, the queue, the Received header and the
  * mailboxes. Judged against a scenario's Expectation by judge/.
  */
-import type { Outcome, Role, Transport, Trust } from "../scenario/types.js";
+import type { AttemptStatus, Outcome, Role, Transport, Trust } from "../scenario/types.js";
 import type { WireMode, WireTranscript } from "../wire/transcript.js";
 import type { Evidence } from "./evidence.js";
 
@@ -56,8 +56,33 @@ export interface Observation {
   tlsrpt?: TlsrptEvent[];
   /** REQUIRETLS (RFC 8689), read from the sending Postfix's status line; absent when that line has no tls= field (before Postfix 3.11). */
   requireTls?: RequireTlsObservation;
+  /**
+   * Every delivery attempt of the sender for this message, in order, with
+   * the changes the harness made before it (events). Present when the
+   * scenario follows more than one attempt.
+   */
+  attempts?: DeliveryAttempt[];
+  /** Events the harness did not apply because the message had settled before their turn, in words. */
+  eventsNotApplied?: string[];
   /** Evidence behind the verdict: the log lines and headers that decided it, each with its witness. */
   evidence: Evidence[];
+}
+
+/** One attempt of the sending provider, as its status line says. */
+export interface DeliveryAttempt {
+  /** 1, 2, … */
+  number: number;
+  /** What the harness changed in the world just before this attempt, in words (events); empty when nothing. */
+  after: string[];
+  status: AttemptStatus;
+  /** What Postfix said, e.g. "TLS is required, but was not offered by host mx.iroco.test[…]". */
+  detail: string;
+  /** For a sent attempt: whether it crossed the hop over TLS (the sending process logged a TLS session for it). */
+  transport?: Transport;
+  /** The sender's status line itself. */
+  line: string;
+  /** What Postfix said on the retries it made on its own while the change before this attempt was being made (not counted as attempts). */
+  meanwhile?: string[];
 }
 
 /**

@@ -68,6 +68,8 @@ export function wireEvidence(observation: WireObservation, stillOpen: number): E
       (observation.attackerReadBody ? "; read by the wire itself after terminating TLS" : ""),
   );
   for (const hop of observation.hops) {
+    // Bob's server was down: the wire reset the sender's connection rather than answer for it.
+    if (hop.transcript.upstreamUnreachable !== undefined) say(`wire: connection ${hop.id}: Bob's server unreachable (${hop.transcript.upstreamUnreachable}); the sender's connection was reset`);
     for (const event of hop.transcript.events) {
       if (event.kind === "tampered") say(`wire: connection ${hop.id}: ${event.what}`);
     }

@@ -13,6 +13,7 @@ import {
   oneLine,
 } from "./describe.js";
 import { observedStandards } from "./standards.js";
+import { observedAttempts } from "./attempts.js";
 import { countResults, scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
 
 export interface ConsoleReporterOptions {
@@ -219,7 +220,7 @@ export function createConsoleReporter(out: NodeJS.WritableStream, options: Conso
       const name = passed ? clean(result.scenario.name) : paint("bold", clean(result.scenario.name));
       const observed = result.observation ? clean(describeObservation(result.observation)) : "no observation";
       write(`${mark} ${counter(index, total)} ${name}: ${observed} ${paint("dim", `(${formatDuration(result.durationMs)})`)}`);
-      for (const line of result.observation ? observedStandards(result.observation) : []) write(`    ${paint("dim", clean(line))}`);
+      for (const line of result.observation ? [...observedAttempts(result.observation), ...observedStandards(result.observation)] : []) write(`    ${paint("dim", clean(line))}`);
       for (const flag of result.flags ?? []) write(`    ${paint("yellow", "⚑ flag:")} ${clean(flag)}`);
       if (passed) return;
       for (const d of result.verdict.differences) {

@@ -7,6 +7,7 @@ import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types
 import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
 import { formatMatcher } from "../judge/matchText.js";
 import { expectedStandards } from "./standards.js";
+import { expectedAttempts } from "./attempts.js";
 
 /** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026" as the container's programs said it (the library part of `openssl version` left out). */
 export function describeProviderSoftware(software: ProviderSoftware): string {
@@ -53,7 +54,7 @@ function tlsDetails(tls: TlsExpectation): string[] {
  * "delivered in plaintext; header TLS-Required: No".
  */
 export function describeExpectation(e: Expectation): string {
-  const standards = expectedStandards(e);
+  const standards = [...expectedStandards(e), ...expectedAttempts(e)];
   return [describeOutcomeExpected(e), ...standards].join("; ");
 }
 

@@ -20,6 +20,8 @@ import type { PeerCertificateEvent, PostfixEvent, SmtpdTlsEvent, TlsEstablishedE
 import type { Observation } from "../observe/types.js";
 import { describeExpectation, describeObservation, describeWorldSoftware } from "./describe.js";
 import { expectedStandards, observedStandards } from "./standards.js";
+import { expectedAttempts, observedAttempts } from "./attempts.js";
+import { describeEvent } from "../scenario/events.js";
 import type { ScenarioResult } from "../core/result.js";
 import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
@@ -280,6 +282,19 @@ function standardsSection(result: ScenarioResult): Section | undefined {
   return { title: "What the TLS standards showed (TLS-Required, TLSRPT, REQUIRETLS):", lines };
 }
 
+// ------------------------------------------------------------------ the attempts, and what changed between them
+
+/** Only for a scenario that followed more than one attempt, or changed the world between them. */
+function attemptsSection(result: ScenarioResult): Section | undefined {
+  const { scenario, observation } = result;
+  const expected = expectedAttempts(scenario.expect);
+  const observed = observation ? observedAttempts(observation) : [];
+  const planned = (scenario.events ?? []).flatMap((event) => describeEvent(event).map((words) => `  planned after attempt ${event.after}: ${words}`));
+  if (expected.length === 0 && observed.length === 0 && planned.length === 0) return undefined;
+  const lines = [...planned, ...expected.map((phrase) => `  expected: ${phrase}`), ...observed.map((line) => `  ${line}`)];
+  return { title: "Attempt by attempt (what the sender said each time, and what changed in between):", lines };
+}
+
 // ------------------------------------------------------------------ the verdict
 
 function verdictSection(result: ScenarioResult): Section {
@@ -313,6 +328,8 @@ export function explainResult(result: ScenarioResult): string {
     if (seen) sections.push(seen);
   }
   sections.push(logSection(result));
+  const attempts = attemptsSection(result);
+  if (attempts) sections.push(attempts);
   const standards = standardsSection(result);
   if (standards) sections.push(standards);
   sections.push(verdictSection(result));

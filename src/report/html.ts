@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import type { ProviderSettings, Scenario } from "../scenario/types.js";
 import { describeExpectation, describeResultObserved, describeWorldSoftware, evidenceLines, formatDuration } from "./describe.js";
 import { observedStandards } from "./standards.js";
+import { observedAttempts } from "./attempts.js";
 import { escapeMarkup as esc } from "./markup.js";
 import { BANDS, DIAGRAM_CSS, sequenceDiagram } from "./sequenceDiagram.js";
 import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
@@ -139,6 +140,8 @@ function scenarioSection(r: ScenarioResult, index: number): string {
     ["Expected", esc(describeExpectation(s.expect))],
     ["Observed", esc(describeResultObserved(r))],
   ];
+  const attempts = r.observation ? observedAttempts(r.observation) : [];
+  if (attempts.length > 0) facts.push(["Attempts", attempts.map(esc).join("<br>")]);
   const standards = r.observation ? observedStandards(r.observation) : [];
   if (standards.length > 0) facts.push(["TLS standards", standards.map(esc).join("<br>")]);
   const wire = wireSummary(r);

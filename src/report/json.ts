@@ -11,8 +11,8 @@ import type { Difference } from "../judge/types.js";
 import type { DnsEvent } from "../observe/dnsLog.js";
 import type { Evidence, EvidenceSource, StatementSource } from "../observe/evidence.js";
 import type { PostfixEvent } from "../observe/postfixLog.js";
-import type { Observation, ObservedTrust, RequireTlsObservation, TlsrptEvent } from "../observe/types.js";
-import type { Expectation, Outcome, RequireTlsExpectation, Role, Scenario, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
+import type { DeliveryAttempt, Observation, ObservedTrust, RequireTlsObservation, TlsrptEvent } from "../observe/types.js";
+import type { AttemptStatus, Expectation, Outcome, RequireTlsExpectation, Role, Scenario, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
 import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
@@ -31,6 +31,8 @@ export interface JsonStandardsExpected {
   headers?: Record<string, string>;
   tlsrpt?: TlsrptExpectation;
   requireTls?: RequireTlsExpectation;
+  /** Each delivery attempt's status, and the text its reason must contain or match (as written). */
+  attempts?: Array<{ status: AttemptStatus; reason?: string }>;
 }
 
 export type JsonExpected =
@@ -63,6 +65,10 @@ export interface JsonObserved {
   /** What the sender's TLSRPT library reported. */
   tlsrpt?: TlsrptEvent[];
   requireTls?: RequireTlsObservation;
+  /** Every delivery attempt of the sender, with the changes (events) made before it. */
+  attempts?: DeliveryAttempt[];
+  /** Events whose turn never came: the message settled first. */
+  eventsNotApplied?: string[];
 }
 
 /** Each member of a union without its raw `line`, which the evidence record already carries. */
@@ -111,6 +117,7 @@ function toJsonStandardsExpected(e: Expectation): JsonStandardsExpected {
   if (e.headers !== undefined) out.headers = Object.fromEntries(Object.entries(e.headers).map(([name, value]) => [name, formatMatcher(value)]));
   if (e.tlsrpt !== undefined) out.tlsrpt = { ...e.tlsrpt };
   if (e.requireTls !== undefined) out.requireTls = { ...e.requireTls };
+  if (e.attempts !== undefined) out.attempts = e.attempts.map((attempt) => ({ status: attempt.status, ...(attempt.reason && { reason: formatMatcher(attempt.reason) }) }));
   return out;
 }
 
@@ -158,6 +165,8 @@ export function toJsonObserved(o: Observation): JsonObserved {
   if (o.headers !== undefined) out.headers = { ...o.headers };
   if (o.tlsrpt !== undefined) out.tlsrpt = o.tlsrpt.map((event) => ({ ...event }));
   if (o.requireTls !== undefined) out.requireTls = { ...o.requireTls };
+  if (o.attempts !== undefined) out.attempts = o.attempts.map((attempt) => ({ ...attempt, after: [...attempt.after] }));
+  if (o.eventsNotApplied !== undefined) out.eventsNotApplied = [...o.eventsNotApplied];
   return out;
 }
 

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { describeExpectation, describeObservation, describeResultObserved, evidenceLines } from "./describe.js";
 import { observedStandards } from "./standards.js";
+import { observedAttempts } from "./attempts.js";
 import { scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
 
 // Characters XML 1.0 forbids (C0 controls but tab/LF/CR, U+FFFE/U+FFFF) and unpaired surrogates.
@@ -59,7 +60,7 @@ function failureDetails(r: ScenarioResult): string[] {
   const lines = r.verdict.differences.map((d) => `${d.field}: expected ${d.expected}, observed ${d.observed}`);
   lines.push(`expected: ${describeExpectation(r.scenario.expect)}`);
   lines.push(`observed: ${r.observation ? describeObservation(r.observation) : "nothing"}`);
-  if (r.observation) lines.push(...observedStandards(r.observation).map((line) => `observed: ${line}`));
+  if (r.observation) lines.push(...[...observedAttempts(r.observation), ...observedStandards(r.observation)].map((line) => `observed: ${line}`));
   return lines;
 }
 
@@ -100,7 +101,7 @@ function testcase(r: ScenarioResult): string {
       `      <failure${attrs({ message, type: "ExpectationNotMet" })}>${escapeXmlText(failureDetails(r).join("\n"))}</failure>`,
     );
   }
-  const evidence = [...(r.observation ? observedStandards(r.observation) : []), ...evidenceLines(r)];
+  const evidence = [...(r.observation ? [...observedAttempts(r.observation), ...observedStandards(r.observation)] : []), ...evidenceLines(r)];
   if (evidence.length > 0) {
     body.push(`      <system-out>${escapeXmlText(evidence.join("\n"))}</system-out>`);
   }

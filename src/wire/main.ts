@@ -6,6 +6,8 @@
  * - PUT /scenario {"mode": "...", "marker": "..."}: the next connections use
  *   this mode and look for this marker; transcripts of earlier scenarios are
  *   dropped.
+ * - PUT /mode {"mode": "..."}: the next connections use this mode, within the
+ *   same scenario (an event between two delivery attempts): nothing dropped.
  * - GET /hops?timeoutMs=N: waits until no connection is open (or N ms
  *   passed), then answers {"open": n, "hops": [WireTranscript, ...]}.
  * - GET /live?since=V&timeoutMs=N: waits until something happened after
@@ -127,6 +129,18 @@ async function handle(control: Control, proxy: WireProxy, request: http.Incoming
     }
     control.reset(asked.mode as WireMode, typeof asked.marker === "string" ? asked.marker : "");
     process.stdout.write(`wire: scenario set, mode ${control.mode}\n`);
+    answer(response, 204);
+    return;
+  }
+  if (request.method === "PUT" && url.pathname === "/mode") {
+    // An event of the scenario: a new mode from the next connection on, the scenario's record kept.
+    const asked = JSON.parse(await readBody(request)) as { mode?: unknown };
+    if (typeof asked.mode !== "string" || !(WIRE_MODES as readonly string[]).includes(asked.mode)) {
+      answer(response, 400, { error: `mode must be one of ${WIRE_MODES.join(", ")}` });
+      return;
+    }
+    control.mode = asked.mode as WireMode;
+    process.stdout.write(`wire: mode changed to ${control.mode}, the scenario's connections kept\n`);
     answer(response, 204);
     return;
   }

@@ -88,6 +88,16 @@ export class StartedWireContainer extends StartedWorldContainer {
     if (!response.ok) throw new Error(`the wire refused mode ${mode}: ${response.status} ${await response.text()}`);
   }
 
+  /** From the next connection on: this mode, within the same scenario (its connections so far are kept). */
+  async changeMode(mode: WireMode): Promise<void> {
+    const response = await fetch(this.url("/mode"), {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ mode }),
+    });
+    if (!response.ok) throw new Error(`the wire refused mode ${mode}: ${response.status} ${await response.text()}`);
+  }
+
   /**
    * What the wire recorded of the scenario's connections so far, the open
    * ones too, once something changed after `since` (or after timeoutMs):
