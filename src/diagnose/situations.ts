@@ -339,8 +339,15 @@ export const SITUATIONS: readonly Situation[] = [
       "TLS-Required: No, the control: the same message without the header stays in the queue",
       "TLS-Required: No switched off by the admin (tls_required_enable = no): the message waits again",
       "TLSRPT: an attacker strips STARTTLS from an MTA-STS domain",
+      // A transition whose first attempt is this deferral: the later attempt shows what changed.
+      "Alice's provider lowers its level while mail waits: out in clear",
     ],
-    fixedBy: ["Founding story, fixed: Bob's provider offers STARTTLS"],
+    fixedBy: [
+      "Founding story, fixed: Bob's provider offers STARTTLS",
+      // The same deferral, and what ends it while the message waits.
+      "The founding story, live: Iroco turns STARTTLS on while the service's mail waits",
+      "An attacker strips STARTTLS, then leaves: the waiting message goes over TLS",
+    ],
     probably: (facts) => [
       ...levelSaid(facts, "probably requires TLS for this destination (smtp_tls_security_level = encrypt or stricter, or a DANE/MTA-STS policy)"),
       ...(facts.receiverLevel ? [] : ["the receiving server has STARTTLS switched off (smtpd_tls_security_level = none), or something on the path removes it from the EHLO reply (a firewall's SMTP inspection, an attacker)"]),
@@ -594,7 +601,8 @@ export const SITUATIONS: readonly Situation[] = [
     title: "The message was delivered, but without TLS on the hop between the servers",
     // A Received header with SMTP or ESMTP, not ESMTPS: that server took the message in clear text.
     wordings: [/\bReceived: from [^\n]*?\bwith E?SMTPA?\b(?![A-Z])/i],
-    excludedBy: /status=(?:deferred|bounced)|^Action: (?:failed|delayed)|^Diagnostic-Code:|^Status: [45]\./im,
+    // A deferral the same log later follows with a delivery is a message that waited, not one that failed.
+    excludedBy: /status=bounced|status=deferred(?![\s\S]*status=sent)|^Action: (?:failed|delayed)|^Diagnostic-Code:|^Status: [45]\./im,
     reproducedBy: [
       "Security levels [sender=none, receiver=none]",
       "Security levels [sender=none, receiver=may]",
@@ -606,6 +614,15 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     fixedBy: ["Security levels [sender=may, receiver=may]", "MTA-STS enforce: delivered over TLS, certificate verified"],
     details: [
+      {
+        id: "waited-then-in-clear",
+        wording: /status=deferred[\s\S]*status=sent/,
+        says: "the message first waited in the queue (deferred) and a later attempt sent it in clear text: something changed while it waited, Bob's provider's STARTTLS or Alice's provider's level",
+        reproducedBy: [
+          "A config change silently turns STARTTLS off while mail waits: out in clear under may (flagged)",
+          "Alice's provider lowers its level while mail waits: out in clear",
+        ],
+      },
       {
         id: "tls-required-no",
         wording: /\bTLS-Required:[ \t]*no\b/i,

@@ -6,22 +6,14 @@
  */
 import path from "node:path";
 import { expect, test } from "vitest";
-import type { ScenarioResult } from "../../src/core/result.js";
 import { judgeSummary } from "../../src/judge/summary.js";
-import type { Evidence } from "../../src/observe/evidence.js";
 import { loadScenarioFiles } from "../../src/scenario/load.js";
 import { runScenarios } from "../../src/vitest.js";
+import { lines, named } from "./helpers/results.js";
 
 const SHIPPED = path.join("scenarios", "tls-required.yaml");
 const WRONG = path.join("test", "fixtures", "scenarios", "wrong", "tlsreq.yaml");
 
-const lines = (evidence: readonly Evidence[], source: Evidence["source"]) => evidence.filter((item) => item.source === source).map((item) => item.line);
-
-function named(results: readonly ScenarioResult[], part: string): ScenarioResult {
-  const found = results.filter((result) => result.scenario.name.includes(part));
-  expect(found, part).toHaveLength(1);
-  return found[0]!;
-}
 
 // One run for both files: the scenarios pin four world shapes, and the wrong ones reuse the 3.10 ↔ 3.10 world.
 test("TLS-Required: No is honoured by Postfix 3.10 only, and wrong header expectations fail on their field", async () => {
