@@ -122,3 +122,17 @@ export async function countInInbox(provider: Provider, caCertPem: string, header
   const what = describeSearch(header, hosted);
   return inInbox(provider, caCertPem, hosted, async (client) => (await searchInbox(client, header, what)).length);
 }
+
+/**
+ * The named header fields of every message in a mailbox's INBOX, raw, one
+ * entry per message: one fetch instead of a search per message, for
+ * counting many messages at once (the soak).
+ */
+export async function headersOfInbox(provider: Provider, caCertPem: string, hosted: HostedDomain, names: readonly string[]): Promise<string[]> {
+  return inInbox(provider, caCertPem, hosted, async (client) => {
+    const exists = client.mailbox === false ? 0 : client.mailbox.exists;
+    if (exists === 0) return [];
+    const messages = await client.fetchAll("1:*", { headers: [...names] });
+    return messages.map((message) => message.headers?.toString("utf8") ?? "");
+  });
+}

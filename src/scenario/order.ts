@@ -8,7 +8,7 @@
 import type { Scenario } from "./types.js";
 
 /** mulberry32: a small, well-known 32-bit PRNG; plenty for ordering tests. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
