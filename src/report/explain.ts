@@ -289,7 +289,7 @@ function attemptsSection(result: ScenarioResult): Section | undefined {
   const { scenario, observation } = result;
   const expected = expectedAttempts(scenario.expect);
   const observed = observation ? observedAttempts(observation) : [];
-  const planned = (scenario.events ?? []).flatMap((event) => describeEvent(event).map((words) => `  planned after attempt ${event.after}: ${words}`));
+  const planned = (scenario.events ?? []).flatMap((event) => describeEvent(event).map((words) => `  planned ${event.after === 0 ? "before Alice submits" : `after attempt ${event.after}`}: ${words}`));
   if (expected.length === 0 && observed.length === 0 && planned.length === 0) return undefined;
   const lines = [...planned, ...expected.map((phrase) => `  expected: ${phrase}`), ...observed.map((line) => `  ${line}`)];
   return { title: "Attempt by attempt (what the sender said each time, and what changed in between):", lines };

@@ -89,3 +89,25 @@ describe("flags after events", () => {
     expect(riskFlags(scenario, deliveredAfterTheChange)).toEqual([]);
   });
 });
+
+describe("explain: attempt by attempt", () => {
+  it("lists the planned events, what was expected and what each attempt said", async () => {
+    const { explainResult } = await import("../../src/report/explain.js");
+    const [scenario] = loadScenarioText(
+      "name: x\nevents:\n  - { after: 0, receiver: stop }\n  - { after: 1, receiver: start }\nexpect: { outcome: delivered, transport: tls, attempts: [{ status: deferred }, { status: sent }] }\n",
+      "case.yaml",
+    ) as [Scenario];
+    const observation: Observation = { ...deliveredAfterTheChange, attempts: [{ ...refused, after: ["Bob's provider stops Postfix (its queue stays on disk)"] }, { ...sent, after: ["Bob's provider starts Postfix"] }] };
+    const text = explainResult({ scenario, observation, verdict: { passed: true, differences: [] }, durationMs: 1 });
+    const section = text.slice(text.indexOf("Attempt by attempt"), text.indexOf("Verdict:"));
+    expect(section.split("\n").slice(1).filter((line) => line !== "").filter((line) => !/^\d+\. /.test(line))).toEqual([
+      "  planned before Alice submits: Bob's provider stops Postfix (its queue stays on disk)",
+      "  planned after attempt 1: Bob's provider starts Postfix",
+      "  expected: attempts: deferred, sent",
+      "  before: Bob's provider stops Postfix (its queue stays on disk)",
+      `  attempt 1: deferred: ${refused.detail}`,
+      "  then: Bob's provider starts Postfix",
+      "  attempt 2: sent over TLS: 250 2.0.0 Ok: queued as 9C0D1",
+    ]);
+  });
+});
