@@ -4,7 +4,10 @@
  */
 import { expect } from "vitest";
 import type { ScenarioResult } from "../../../src/core/result.js";
+import { judgeSummary } from "../../../src/judge/summary.js";
 import type { Evidence } from "../../../src/observe/evidence.js";
+import { loadScenarioFiles } from "../../../src/scenario/load.js";
+import { runScenarios } from "../../../src/vitest.js";
 
 /** The evidence lines of one witness, in order. */
 export const lines = (evidence: readonly Evidence[], source: Evidence["source"]): string[] =>
@@ -15,4 +18,28 @@ export function named(results: readonly ScenarioResult[], part: string): Scenari
   const found = results.filter((result) => result.scenario.name.includes(part));
   expect(found, part).toHaveLength(1);
   return found[0]!;
+}
+
+/**
+ * Runs a shipped file and its deliberately wrong twin in one run (the wrong
+ * ones reuse the shipped ones' worlds): every shipped scenario must pass,
+ * every wrong one must fail on exactly the field its name starts with
+ * ("attempts.2.status: …").
+ */
+export async function runShippedAndWrong(shippedFile: string, wrongFile: string, counts: { shipped: number; wrong: number }): Promise<{ results: ScenarioResult[]; wrongResults: ScenarioResult[] }> {
+  const shipped = await loadScenarioFiles([shippedFile]);
+  const wrong = await loadScenarioFiles([wrongFile]);
+  expect(shipped).toHaveLength(counts.shipped);
+  expect(wrong).toHaveLength(counts.wrong);
+  const run = await runScenarios([...shipped, ...wrong], { workers: 1 });
+  const results = run.results.filter((result) => result.scenario.source.file === shippedFile);
+  const wrongResults = run.results.filter((result) => result.scenario.source.file === wrongFile);
+  const failures = results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
+  expect(failures).toEqual([]);
+  for (const result of wrongResults) {
+    expect(result.error, result.scenario.name).toBeUndefined();
+    expect(result.verdict.passed, result.scenario.name).toBe(false);
+    expect(result.verdict.differences.map((difference) => difference.field), result.scenario.name).toEqual([result.scenario.name.split(":")[0]]);
+  }
+  return { results, wrongResults };
 }
