@@ -85,8 +85,8 @@ function readOptions(): SoakOptions {
 function nextEvent(pick: <T>(items: readonly T[]) => T, world: MailWorld, player: EventPlayer): ScenarioEvent {
   const certificate = world.receiver.presentedCertificate.variant;
   const kinds: Array<() => ScenarioEvent> = [
-    () => ({ after: 0, receiver: player.outages.receiverStopped ? "start" : "stop" }),
-    () => ({ after: 0, resolver: player.outages.resolverDown ? "up" : "down" }),
+    () => ({ after: 0, receiver: world.receiver.postfixRunning ? "stop" : "start" }),
+    () => ({ after: 0, resolver: world.dns.resolverRunning ? "down" : "up" }),
     () => ({ after: 0, sender: "restart" }),
     () => ({ after: 0, receiver: { certificate: pick(CERTIFICATES.filter((variant) => variant !== certificate)) } }),
     () => ({ after: 0, wire: pick(WIRE_MODES.filter((mode) => mode !== player.wireMode)) }),

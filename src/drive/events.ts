@@ -4,7 +4,7 @@
  * and afterwards whatever a scenario must not leave behind (a stopped
  * Postfix, a resolver that is down) is put back.
  */
-import { applyDnsChange, describeEvent, type EventState, type ProviderChange, type ScenarioEvent } from "../scenario/events.js";
+import { applyDnsChange, describeEvent, type ProviderChange, type ScenarioEvent } from "../scenario/events.js";
 import type { DnsSettings, Role, Scenario, WireMode } from "../scenario/types.js";
 import { providerSettings } from "../world/scenarioState.js";
 import type { MailWorld } from "../world/world.js";
@@ -15,7 +15,6 @@ export class EventPlayer {
   private dns: DnsSettings;
   private mode: WireMode;
   private readonly changedSettings: Record<Role, Record<string, string>> = { sender: {}, receiver: {} };
-  private readonly state: EventState = { receiverStopped: false, resolverDown: false };
 
   constructor(
     private readonly world: MailWorld,
@@ -54,26 +53,14 @@ export class EventPlayer {
    * world; DNS, certificates and settings are the next scenario's to set.
    */
   async restore(): Promise<void> {
-    if (this.state.resolverDown) await this.world.dns.resolverUp();
-    if (this.state.receiverStopped) await this.world.receiver.startPostfix();
-    this.state.resolverDown = false;
-    this.state.receiverStopped = false;
-  }
-
-  /** What the events stopped and have not started again. */
-  get outages(): Readonly<EventState> {
-    return this.state;
+    if (!this.world.dns.resolverRunning) await this.world.dns.resolverUp();
+    if (!this.world.receiver.postfixRunning) await this.world.receiver.startPostfix();
   }
 
   /** Apply one event now, whatever its `after` (the soak fires its own); returns what changed, in words. */
   async apply(event: ScenarioEvent): Promise<string[]> {
-    if (event.resolver === "down") {
-      this.state.resolverDown = true;
-      await this.world.dns.resolverDown();
-    } else if (event.resolver === "up") {
-      await this.world.dns.resolverUp();
-      this.state.resolverDown = false;
-    }
+    if (event.resolver === "down") await this.world.dns.resolverDown();
+    else if (event.resolver === "up") await this.world.dns.resolverUp();
     if (event.dns) {
       this.dns = applyDnsChange(this.dns, event.dns);
       await this.world.publishDns(this.dns);
@@ -81,11 +68,9 @@ export class EventPlayer {
     if (event.sender === "restart") await this.world.sender.restartPostfix();
     else if (event.sender) await this.changeProvider("sender", event.sender);
     if (event.receiver === "stop") {
-      this.state.receiverStopped = true;
       await this.world.receiver.stopPostfix();
     } else if (event.receiver === "start") {
       await this.world.receiver.startPostfix();
-      this.state.receiverStopped = false;
     } else if (event.receiver === "restart") {
       await this.world.receiver.restartPostfix();
     } else if (event.receiver) {
