@@ -1,10 +1,10 @@
 /**
  * `events:` — what changes in the world between two delivery attempts of the
- * scenario's message (issue #19): the schema of one event as written, and
- * the checks that need the whole list (order, attempts left to see the
+ * scenario's message (issue #19): the shape of one event (its zod lives in
+ * schema.ts with the rest of the document), its words, and the checks that
+ * need the whole list (order, attempts left to see the
  * change, starting only what was stopped).
  */
-import { z } from "zod";
 import type { CertificateKey, CertificateVariant, DnsSettings, MtaStsSettings, WireMode } from "./types.js";
 
 /** What can happen to a provider's Postfix as a whole: stopped (the queue stays on disk), started, or both. */
@@ -129,56 +129,3 @@ export function attemptsForEvents(events: readonly ScenarioEvent[]): number {
 
 export const resolverActions = ["down", "up"] as const satisfies readonly ResolverAction[];
 export const postfixActions = ["stop", "start", "restart"] as const satisfies readonly PostfixAction[];
-
-/** zod for `events:`, given the pieces of the scenario schema an event reuses. */
-export function eventsSchema(parts: {
-  certificate: z.ZodType<CertificateVariant>;
-  certificateKey: z.ZodType<CertificateKey>;
-  postconf: z.ZodType<Record<string, string>>;
-  dnsChange: z.ZodType<DnsChange>;
-  wire: z.ZodType<WireMode>;
-  maxAfter: number;
-}) {
-  const strict = <Shape extends z.ZodRawShape>(shape: Shape) => {
-    const allowed = Object.keys(shape).join(", ");
-    return z.strictObject(shape, { error: (issue) => (issue.code === "unrecognized_keys" ? `allowed here: ${allowed}` : undefined) });
-  };
-  const providerChange = strict({
-    certificate: parts.certificate.optional().describe("The certificate this provider presents from now on (a renewal, an expiry)."),
-    certificateKey: parts.certificateKey.optional(),
-    postconf: parts.postconf.optional().describe("main.cf settings changed while mail waits (on top of the scenario's own); the queue is kept."),
-  }).refine((change) => Object.keys(change).length > 0, "name what changes: certificate, certificateKey or postconf");
-  const event = strict({
-    after: z
-      .int()
-      .min(0, "0 (before Alice submits) or an attempt number")
-      .max(parts.maxAfter, `at most ${parts.maxAfter}`)
-      .optional()
-      .describe("The delivery attempt after which the change happens; 0 = before Alice submits. Default: 1 for the first event, then one more than the previous event's."),
-    sender: z
-      .union([z.literal("restart"), providerChange], { error: "restart (a stopped sender would make no attempt to follow), or a change: certificate, postconf" })
-      .optional()
-      .describe("Alice's provider: restart (postfix stop and start, its queue on disk), or a configuration change while mail waits."),
-    receiver: z
-      .union([z.enum(postfixActions), providerChange], { error: "stop, start or restart, or a change: certificate, postconf" })
-      .optional()
-      .describe("Bob's provider: stop | start | restart its Postfix (mailboxes stay readable), or a configuration change while mail waits."),
-    dns: parts.dnsChange.optional().describe("DNS records republished (e.g. tlsa: auto after a rollover); what is not named keeps its value."),
-    wire: parts.wire.optional().describe("What the wire does from the next connection on."),
-    resolver: z.enum(resolverActions, { error: "down or up" }).optional().describe("The providers' resolver stops answering (down) or answers again (up)."),
-  }).refine((written) => EVENT_CHANGES.some((key) => written[key] !== undefined), "name what changes: sender, receiver, dns, wire or resolver");
-  return z
-    .array(event)
-    .min(1, "list at least one event, or leave events out")
-    .transform((written): ScenarioEvent[] => {
-      let previous = 0;
-      return written.map((entry) => {
-        const after = entry.after ?? previous + 1;
-        previous = after;
-        return { ...entry, after } as ScenarioEvent;
-      });
-    })
-    .describe(
-      "What changes in the world between delivery attempts, in time order: each event is applied after the attempt its `after` names (0 = before Alice submits), then the harness asks the sender to retry and follows the message to its end, showing every attempt.",
-    );
-}

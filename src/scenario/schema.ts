@@ -11,7 +11,7 @@ import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
-import { attemptsForEvents, eventListProblems, eventsSchema } from "./events.js";
+import { attemptsForEvents, EVENT_CHANGES, eventListProblems, postfixActions, resolverActions } from "./events.js";
 import { caseInsensitiveRepeats, headerNamePattern, headerValueProblem, reservedHeaderReason } from "./messageHeaders.js";
 import { TLSRPT_FAILURE_TYPES } from "../observe/tlsrpt.js";
 import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
@@ -220,6 +220,8 @@ const tlsExpectationSchema = strictObject({
     ),
 }).describe("What the TLS session of the relay hop must show.");
 
+const mtaStsMxPatterns = z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "an MX host name or *.domain pattern")).min(1, "list at least one MX pattern");
+
 const dnsSchema = strictObject({
   zone: z
     .enum(zoneSignings)
@@ -233,9 +235,7 @@ const dnsSchema = strictObject({
     ),
   mtaSts: strictObject({
     mode: z.enum(mtaStsModes).default(DEFAULT_DNS_SETTINGS.mtaSts.mode).describe("The MTA-STS policy Bob's provider publishes: enforce, testing, or none (the default)."),
-    mx: z
-      .array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "an MX host name or *.domain pattern"))
-      .min(1, "list at least one MX pattern")
+    mx: mtaStsMxPatterns
       .optional()
       .describe("The policy's mx lines; default: the domain's own MX host."),
   })
@@ -257,12 +257,54 @@ const dnsChangeSchema = strictObject({
   tlsa: z.enum(tlsaRecords).optional(),
   mtaSts: strictObject({
     mode: z.enum(mtaStsModes).optional(),
-    mx: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "an MX host name or *.domain pattern")).min(1, "list at least one MX pattern").optional(),
+    mx: mtaStsMxPatterns.optional(),
   }).optional(),
   tlsrpt: z.boolean().optional(),
 })
   .refine((change) => Object.keys(change).length > 0, "name what changes: zone, tlsa, mtaSts or tlsrpt")
   .describe("DNS records republished for Bob's provider's domains, as in dns:; what is not named keeps its value.");
+
+/** A provider's configuration changed by an event while mail waits. */
+const providerChangeSchema = strictObject({
+  certificate: certificateSchema.optional().describe("The certificate this provider presents from now on (a renewal, an expiry)."),
+  certificateKey: certificateKeySchema.optional(),
+  postconf: postconfSchema.optional().describe("main.cf settings changed while mail waits (on top of the scenario's own); the queue is kept."),
+}).refine((change) => Object.keys(change).length > 0, "name what changes: certificate, certificateKey or postconf");
+
+const eventSchema = strictObject({
+  after: z
+    .int()
+    .min(0, "0 (before Alice submits) or an attempt number")
+    .max(MAX_ATTEMPTS - 1, `at most ${MAX_ATTEMPTS - 1}`)
+    .optional()
+    .describe("The delivery attempt after which the change happens; 0 = before Alice submits. Default: 1 for the first event, then one more than the previous event's."),
+  sender: z
+    .union([z.literal("restart"), providerChangeSchema], { error: "restart (a stopped sender would make no attempt to follow), or a change: certificate, postconf" })
+    .optional()
+    .describe("Alice's provider: restart (postfix stop and start, its queue on disk), or a configuration change while mail waits."),
+  receiver: z
+    .union([z.enum(postfixActions), providerChangeSchema], { error: "stop, start or restart, or a change: certificate, postconf" })
+    .optional()
+    .describe("Bob's provider: stop | start | restart its Postfix (mailboxes stay readable), or a configuration change while mail waits."),
+  dns: dnsChangeSchema.optional().describe("DNS records republished (e.g. tlsa: auto after a rollover); what is not named keeps its value."),
+  wire: z.enum(wireModes).optional().describe("What the wire does from the next connection on."),
+  resolver: z.enum(resolverActions, { error: "down or up" }).optional().describe("The providers' resolver stops answering (down) or answers again (up)."),
+}).refine((written) => EVENT_CHANGES.some((key) => written[key] !== undefined), "name what changes: sender, receiver, dns, wire or resolver");
+
+const eventsSchema = z
+  .array(eventSchema)
+  .min(1, "list at least one event, or leave events out")
+  .transform((written): ScenarioEvent[] => {
+    let previous = 0;
+    return written.map((entry) => {
+      const after = entry.after ?? previous + 1;
+      previous = after;
+      return { ...entry, after };
+    });
+  })
+  .describe(
+    "What changes in the world between delivery attempts, in time order: each event is applied after the attempt its `after` names (0 = before Alice submits), then the harness asks the sender to retry and follows the message to its end, showing every attempt.",
+  );
 
 const wireExpectationSchema = strictObject({
   plaintextBody: z
@@ -459,14 +501,7 @@ export const scenarioDocumentSchema = strictObject({
     .describe(
       "Delivery attempts the harness follows: 1 (the default without events) judges the first attempt; 2 or more also follows the retries after a deferral (the harness then shortens the sender's retry timers to 1 s). With events, the default is one more than the last event's `after`.",
     ),
-  events: eventsSchema({
-    certificate: certificateSchema,
-    certificateKey: certificateKeySchema,
-    postconf: postconfSchema,
-    dnsChange: dnsChangeSchema,
-    wire: z.enum(wireModes),
-    maxAfter: MAX_ATTEMPTS - 1,
-  }).optional(),
+  events: eventsSchema.optional(),
   message: messageSchema,
   expect: expectationSchema.optional(),
   matrix: matrixSchema.optional(),
