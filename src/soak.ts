@@ -19,6 +19,7 @@ import { headerValues } from "./drive/headers.js";
 import { headersOfInbox } from "./drive/mailbox.js";
 import { tallySoak, type StoredCopy } from "./drive/soakTally.js";
 import { markMessage, type MarkedMessage } from "./drive/message.js";
+import { untilLeftTheQueue } from "./drive/queueExit.js";
 import { parseLogLine } from "./observe/postfixLog.js";
 import { parsePostqueueJson } from "./observe/queue.js";
 import { findSmtpReceived, transportFromReceived } from "./observe/receivedHeader.js";
@@ -29,7 +30,6 @@ import { seededRandom } from "./scenario/order.js";
 import type { CertificateVariant, Scenario, WireMode } from "./scenario/types.js";
 import { allMailboxes, findMailbox } from "./world/providers.js";
 import { applyScenario } from "./world/scenarioState.js";
-import { WaitTimeoutError } from "./world/logBook.js";
 import { MailWorld } from "./world/world.js";
 
 /** The world the soak runs in: TLS required by Alice's provider, retried every second by Postfix itself. */
@@ -119,28 +119,21 @@ function progress(text: string): void {
   process.stderr.write(`soak: ${((Date.now() - soakStarted) / 1000).toFixed(1)} s: ${text}\n`);
 }
 
-/** How long a drained-or-not check waits for the next removal line before asking the queue again. */
+/** How long the drain waits for the next "removed" line before asking the queue again. */
 const RECHECK_MS = 2_000;
 
 /**
- * Waits until both providers' queues are empty (or the time is up): asked
- * with postqueue each time a message leaves a queue (a "removed" line), and
- * at least every RECHECK_MS, because Postfix can lose a log line while it
- * stops and starts (one of 200 "removed" lines never came in one soak, for
- * a message that was delivered). Returns, for each message Alice's provider
- * relayed, its queue ID at Bob's provider, as far as the log tells.
+ * Waits until every message queued now has left both providers' queues (or
+ * the time is up), Alice's provider's first. Returns, for each message
+ * Alice's provider relayed, its queue ID at Bob's provider, as far as the
+ * log tells.
  */
 async function drain(world: MailWorld, deadline: number): Promise<Map<string, string>> {
   for (const provider of [world.sender, world.receiver]) {
-    for (;;) {
-      if (parsePostqueueJson(await provider.queueJson()).length === 0 || Date.now() >= deadline) break;
-      const from = provider.log.cursor;
-      try {
-        await provider.log.waitFor((line) => line.endsWith(": removed"), { from, timeoutMs: Math.min(RECHECK_MS, Math.max(1, deadline - Date.now())), what: "a message to leave the queue" });
-      } catch (error) {
-        if (!(error instanceof WaitTimeoutError)) throw error;
-      }
-    }
+    // The cursor before the queue is read, so no "removed" line falls between the two.
+    const from = provider.log.cursor;
+    const queued = parsePostqueueJson(await provider.queueJson()).map((entry) => entry.queueId);
+    await untilLeftTheQueue(provider, queued, { from, deadline, recheckMs: RECHECK_MS });
   }
   const relays = new Map<string, string>();
   for (const event of world.sender.log.since(0).map(parseLogLine)) {

@@ -20,6 +20,7 @@ import type { MailWorld } from "../world/world.js";
 import type { SubmissionResult } from "./alice.js";
 import { fieldsNamed, headerValues, returnedMessage } from "./headers.js";
 import { findInInbox } from "./mailbox.js";
+import { untilLeftTheQueue } from "./queueExit.js";
 import type { MarkedMessage } from "./message.js";
 
 export type LogCursors = Record<Role, number>;
@@ -101,8 +102,6 @@ async function settle(
   const final = trail.final ?? events.filter(forRecipient).at(-1);
   if (!final) throw new Error(`no status line for queue ID ${queueId} in the ${provider.identity.role}'s log`);
   if (final.status !== "deferred") {
-    // A settled message leaves the queue right after its status line; waiting
-    // for that keeps the next scenario from finding it there.
     await leftTheQueue(provider, queueId, from);
   }
   const last = seen.at(-1);
@@ -113,27 +112,10 @@ async function settle(
 /** How long the "removed" line gets before the queue itself is asked. */
 const REMOVED_LINE_MS = 5_000;
 
-/**
- * Waits for the queue manager's "removed" line; when it does not come, asks
- * the queue itself, and waits again while the message is still there.
- * Postfix can lose a log line while it stops and starts (seen once in a
- * soak of 200 messages), and a missing line must not be taken for a
- * message that never left.
- */
+/** A settled message leaves the queue right after its status line; waiting for that keeps the next scenario from finding it there. */
 async function leftTheQueue(provider: Provider, queueId: string, from: number): Promise<void> {
-  const deadline = Date.now() + STATUS_TIMEOUT_MS;
-  const what = `queue ID ${queueId} to leave the queue`;
-  for (;;) {
-    try {
-      await provider.log.waitFor((line) => line.includes(`: ${queueId}: removed`), { from, timeoutMs: Math.min(REMOVED_LINE_MS, Math.max(1, deadline - Date.now())), what });
-      return;
-    } catch (error) {
-      if (!(error instanceof WaitTimeoutError)) throw error;
-      const queued = parsePostqueueJson(await provider.queueJson()).some((entry) => entry.queueId === queueId);
-      if (!queued) return;
-      if (Date.now() >= deadline) throw error;
-    }
-  }
+  const stillQueued = await untilLeftTheQueue(provider, [queueId], { from, deadline: Date.now() + STATUS_TIMEOUT_MS, recheckMs: REMOVED_LINE_MS });
+  if (stillQueued.length > 0) throw new WaitTimeoutError(`queue ID ${queueId} to leave the queue in the ${provider.log.name} log`, STATUS_TIMEOUT_MS, provider.log.tail(8));
 }
 
 function attemptOf(number: number, after: string[], event: DeliveryEvent): DeliveryAttempt {
