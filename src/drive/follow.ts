@@ -164,14 +164,15 @@ async function askForRetry(
 ): Promise<{ line: string; index: number }> {
   let after = from;
   for (let suspensions = 0; ; suspensions++) {
-    const already = provider.log.since(after).findIndex(isStatus);
-    const status =
-      already >= 0
-        ? { line: provider.log.since(after)[already]!, index: after + already }
-        : await (async () => {
-            await provider.retry(queueId);
-            return provider.log.waitFor(isStatus, { from: after, timeoutMs: STATUS_TIMEOUT_MS, what });
-          })();
+    const logged = provider.log.since(after);
+    const already = logged.findIndex(isStatus);
+    let status: { line: string; index: number };
+    if (already >= 0) {
+      status = { line: logged[already]!, index: after + already };
+    } else {
+      await provider.retry(queueId);
+      status = await provider.log.waitFor(isStatus, { from: after, timeoutMs: STATUS_TIMEOUT_MS, what });
+    }
     const event = parseLogLine(status.line);
     if (event?.kind !== "delivery" || !SUSPENDED.test(event.detail) || suspensions === MAX_SUSPENSIONS) return status;
     after = status.index + 1;
