@@ -3,8 +3,11 @@
  * the copies found in every mailbox and what the queues and logs say.
  * Every message is delivered exactly once to its recipient, still queued
  * (with its reason), returned to Alice, or refused at submission; anything
- * else is lost, duplicated or leaked.
+ * else is lost, duplicated or leaked. An extra copy the providers' logs show
+ * to come from a delivery cut short (SMTP's at-least-once, see
+ * observe/interruptedDelivery.ts) is still counted, and told apart.
  */
+import type { ExtraCopies } from "../observe/interruptedDelivery.js";
 import type { Transport } from "../scenario/types.js";
 
 export interface SoakMessage {
@@ -28,6 +31,8 @@ export interface SoakFates {
   bounced: ReadonlySet<string>;
   /** Where a message still waits, and why; undefined when it is in no queue. */
   stillQueued(queueId: string): string | undefined;
+  /** How many of a delivered message's extra copies the logs explain, and with what lines. */
+  extraCopies(messageId: string, queueId: string, copies: number): ExtraCopies;
 }
 
 export interface SoakTally {
@@ -37,6 +42,8 @@ export interface SoakTally {
   refused: number;
   /** Copies beyond the first, and any copy of a message Alice's client was told was refused. */
   duplicated: number;
+  /** Of those, copies both logs show came from a delivery cut short after Bob's provider had queued the message. */
+  duplicatedByInterruptedDelivery: number;
   /** In no mailbox, no queue and not returned; or a copy in a mailbox that is not the recipient's. */
   lost: number;
   /** Copies that crossed into the storing provider without TLS while Alice's provider required it. */
@@ -46,7 +53,7 @@ export interface SoakTally {
 }
 
 export function tallySoak(messages: readonly SoakMessage[], copies: ReadonlyMap<string, readonly StoredCopy[]>, fates: SoakFates): SoakTally {
-  const tally: SoakTally = { delivered: 0, queued: 0, bounced: 0, refused: 0, duplicated: 0, lost: 0, leaked: 0, notes: [] };
+  const tally: SoakTally = { delivered: 0, queued: 0, bounced: 0, refused: 0, duplicated: 0, duplicatedByInterruptedDelivery: 0, lost: 0, leaked: 0, notes: [] };
   for (const { messageId, home, queueId, refused } of messages) {
     const found = copies.get(messageId) ?? [];
     const atHome = found.filter((copy) => copy.mailbox === home);
@@ -65,7 +72,14 @@ export function tallySoak(messages: readonly SoakMessage[], copies: ReadonlyMap<
     if (atHome.length >= 1) tally.delivered++;
     if (atHome.length > 1) {
       tally.duplicated += atHome.length - 1;
-      tally.notes.push(`${messageId} DUPLICATED: ${atHome.length} copies in ${home}`);
+      const explained = queueId === undefined ? { explained: 0, evidence: [] } : fates.extraCopies(messageId, queueId, atHome.length);
+      tally.duplicatedByInterruptedDelivery += explained.explained;
+      const unexplained = atHome.length - 1 - explained.explained;
+      tally.notes.push(
+        `${messageId} ${unexplained > 0 ? "DUPLICATED" : "duplicated by an interrupted delivery"}: ${atHome.length} copies in ${home}` +
+          explained.evidence.map((line) => `\n    ${line}`).join("") +
+          (unexplained > 0 ? `\n    ${unexplained} cop${unexplained === 1 ? "y" : "ies"} no log line explains` : ""),
+      );
     }
     if (atHome.length > 0) continue;
     const reason = queueId === undefined ? undefined : fates.stillQueued(queueId);
