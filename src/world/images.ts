@@ -35,6 +35,14 @@ export function baseImageOf(suite: DebianSuite): string {
 export type WorldImage = "mta" | "wire" | "dns";
 
 /**
+ * Folders of docker/ an image's Dockerfile copies from besides its own:
+ * every mail provider image installs the same Dovecot configuration. The
+ * build context is docker/ itself, holding only these folders, so a
+ * Dockerfile names its files with their folder (COPY mta/main.cf …).
+ */
+const SHARED_FOLDERS: Record<WorldImage, readonly string[]> = { mta: ["dovecot"], wire: [], dns: [] };
+
+/**
  * The docker/ folder with the image definitions: the repository's, wherever
  * the harness runs from (src/ or dist/), unless STARTTLS_LAB_DOCKER_DIR
  * names another (a fork's images, or a deliberately broken one in tests).
@@ -54,15 +62,21 @@ export class ImageBuildError extends Error {
   }
 }
 
-/** sha256 over every file's relative path and bytes in a build context, first 12 hex digits. */
-export async function contextHash(contextDir: string): Promise<string> {
+/** The files of the given folders of docker/, as paths relative to it, sorted. */
+async function contextFiles(folders: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const folder of folders) {
+    const entries = await readdir(path.join(dockerDir(), folder), { recursive: true, withFileTypes: true });
+    for (const entry of entries) if (entry.isFile()) files.push(path.relative(dockerDir(), path.join(entry.parentPath, entry.name)));
+  }
+  return files.sort();
+}
+
+/** sha256 over every file's path (relative to docker/) and bytes in the given folders, first 12 hex digits. */
+export async function contextHash(folders: readonly string[]): Promise<string> {
   const hash = createHash("sha256");
-  const files = (await readdir(contextDir, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(contextDir, path.join(entry.parentPath, entry.name)))
-    .sort();
-  for (const file of files) {
-    hash.update(file).update("\0").update(await readFile(path.join(contextDir, file))).update("\0");
+  for (const file of await contextFiles(folders)) {
+    hash.update(file).update("\0").update(await readFile(path.join(dockerDir(), file))).update("\0");
   }
   return hash.digest("hex").slice(0, 12);
 }
@@ -147,15 +161,17 @@ export async function ensureImage(
 ): Promise<EnsuredImage> {
   const started = Date.now();
   const suite = release !== undefined ? DEBIAN_RELEASE_OF[release].suite : INFRASTRUCTURE_SUITE;
-  const context = path.join(dockerDir(), name);
-  if (!(await isDirectory(context))) {
-    throw new ImageBuildError(`starttls-lab/${name}`, [], `${context} is missing: the world needs docker/${name} beside docker/mta.`);
+  const folders = [name, ...SHARED_FOLDERS[name]];
+  for (const folder of folders) {
+    if (!(await isDirectory(path.join(dockerDir(), folder)))) {
+      throw new ImageBuildError(`starttls-lab/${name}`, [], `${path.join(dockerDir(), folder)} is missing: docker/${name} needs docker/${folder} beside it.`);
+    }
   }
   await ensureBaseImage(suite, lockDir, onProgress);
   const baseImage = baseImageOf(suite);
   const baseId = (await dockerClient().getImage(baseImage).inspect()).Id.replace("sha256:", "").slice(0, 12);
   // The base image's id is part of the tag: a rebuilt base means rebuilt images.
-  const hash = await contextHash(context);
+  const hash = await contextHash(folders);
   const tag = release !== undefined ? `starttls-lab/${name}-${release}:${suite}-${hash}-${baseId}` : `starttls-lab/${name}:${hash}-${baseId}`;
   if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
 
@@ -166,18 +182,16 @@ export async function ensureImage(
       // Another process may have built it while this one waited for the lock.
       if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
       onProgress(`building image ${tag} on ${baseImage} (first run after a change in docker/${name} or its base; about a minute)`);
-      await buildImage(context, tag, baseImage, onProgress);
+      await buildImage(name, folders, tag, baseImage, onProgress);
       return { tag, built: true, durationMs: Date.now() - started };
     },
     () => onProgress(`waiting for another process building ${tag}`),
   );
 }
 
-async function buildImage(context: string, tag: string, baseImage: string, onProgress: (line: string) => void): Promise<void> {
+async function buildImage(name: WorldImage, folders: readonly string[], tag: string, baseImage: string, onProgress: (line: string) => void): Promise<void> {
   const docker = dockerClient();
-  const src = (await readdir(context, { recursive: true, withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(context, path.join(entry.parentPath, entry.name)));
+  const src = await contextFiles(folders);
   const logTail: string[] = [];
   const remember = (text: string) => {
     for (const line of text.split("\n")) {
@@ -188,7 +202,7 @@ async function buildImage(context: string, tag: string, baseImage: string, onPro
     }
   };
   // forcerm: the classic builder keeps the container of a failed step unless told.
-  const stream = await docker.buildImage({ context, src }, { t: tag, buildargs: { BASE_IMAGE: baseImage }, forcerm: true });
+  const stream = await docker.buildImage({ context: dockerDir(), src }, { t: tag, dockerfile: `${name}/Dockerfile`, buildargs: { BASE_IMAGE: baseImage }, forcerm: true });
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,

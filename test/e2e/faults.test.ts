@@ -32,8 +32,8 @@ describe("the command line when the environment is broken", () => {
   test("an image that fails to build: exit 2 with the tail of the build log, and no build container left", async () => {
     const dockerDir = await mkdtemp(path.join(os.tmpdir(), "broken-docker-"));
     await mkdir(path.join(dockerDir, "mta"));
-    // A fork's docker/ folder: the wire and the dns as shipped, a broken mta.
-    for (const image of ["wire", "dns"]) await cp(path.join("docker", image), path.join(dockerDir, image), { recursive: true });
+    // A fork's docker/ folder: the wire, the dns and Dovecot's configuration as shipped, a broken mta.
+    for (const image of ["wire", "dns", "dovecot"]) await cp(path.join("docker", image), path.join(dockerDir, image), { recursive: true });
     await writeFile(
       path.join(dockerDir, "mta", "Dockerfile"),
       `ARG BASE_IMAGE\nFROM \${BASE_IMAGE}\nRUN echo "E: Unable to locate package postfixx (${path.basename(dockerDir)})" && exit 100\n`,
