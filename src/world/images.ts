@@ -3,10 +3,11 @@
  * starttls-lab/<suite>:base) are made by docker/setup.sh (pulled, or built
  * with mmdebstrap where no registry answers), which the harness runs itself
  * for a missing one when it can. The world's images are built here, each
- * tagged with a hash of its folder and its base image's id, so each is
+ * tagged with a hash of its folders and its base image's id, so each is
  * rebuilt only when its files or its base change:
  *   - docker/mta, once per Postfix release a run uses, on that release's
  *     Debian (starttls-lab/mta-3.10:trixie-<hash>-<base id>);
+ *   - docker/exim and docker/opensmtpd, the other MTAs, on trixie;
  *   - docker/wire and docker/dns, on bookworm whatever the providers run:
  *     they stand in for the network, not for a mail server under test, and
  *     bookworm is the release their packages (nodejs 18, knot, unbound,
@@ -31,8 +32,11 @@ export function baseImageOf(suite: DebianSuite): string {
   return `starttls-lab/${suite}:base`;
 }
 
-/** The images the harness builds, each from docker/<name>. */
-export type WorldImage = "mta" | "wire" | "dns";
+/** The images the harness builds, each from docker/<name>: Postfix's (mta), the other MTAs', and the network's. */
+export type WorldImage = "mta" | "exim" | "opensmtpd" | "wire" | "dns";
+
+/** The Debian release the other MTAs come from: stable's Exim 4.98 (GnuTLS) and OpenSMTPD 7.6. */
+const OTHER_MTA_SUITE: DebianSuite = "trixie";
 
 /**
  * Folders of docker/ an image's Dockerfile copies from besides its own:
@@ -40,7 +44,7 @@ export type WorldImage = "mta" | "wire" | "dns";
  * build context is docker/ itself, holding only these folders, so a
  * Dockerfile names its files with their folder (COPY mta/main.cf …).
  */
-const SHARED_FOLDERS: Record<WorldImage, readonly string[]> = { mta: ["dovecot"], wire: [], dns: [] };
+const SHARED_FOLDERS: Record<WorldImage, readonly string[]> = { mta: ["dovecot"], exim: ["dovecot"], opensmtpd: ["dovecot"], wire: [], dns: [] };
 
 /**
  * The docker/ folder with the image definitions: the repository's, wherever
@@ -148,8 +152,8 @@ export interface EnsuredImage {
 
 /**
  * Build docker/<name> unless its tag already exists: the mta image for the
- * given Postfix release (on that release's Debian), the wire and the dns on
- * bookworm. `lockDir` serialises builds across processes (parallel test files).
+ * given Postfix release (on that release's Debian), exim and opensmtpd on
+ * trixie, the wire and the dns on bookworm. `lockDir` serialises builds across processes (parallel test files).
  */
 export function ensureImage(name: "mta", lockDir: string, onProgress: (line: string) => void, release: PostfixRelease): Promise<EnsuredImage>;
 export function ensureImage(name: Exclude<WorldImage, "mta">, lockDir: string, onProgress?: (line: string) => void): Promise<EnsuredImage>;
@@ -160,7 +164,7 @@ export async function ensureImage(
   release?: PostfixRelease,
 ): Promise<EnsuredImage> {
   const started = Date.now();
-  const suite = release !== undefined ? DEBIAN_RELEASE_OF[release].suite : INFRASTRUCTURE_SUITE;
+  const suite = release !== undefined ? DEBIAN_RELEASE_OF[release].suite : name === "exim" || name === "opensmtpd" ? OTHER_MTA_SUITE : INFRASTRUCTURE_SUITE;
   const folders = [name, ...SHARED_FOLDERS[name]];
   for (const folder of folders) {
     if (!(await isDirectory(path.join(dockerDir(), folder)))) {
