@@ -27,6 +27,14 @@ import { wireProgram } from "./wireProgram.js";
 import type { StartedWorldContainer, WorldNetwork } from "./worldContainer.js";
 import { dnsPlan, mtaStsHosts, type TlsaDigests, type WorldAddresses } from "./zones.js";
 
+/** See MailWorld.joining. */
+export interface WorldJoining {
+  network: WorldNetwork;
+  dns: WorldDns;
+  certificates: WorldCertificates;
+  credentials: ProviderCredentials;
+}
+
 export interface WorldOptions {
   /** Where certificates are cached between runs (default ~/.cache/starttls-lab). */
   cacheDir?: string;
@@ -286,6 +294,21 @@ export class MailWorld {
     const timings: StartupTimings = { imageMs: 0, pkiMs, containersMs: totalMs - pkiMs, totalMs, imageBuilt: false, keysGenerated: [...certificates.generated] };
     const software: WorldSoftware = { sender: senderSoftware, receiver: receiverSoftware };
     return new MailWorld(runId, networkName, certificates, dns, sender, receiver, wire, fixedDigestsOf(certificates, providers), timings, software, memory.postfix);
+  }
+
+  /**
+   * What one more mail server needs to live in this world as the role's
+   * provider, beside the two Postfix ones (the other MTAs, until a scenario
+   * chooses its MTA): the network, labelled with this run so stop() removes
+   * that container too; the DNS; the harness CA and the role's credentials.
+   */
+  async joining(role: Role): Promise<WorldJoining> {
+    return {
+      network: { runId: this.runId, name: this.networkName, labels: runLabels(this.runId) },
+      dns: this.dns.forProviders,
+      certificates: this.certificates,
+      credentials: await this.certificates.provider(PROVIDERS[role]),
+    };
   }
 
   /**
