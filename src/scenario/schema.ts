@@ -9,6 +9,7 @@ import { z } from "zod";
 import { POSTFIX_RELEASES } from "../core/releases.js";
 import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
+import { POSTFIX_LEVEL_PARAMETER, RECEIVER_LEVELS, SENDER_LEVELS } from "./levels.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
 import { attemptsForEvents, EVENT_CHANGES, eventListProblems, postfixActions, resolverActions } from "./events.js";
@@ -104,6 +105,14 @@ const certificateKeySchema = z.enum(certificateKeys);
 
 const providerSchema = (role: Role, owner: string, host: string) =>
   strictObject({
+    level: z
+      .enum(role === "sender" ? SENDER_LEVELS : RECEIVER_LEVELS)
+      .optional()
+      .describe(
+        role === "sender"
+          ? `The TLS security level of ${owner} on the port-25 hop, in Postfix's words: none, may, encrypt, verify, secure, dane, dane-only. On Postfix it is smtp_tls_security_level, applied as postconf (so do not also set that parameter in postconf).`
+          : `The TLS security level of ${owner}'s port 25, in Postfix's words: none (no STARTTLS), may (offered), encrypt (required). On Postfix it is smtpd_tls_security_level, applied as postconf (so do not also set that parameter in postconf).`,
+      ),
     postfix: postfixReleaseSchema
       .optional()
       .describe(
@@ -132,6 +141,12 @@ const providerSchema = (role: Role, owner: string, host: string) =>
       .optional()
       .describe("Maps and other files your main.cf refers to: container path under /etc/postfix/ → your file, relative to this scenario file. Indexed maps (hash:, lmdb:, cdb:) named in your main.cf are built with postmap."),
   })
+    .superRefine((provider, ctx) => {
+      const parameter = POSTFIX_LEVEL_PARAMETER[role];
+      if (provider.level !== undefined && provider.postconf[parameter] !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["level"], message: `is ${parameter}, which postconf also sets: write it in one place` });
+      }
+    })
     .prefault({})
     .describe(`The ${role}: ${owner}, ${host}.`);
 
@@ -427,14 +442,14 @@ const axisValue = z.union([z.string(), z.number(), z.boolean()], {
 export type AxisValue = z.output<typeof axisValue>;
 
 export const settablePathPattern =
-  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.(?:certificate(?:Key)?|postfix)|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
+  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.(?:certificate(?:Key)?|postfix|level)|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
 
 const axisSchema = strictObject({
   set: z
     .string()
     .regex(
       settablePathPattern,
-      "cannot be set by a matrix; use sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
+      "cannot be set by a matrix; use sender.level, receiver.level, sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
     )
     .describe("The field of this document the axis sets, e.g. sender.postconf.smtp_tls_security_level."),
   values: z.array(axisValue).min(1, "an axis needs at least one value").describe("The values the axis takes, in order."),

@@ -1,14 +1,16 @@
 import { attemptsForEvents } from "./events.js";
 import type { ScenarioDocument } from "./schema.js";
-import type { Expectation, ProviderSettings, Scenario, ScenarioSource } from "./types.js";
+import { postconfWithLevel } from "./levels.js";
+import type { Expectation, ProviderSettings, Role, Scenario, ScenarioSource } from "./types.js";
 
 type ProviderDocument = ScenarioDocument["sender"];
 
-function toProvider({ postfix, postconf, certificate, certificateKey, mainCf, masterCf, files }: ProviderDocument): ProviderSettings {
+function toProvider(role: Role, { level, postfix, postconf, certificate, certificateKey, mainCf, masterCf, files }: ProviderDocument): ProviderSettings {
   const hasOwn = mainCf !== undefined || masterCf !== undefined || files !== undefined;
   return {
+    ...(level && { level }),
     ...(postfix && { postfix }),
-    postconf,
+    postconf: postconfWithLevel(role, level, postconf),
     certificate,
     certificateKey,
     ...(hasOwn && { ownPaths: { ...(mainCf && { mainCf }), ...(masterCf && { masterCf }), ...(files && { files }) } }),
@@ -22,8 +24,8 @@ export function toScenario(document: ScenarioDocument, expect: Expectation, sour
     name,
     ...(story !== undefined && { story }),
     source,
-    sender: toProvider(sender),
-    receiver: toProvider(receiver),
+    sender: toProvider("sender", sender),
+    receiver: toProvider("receiver", receiver),
     wire,
     dns: { zone: dns.zone, tlsa: dns.tlsa, mtaSts: { mode: dns.mtaSts.mode, ...(dns.mtaSts.mx && { mx: dns.mtaSts.mx }) }, tlsrpt: dns.tlsrpt },
     attempts: attempts ?? attemptsForEvents(events ?? []),

@@ -6,6 +6,7 @@
 
 import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioEvent } from "./events.js";
+import type { SecurityLevel } from "./levels.js";
 import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
 
 /** The two providers of the test world. */
@@ -82,6 +83,8 @@ export interface OwnConfig {
 
 /** Postfix main.cf overrides and the certificate for one provider. */
 export interface ProviderSettings {
+  /** The TLS security level as the scenario wrote it (scenario/levels.ts); on Postfix it is already in postconf. */
+  level?: SecurityLevel;
   /** The release this provider is pinned to; unpinned, it runs the run's release (--postfix). */
   postfix?: PostfixRelease;
   /** main.cf parameter → value, applied with `postconf -e` on top of the role's baseline. */

@@ -1,0 +1,31 @@
+/**
+ * TLS security levels in one vocabulary, Postfix's words, whatever MTA a
+ * provider runs: `sender.level` and `receiver.level`. For Postfix a level is
+ * its native setting (smtp_tls_security_level, smtpd_tls_security_level),
+ * written into the provider's postconf so that every report shows what was
+ * applied; another MTA maps each level to its own options, or refuses the
+ * ones it cannot express.
+ */
+import type { Role } from "./types.js";
+
+/** What Alice's provider does with TLS on the port-25 hop (postconf(5) smtp_tls_security_level, without fingerprint). */
+export const SENDER_LEVELS = ["none", "may", "encrypt", "verify", "secure", "dane", "dane-only"] as const;
+/** What Bob's provider offers or demands (smtpd_tls_security_level). */
+export const RECEIVER_LEVELS = ["none", "may", "encrypt"] as const;
+
+export type SenderLevel = (typeof SENDER_LEVELS)[number];
+export type ReceiverLevel = (typeof RECEIVER_LEVELS)[number];
+export type SecurityLevel = SenderLevel | ReceiverLevel;
+
+/** The Postfix parameter a role's level is. */
+export const POSTFIX_LEVEL_PARAMETER: Record<Role, string> = {
+  sender: "smtp_tls_security_level",
+  receiver: "smtpd_tls_security_level",
+};
+
+export const LEVELS_OF_ROLE: Record<Role, readonly SecurityLevel[]> = { sender: SENDER_LEVELS, receiver: RECEIVER_LEVELS };
+
+/** A provider's postconf with its level written in as the native setting (the loader refuses a level and the same parameter in postconf). */
+export function postconfWithLevel(role: Role, level: SecurityLevel | undefined, postconf: Record<string, string>): Record<string, string> {
+  return level === undefined ? postconf : { [POSTFIX_LEVEL_PARAMETER[role]]: level, ...postconf };
+}
