@@ -13,14 +13,12 @@ import type { KeyType, ServerCredentials, Sha256Digest, VariantCredentials } fro
 import type { CertificateVariant } from "../pki/variantNames.js";
 import type { OwnConfig } from "../scenario/types.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
+import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import {
   certificateNames,
-  dovecotUsers,
   hostAliases,
-  mailboxTable,
   PRESENTED_FILES,
   roleSettings,
-  sniFiles,
   sniTable,
   transportTable,
   type ProviderIdentity,
@@ -34,7 +32,6 @@ export const SMTP_PORT = 25;
 export const SUBMISSIONS_PORT = 465;
 export const IMAPS_PORT = 993;
 
-const LAB_DIR = "/etc/starttls-lab";
 const OWN_MASTER_CF = `${LAB_DIR}/own-master.cf`;
 
 /** The certificate a provider's Postfix presents (port 25 and 465), with its fingerprints for pinning. */
@@ -51,11 +48,6 @@ export interface PresentedCertificate {
 function presentedBy(issued: VariantCredentials, chainWithCa: boolean): PresentedCertificate {
   const { variant, keyType: key, certSha256, pkeySha256, subjectCN } = issued;
   return { variant, key, certSha256, pkeySha256, subjectCN, chainWithCa };
-}
-
-function labFile(name: string, content: string) {
-  // Anything holding a private key gets mode 0600.
-  return { content, target: `${LAB_DIR}/${name}`, mode: name.endsWith(".key") ? 0o600 : 0o644 };
 }
 
 /** Indexed maps (built with postmap) that settings name among the given files. */
@@ -105,8 +97,7 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
       .withLabels({ [LABEL_ROLE]: identity.role })
       .withCopyContentToContainer([
         labFile("transport", transportTable(identity)),
-        labFile("mailboxes", mailboxTable(identity)),
-        labFile("users", dovecotUsers(identity, this.password)),
+        ...mailboxFiles(identity, this.password),
         labFile("sni", sniTable(identity)),
       ]);
   }
@@ -119,25 +110,10 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
       .withCopyContentToContainer([labFile("role.cf", roleSettings(this.identity, dns).join("\n") + "\n")]);
   }
 
-  /**
-   * The harness CA and the provider's certificates. Ports 25 and 465 start
-   * with its own valid RSA certificate, the one scenarios ask for by
-   * default, so the first scenario has nothing to install.
-   */
+  /** The harness CA and the provider's certificates (see certificateFiles). */
   withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
     this.certificates = { world, own: credentials.own };
-    const strip = (file: string) => file.slice(`${LAB_DIR}/`.length);
-    return this.withCopyContentToContainer([
-      labFile("tls/ca.pem", world.caCertPem),
-      labFile("tls/server.pem", credentials.own.certPem),
-      labFile("tls/server.key", credentials.own.keyPem),
-      labFile("tls/imap.pem", credentials.own.certPem),
-      labFile("tls/imap.key", credentials.own.keyPem),
-      ...credentials.sni.flatMap(({ hosted, credentials: domain }) => [
-        labFile(strip(sniFiles(hosted).cert), domain.certPem),
-        labFile(strip(sniFiles(hosted).key), domain.keyPem),
-      ]),
-    ]);
+    return this.withCopyContentToContainer(certificateFiles(world, credentials));
   }
 
   protected override started(container: StartedTestContainer, address: string): StartedMtaContainer {
