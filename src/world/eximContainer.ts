@@ -16,12 +16,11 @@ import type { VariantCredentials } from "../pki/types.js";
 import { CLIENT_SECURITY_LEVELS } from "../scenario/postfixValues.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
-import type { LogBook } from "./logBook.js";
-import { IMAPS_PORT, SMTP_PORT, SUBMISSIONS_PORT } from "./mtaContainer.js";
+import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
 import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import { hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 /** A sender level in Postfix's words (smtp_tls_security_level), the one vocabulary of scenarios. */
 export type SenderLevel = (typeof CLIENT_SECURITY_LEVELS)[number];
@@ -169,7 +168,7 @@ export class EximContainer extends WorldContainer<StartedEximContainer> {
 
   protected override started(container: StartedTestContainer, address: string): StartedEximContainer {
     if (!this.own) throw new Error(`${this.title.container}: call withCertificates() before start()`);
-    return new StartedEximContainer(container, this.log, this.title, address, this.identity, this.password, this.own);
+    return new StartedEximContainer(container, this.log, this.title, address, { identity: this.identity, password: this.password, own: this.own });
   }
 }
 
@@ -181,32 +180,8 @@ export interface EximSoftware {
   gnutls: string;
 }
 
-export class StartedEximContainer extends StartedWorldContainer {
+export class StartedEximContainer extends StartedProviderContainer {
   private level: SenderLevel = "may";
-
-  constructor(
-    container: StartedTestContainer,
-    log: LogBook,
-    title: ContainerTitle,
-    address: string,
-    readonly identity: ProviderIdentity,
-    /** Every mailbox's password on this provider. */
-    readonly password: string,
-    /** The provider's own certificate, which ports 25, 465 and IMAPS present. */
-    readonly credentials: VariantCredentials,
-  ) {
-    super(container, log, title, address);
-  }
-
-  get smtpPort(): number {
-    return this.getMappedPort(SMTP_PORT);
-  }
-  get submissionsPort(): number {
-    return this.getMappedPort(SUBMISSIONS_PORT);
-  }
-  get imapsPort(): number {
-    return this.getMappedPort(IMAPS_PORT);
-  }
 
   /** The sender level last applied (the image starts at `may`). */
   get appliedLevel(): SenderLevel {

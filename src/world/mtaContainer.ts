@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { PostfixRelease } from "../core/releases.js";
 import type { ProviderSoftware } from "../core/result.js";
-import type { KeyType, ServerCredentials, Sha256Digest, VariantCredentials } from "../pki/types.js";
+import type { KeyType, Sha256Digest, VariantCredentials } from "../pki/types.js";
 import type { CertificateVariant } from "../pki/variantNames.js";
 import type { OwnConfig } from "../scenario/types.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
@@ -26,11 +26,10 @@ import {
 } from "./providers.js";
 import type { LogBook } from "./logBook.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
+import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
-export const SMTP_PORT = 25;
-export const SUBMISSIONS_PORT = 465;
-export const IMAPS_PORT = 993;
+export { IMAPS_PORT, SMTP_PORT, SUBMISSIONS_PORT } from "./providerContainer.js";
 
 const OWN_MASTER_CF = `${LAB_DIR}/own-master.cf`;
 
@@ -130,12 +129,7 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
 /** Where docker/mta/entrypoint.sh starts the TLSRPT collector (smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock). */
 const TLSRPT_SOCKET = "/var/spool/postfix/run/tlsrpt/tlsrpt.sock";
 
-export class StartedMtaContainer extends StartedWorldContainer {
-  readonly identity: ProviderIdentity;
-  /** Every mailbox's password on this provider. */
-  readonly password: string;
-  /** The provider's own certificate, which IMAPS presents. */
-  readonly credentials: ServerCredentials;
+export class StartedMtaContainer extends StartedProviderContainer {
   private readonly certificates: WorldCertificates;
   private presented: PresentedCertificate;
   private ownFiles: string[] = [];
@@ -156,10 +150,7 @@ export class StartedMtaContainer extends StartedWorldContainer {
     address: string,
     provider: ProviderState,
   ) {
-    super(container, log, title, address);
-    this.identity = provider.identity;
-    this.password = provider.password;
-    this.credentials = provider.own;
+    super(container, log, title, address, provider);
     this.certificates = provider.certificates;
     this.presented = provider.restored?.presented ?? presentedBy(provider.own, false);
     this.ownFiles = [...(provider.restored?.ownFiles ?? [])];
@@ -180,16 +171,6 @@ export class StartedMtaContainer extends StartedWorldContainer {
   /** The admin's own files in place now (what a later process must remove before putting others). */
   get ownFileTargets(): readonly string[] {
     return this.ownFiles;
-  }
-
-  get smtpPort(): number {
-    return this.getMappedPort(SMTP_PORT);
-  }
-  get submissionsPort(): number {
-    return this.getMappedPort(SUBMISSIONS_PORT);
-  }
-  get imapsPort(): number {
-    return this.getMappedPort(IMAPS_PORT);
   }
 
   /** The certificate Postfix presents on ports 25 and 465 now. */
