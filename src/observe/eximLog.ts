@@ -109,7 +109,29 @@ export interface EximCompleted extends EximLineBase {
   kind: "completed";
 }
 
-export type EximEvent = EximArrival | EximDelivery | EximDeferral | EximBounce | EximCompleted;
+/** A command refused before any message existed (no message id): `H=(helo) [ip] I=[ip]:25 rejected MAIL <alice@…>: 530 5.7.0 Must issue a STARTTLS command first`. */
+export interface EximRejection {
+  kind: "rejected";
+  line: string;
+  time: string;
+  host?: EximHost;
+  interface?: EximHost;
+  /** The refused command, e.g. "MAIL", "RCPT". */
+  command: string;
+  /** The address in the command, without angle brackets. */
+  address: string;
+  /** The reply text as logged, e.g. "530 5.7.0 Must issue a STARTTLS command first". */
+  reason: string;
+}
+
+/** The events of one message, carrying its id. */
+export type EximMessageEvent = EximArrival | EximDelivery | EximDeferral | EximBounce | EximCompleted;
+export type EximEvent = EximMessageEvent | EximRejection;
+
+/** This message's events among parsed ones, in log order. */
+export function eventsOfMessage(events: readonly (EximEvent | null)[], messageId: string): EximMessageEvent[] {
+  return events.filter((event): event is EximMessageEvent => event !== null && event.kind !== "rejected" && event.messageId === messageId);
+}
 
 const MESSAGE_ID = "[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}";
 /** Timestamp, optional [pid] (log_selector +pid), message id, flag, the rest. */
@@ -192,10 +214,20 @@ function addressEvent(base: EximLineBase, rest: string): Omit<EximAddressEvent, 
   };
 }
 
+const REJECTION = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?)(?: [+-]\d{4})?(?: \[\d+\])? (.*?) ?rejected ([A-Z]+) <([^>]*)>: (.*)$/;
+
+function parseRejection(line: string): EximRejection | null {
+  const m = REJECTION.exec(line);
+  if (!m) return null;
+  const host = hostField(m[2]!, "H");
+  const iface = hostField(m[2]!, "I");
+  return { kind: "rejected", line, time: m[1]!, ...(host && { host }), ...(iface && { interface: iface }), command: m[3]!, address: m[4]!, reason: m[5]! };
+}
+
 export function parseEximLogLine(rawLine: string): EximEvent | null {
   const line = rawLine.replace(/\r?\n$/, "");
   const m = LINE.exec(line);
-  if (!m) return null;
+  if (!m) return parseRejection(line);
   const base: EximLineBase = { line, time: m[1]!, messageId: m[2]! };
   const flag = m[3]!;
   const rest = m[4] ?? "";

@@ -6,14 +6,15 @@
  * its client side uses (in Postfix's words, applied as Exim's own options),
  * its queue (`exim -bp`) and a retry of one message (`exim -M`).
  *
- * The Exim configuration (docker/exim/exim.conf) reads two macro files the
- * harness writes into /etc/starttls-lab: role.conf (who the provider is)
- * and tls.conf (the remote_smtp transport's TLS options).
+ * The Exim configuration (docker/exim/exim.conf) reads macro files the
+ * harness writes into /etc/starttls-lab: role.conf (who the provider is),
+ * smtp-client.conf (the remote_smtp transport's TLS options, a sender
+ * level) and smtp-server.conf (what port 25 offers, a receiver level).
  */
 import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { VariantCredentials } from "../pki/types.js";
-import { CLIENT_SECURITY_LEVELS } from "../scenario/postfixValues.js";
+import { CLIENT_SECURITY_LEVELS, SERVER_SECURITY_LEVELS } from "../scenario/postfixValues.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
 import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
@@ -104,14 +105,43 @@ export function eximSettingsFor(level: string): EximTlsSettings {
   return mapped;
 }
 
-/** The macro docker/exim/exim.conf reads for an option: LAB_ and its name in capitals. */
-function macroOf(option: EximTlsOption): string {
-  return `LAB_${option.toUpperCase()}`;
+/** A receiver level in Postfix's words (smtpd_tls_security_level). */
+export type ReceiverLevel = (typeof SERVER_SECURITY_LEVELS)[number];
+
+/**
+ * Port 25's side: tls_advertise_hosts, Exim's own option, and
+ * mail_requires_tls, the switch of exim.conf's MAIL ACL (deny !encrypted),
+ * for Postfix's encrypt: Exim has no server option that requires TLS.
+ */
+export type EximServerSettings = Readonly<{
+  tls_advertise_hosts: string;
+  mail_requires_tls: "yes" | "no";
+}>;
+
+export const EXIM_RECEIVER_LEVELS: Readonly<Record<ReceiverLevel, EximServerSettings>> = {
+  none: { tls_advertise_hosts: "", mail_requires_tls: "no" },
+  may: { tls_advertise_hosts: "*", mail_requires_tls: "no" },
+  encrypt: { tls_advertise_hosts: "*", mail_requires_tls: "yes" },
+};
+
+/** Exim's server settings for a receiver level in Postfix's words. */
+export function eximServerSettingsFor(level: string): EximServerSettings {
+  if (!(SERVER_SECURITY_LEVELS as readonly string[]).includes(level)) {
+    throw new UnsupportedLevelError(level, `a receiver level is one of ${SERVER_SECURITY_LEVELS.join(", ")}`);
+  }
+  return EXIM_RECEIVER_LEVELS[level as ReceiverLevel];
 }
 
-/** tls.conf: one macro per option of the level. */
-export function tlsMacros(settings: EximTlsSettings): string {
-  return EXIM_TLS_OPTIONS.map((option) => `${macroOf(option)} = ${settings[option]}\n`).join("");
+/** The macro docker/exim/exim.conf reads for a setting: LAB_ and its name in capitals. */
+function macroOf(setting: string): string {
+  return `LAB_${setting.toUpperCase()}`;
+}
+
+/** smtp-client.conf or smtp-server.conf: one macro per setting of the level. */
+export function levelMacros(settings: Readonly<Record<string, string>>): string {
+  return Object.entries(settings)
+    .map(([setting, value]) => `${macroOf(setting)} = ${value}\n`)
+    .join("");
 }
 
 /** role.conf: the provider's names and which domains it delivers itself or over SMTP (an Exim domain list is colon-separated). */
@@ -156,9 +186,14 @@ export class EximContainer extends WorldContainer<StartedEximContainer> {
       .withCopyContentToContainer([labFile("role.conf", eximRoleMacros(identity)), ...mailboxFiles(identity, this.password)]);
   }
 
-  /** On the world's network under the provider's names, resolving through the world's DNS only. */
-  inProviderWorld(network: WorldNetwork, dns: WorldDns): this {
-    return this.inWorld(network, `exim-${this.identity.role}`, hostAliases(this.identity)).withEnvironment({ LAB_RESOLVER: dns.resolver });
+  /**
+   * On the world's network, resolving through the world's DNS only, under
+   * the provider's names unless told otherwise: beside the world's Postfix
+   * provider of the same role, which holds them, it takes none (two
+   * containers under backend.iroco.test would split the wire's connections).
+   */
+  inProviderWorld(network: WorldNetwork, dns: WorldDns, options: { aliases?: string[] } = {}): this {
+    return this.inWorld(network, `exim-${this.identity.role}`, options.aliases ?? hostAliases(this.identity)).withEnvironment({ LAB_RESOLVER: dns.resolver });
   }
 
   withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
@@ -182,36 +217,63 @@ export interface EximSoftware {
 
 export class StartedEximContainer extends StartedProviderContainer {
   private level: SenderLevel = "may";
+  private receiverLevel: ReceiverLevel = "may";
 
   /** The sender level last applied (the image starts at `may`). */
   get appliedLevel(): SenderLevel {
     return this.level;
   }
 
+  /** The receiver level last applied (the image starts at `may`). */
+  get appliedReceiverLevel(): ReceiverLevel {
+    return this.receiverLevel;
+  }
+
   /**
-   * Make the client side use this level from the next delivery on: its
-   * options are written to tls.conf, checked by Exim (`exim -bV` parses the
-   * whole configuration), and the daemon re-reads them on SIGHUP; resolves
-   * once it logs that it started again. The queue on disk is untouched, so
-   * a deferred message waits under the new level. Throws
+   * Make the client side use this level from the next delivery on. Throws
    * UnsupportedLevelError before changing anything for a level Exim has no
-   * equivalent of.
+   * equivalent of. The queue on disk is untouched, so a deferred message
+   * waits under the new level.
    */
   async applyLevel(level: string): Promise<EximTlsSettings> {
     const settings = eximSettingsFor(level);
-    await this.copyContentToContainer([{ content: tlsMacros(settings), target: `${LAB_DIR}/tls.conf`, mode: 0o644 }]);
+    await this.reload("smtp-client.conf", settings);
+    this.level = level as SenderLevel;
+    return settings;
+  }
+
+  /** Make port 25 offer and require STARTTLS as this receiver level says, from the next connection on. */
+  async applyReceiverLevel(level: string): Promise<EximServerSettings> {
+    const settings = eximServerSettingsFor(level);
+    await this.reload("smtp-server.conf", settings);
+    this.receiverLevel = level as ReceiverLevel;
+    return settings;
+  }
+
+  /**
+   * Writes a level's macro file, has Exim check the whole configuration
+   * (`exim -bV` parses it) and the daemon re-read it on SIGHUP; resolves
+   * once the daemon logs that it started again.
+   */
+  private async reload(file: string, settings: Readonly<Record<string, string>>): Promise<void> {
+    await this.copyContentToContainer([{ content: levelMacros(settings), target: `${LAB_DIR}/${file}`, mode: 0o644 }]);
     await this.run(["exim", "-bV"]);
     const from = this.log.cursor;
     await this.run(["sh", "-c", `kill -HUP "$(cat ${PID_FILE})"`]);
     await this.log.waitFor((line) => DAEMON_STARTED.test(line), { from, timeoutMs: RELOAD_TIMEOUT_MS, what: "the Exim daemon restarting with the new settings" });
-    this.level = level as SenderLevel;
-    return settings;
   }
 
   /** The TLS options of the remote_smtp transport as Exim itself reads them now (`exim -bP transport remote_smtp`), for reports. */
   async nativeSettings(): Promise<EximTlsSettings> {
     const printed = (await this.run(["exim", "-bP", "transport", "remote_smtp"])).stdout;
     return parseTransportOptions(printed);
+  }
+
+  /** Port 25's settings as Exim reads them now: `exim -bP tls_advertise_hosts` and the MAIL ACL's macro (`exim -bP macro`). */
+  async nativeServerSettings(): Promise<EximServerSettings> {
+    const advertised = (await this.run(["exim", "-bP", "tls_advertise_hosts"])).stdout;
+    const macro = (await this.run(["exim", "-bP", "macro", macroOf("mail_requires_tls")])).stdout;
+    return parseServerSettings(advertised, macro);
   }
 
   /** `exim -bp`: every message in the queue, with its recipients still to deliver and whether it is frozen. */
@@ -257,4 +319,12 @@ export function parseTransportOptions(printed: string): EximTlsSettings {
   const missing = EXIM_TLS_OPTIONS.filter((option) => !values.has(option));
   if (missing.length > 0) throw new Error(`exim -bP printed none of ${missing.join(", ")}:\n${printed}`);
   return Object.fromEntries(EXIM_TLS_OPTIONS.map((option) => [option, values.get(option)!])) as Record<EximTlsOption, string>;
+}
+
+/** Port 25's settings from `exim -bP tls_advertise_hosts` ("tls_advertise_hosts = *") and `exim -bP macro LAB_MAIL_REQUIRES_TLS`. */
+export function parseServerSettings(advertised: string, macro: string): EximServerSettings {
+  const hosts = /^tls_advertise_hosts = ?(.*)$/m.exec(advertised)?.[1];
+  const requires = /^LAB_MAIL_REQUIRES_TLS ?=\s*(yes|no)\s*$/m.exec(macro)?.[1];
+  if (hosts === undefined || requires === undefined) throw new Error(`exim -bP did not print port 25's settings:\n${advertised}${macro}`);
+  return { tls_advertise_hosts: hosts.trim(), mail_requires_tls: requires as "yes" | "no" };
 }

@@ -4,20 +4,17 @@
  * as the sender. Alice submits to Exim's port 465; every case is read from
  * evidence: Exim's own log and queue, Bob's Postfix log, Bob's mailbox.
  */
-import { randomBytes } from "node:crypto";
-import path from "node:path";
-import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { findInInbox, countInInbox } from "../../src/drive/mailbox.js";
 import { headerValues } from "../../src/drive/headers.js";
 import { parseEximLogLine, type EximDeferral, type EximDelivery } from "../../src/observe/eximLog.js";
 import { parseLogLine, type DeliveryEvent, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
 import { findSmtpReceived } from "../../src/observe/receivedHeader.js";
-import { EXIM_LEVELS, EximContainer, UnsupportedLevelError, type StartedEximContainer } from "../../src/world/eximContainer.js";
+import { EXIM_LEVELS, UnsupportedLevelError, type StartedEximContainer } from "../../src/world/eximContainer.js";
 import { dockerClient } from "../../src/world/docker.js";
-import { ensureImage } from "../../src/world/images.js";
 import { PROVIDERS } from "../../src/world/providers.js";
-import { defaultCacheDir, MailWorld } from "../../src/world/world.js";
+import { MailWorld } from "../../src/world/world.js";
+import { aliceSubmits, joinExim } from "./helpers/exim.js";
 
 const BOB = PROVIDERS.receiver;
 const WAIT_MS = 60_000;
@@ -27,36 +24,19 @@ let exim: StartedEximContainer;
 
 beforeAll(async () => {
   world = await MailWorld.start();
-  const [joining, image] = await Promise.all([world.joining("sender"), ensureImage("exim", path.join(defaultCacheDir(), "locks"))]);
-  exim = await new EximContainer(image.tag, PROVIDERS.sender)
-    .inProviderWorld(joining.network, joining.dns)
-    .withCertificates(joining.certificates, joining.credentials)
-    .start();
+  exim = await joinExim(world, "sender");
 });
 
 afterAll(async () => {
   await world?.stop();
 });
 
-/** Alice hands a message to Exim on 465 (implicit TLS, AUTH PLAIN), trusting only the harness CA; returns Exim's id and the Message-ID. */
+/** Alice hands a message for Bob to Exim; returns Exim's id and the Message-ID. */
 async function aliceSends(subject: string): Promise<{ id: string; messageId: string }> {
-  const messageId = `<exim-${randomBytes(6).toString("hex")}@infomaniak.test>`;
-  const transport = nodemailer.createTransport({
-    host: "127.0.0.1",
-    port: exim.submissionsPort,
-    secure: true,
-    name: "alice-laptop.infomaniak.test",
-    auth: { user: exim.identity.mailbox, pass: exim.password },
-    tls: { ca: world.caCertPem, servername: exim.identity.smtpHost, minVersion: "TLSv1.2" },
-  });
-  try {
-    const info = await transport.sendMail({ from: exim.identity.mailbox, to: BOB.mailbox, subject, messageId, text: `${subject}\n` });
-    const id = /\bid=(\S+)/.exec(info.response)?.[1];
-    if (!id) throw new Error(`Exim accepted the message but named no id: ${info.response}`);
-    return { id, messageId };
-  } finally {
-    transport.close();
-  }
+  const { response, messageId } = await aliceSubmits(exim, world.caCertPem, [BOB.mailbox], subject);
+  const id = /\bid=(\S+)/.exec(response)?.[1];
+  if (!id) throw new Error(`Exim accepted the message but named no id: ${response}`);
+  return { id, messageId };
 }
 
 /** Exim's next delivery or deferral line for this message, from the log cursor on. */
@@ -64,7 +44,7 @@ async function nextAttempt(id: string, from: number): Promise<EximDelivery | Exi
   const { line } = await exim.log.waitFor(
     (candidate) => {
       const event = parseEximLogLine(candidate);
-      return event?.messageId === id && (event.kind === "delivery" || event.kind === "deferral");
+      return (event?.kind === "delivery" || event?.kind === "deferral") && event.messageId === id;
     },
     { from, timeoutMs: WAIT_MS, what: `a delivery or deferral of ${id}` },
   );

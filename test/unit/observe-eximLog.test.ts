@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseEximLog, parseEximLogLine, type EximEvent } from "../../src/observe/eximLog.js";
+import { eventsOfMessage, parseEximLog, parseEximLogLine, type EximEvent } from "../../src/observe/eximLog.js";
 
 /** Lines captured from the real containers: an Exim sender in the world (test/e2e/exim-sender.test.ts), and one alone (local deliveries, bounces, a DNS failure). */
 const sender = readFileSync(new URL("../fixtures/logs/exim-sender-4.98.log", import.meta.url), "utf8");
 const local = readFileSync(new URL("../fixtures/logs/exim-local-4.98.log", import.meta.url), "utf8");
+/** Exim as Bob's provider, the world's Postfix delivering to it (test/e2e/exim-receiver.test.ts). */
+const receiver = readFileSync(new URL("../fixtures/logs/exim-receiver-4.98.log", import.meta.url), "utf8");
 
 function lineWith(text: string, fragment: string): string {
   const line = text.split("\n").find((candidate) => candidate.includes(fragment));
@@ -13,7 +15,7 @@ function lineWith(text: string, fragment: string): string {
 }
 
 function eventsOf(text: string, messageId: string): EximEvent[] {
-  return parseEximLog(text).filter((event) => event.messageId === messageId);
+  return eventsOfMessage(parseEximLog(text), messageId);
 }
 
 describe("parseEximLogLine", () => {
@@ -111,6 +113,28 @@ describe("parseEximLogLine", () => {
     expect(story[2]).toMatchObject({ tls: { version: "TLS1.3", certificateVerified: "yes" }, remoteQueueId: expect.stringMatching(/^[0-9A-F]+$/) });
   });
 
+  it("a receiver at encrypt refusing a plaintext MAIL: no message id yet, the command, the address and the reply", () => {
+    expect(parseEximLogLine(lineWith(receiver, "rejected MAIL"))).toEqual({
+      kind: "rejected",
+      line: lineWith(receiver, "rejected MAIL"),
+      time: "2026-12-02 00:56:03",
+      host: { name: "(smtp.infomaniak.test)", address: "192.168.144.3" },
+      interface: { name: "192.168.144.6", address: "192.168.144.6", port: 25 },
+      command: "MAIL",
+      address: "alice@infomaniak.test",
+      reason: "530 5.7.0 Must issue a STARTTLS command first",
+    });
+  });
+
+  it("one LMTP delivery to three domains: => for the first recipient, -> for those delivered with it", () => {
+    const deliveries = eventsOf(receiver, "1xYYdb-0000000000r-07K9").filter((event) => event.kind === "delivery");
+    expect(deliveries.map((event) => [event.flag, event.originalAddress])).toEqual([
+      ["=>", "dan@ecole.test"],
+      ["->", "bob@iroco.test"],
+      ["->", "carol@lutins.test"],
+    ]);
+  });
+
   it("everything else parses to null: the daemon, queue runs, a host-level error, removal, Dovecot", () => {
     for (const fragment of ["daemon started", "Start queue run", "SIGHUP received", "]:25: a TLS session is required", "End queue run", "removed by root", "Dovecot v2.4"]) {
       expect(parseEximLogLine(lineWith(sender + local, fragment)), fragment).toBeNull();
@@ -118,8 +142,9 @@ describe("parseEximLogLine", () => {
   });
 
   it("every =>, ==, ** and <= line of the captures parses, and nothing else does", () => {
-    for (const line of (sender + local).split("\n")) {
-      const flagged = / [0-9A-Za-z]{6}-[0-9A-Za-z]{11}-[0-9A-Za-z]{4} (<=|=>|==|\*\*|Completed)/.test(line);
+    for (const line of (sender + local + receiver).split("\n")) {
+      if (line.includes(" rejected ")) continue;
+      const flagged = / [0-9A-Za-z]{6}-[0-9A-Za-z]{11}-[0-9A-Za-z]{4} (<=|=>|->|==|\*\*|Completed)/.test(line);
       expect(parseEximLogLine(line) !== null, line).toBe(flagged);
     }
   });

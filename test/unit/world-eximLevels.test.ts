@@ -1,7 +1,18 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CLIENT_SECURITY_LEVELS } from "../../src/scenario/postfixValues.js";
-import { EXIM_LEVELS, EXIM_TLS_OPTIONS, eximRoleMacros, eximSettingsFor, parseTransportOptions, tlsMacros, UnsupportedLevelError } from "../../src/world/eximContainer.js";
+import {
+  EXIM_LEVELS,
+  EXIM_RECEIVER_LEVELS,
+  EXIM_TLS_OPTIONS,
+  eximRoleMacros,
+  eximServerSettingsFor,
+  eximSettingsFor,
+  levelMacros,
+  parseServerSettings,
+  parseTransportOptions,
+  UnsupportedLevelError,
+} from "../../src/world/eximContainer.js";
 import { PROVIDERS } from "../../src/world/providers.js";
 
 /** `exim -bP transport remote_smtp` in the real image before any level is applied (exim.conf's defaults). */
@@ -32,8 +43,8 @@ describe("Exim's sender levels", () => {
     for (const level of ["none", "may", "encrypt", "verify"]) expect(eximSettingsFor(level).hosts_try_dane, level).toBe("");
   });
 
-  it("tls.conf defines one macro per option, in the names exim.conf reads", () => {
-    const macros = tlsMacros(eximSettingsFor("verify"));
+  it("smtp-client.conf defines one macro per option, in the names exim.conf reads", () => {
+    const macros = levelMacros(eximSettingsFor("verify"));
     expect(macros.split("\n").filter(Boolean)).toHaveLength(EXIM_TLS_OPTIONS.length);
     expect(macros).toContain("LAB_HOSTS_REQUIRE_TLS = *\n");
     expect(macros).toContain("LAB_TLS_VERIFY_HOSTS = *\n");
@@ -46,6 +57,23 @@ describe("Exim's sender levels", () => {
     expect(eximRoleMacros(PROVIDERS.sender)).toBe(
       "PRIMARY_HOSTNAME = smtp.infomaniak.test\nPRIMARY_DOMAIN = infomaniak.test\nLOCAL_DOMAINS = infomaniak.test\nWORLD_DOMAINS = iroco.test : lutins.test : ecole.test\n",
     );
+  });
+
+  it("receiver levels: none offers no STARTTLS, encrypt also refuses MAIL without it; a client-only level is refused", () => {
+    expect(eximServerSettingsFor("none")).toEqual({ tls_advertise_hosts: "", mail_requires_tls: "no" });
+    expect(eximServerSettingsFor("encrypt")).toEqual({ tls_advertise_hosts: "*", mail_requires_tls: "yes" });
+    expect(() => eximServerSettingsFor("verify")).toThrow(UnsupportedLevelError);
+    const macros = levelMacros(EXIM_RECEIVER_LEVELS.encrypt);
+    expect(macros).toBe("LAB_TLS_ADVERTISE_HOSTS = *\nLAB_MAIL_REQUIRES_TLS = yes\n");
+    const config = readFileSync(new URL("../../docker/exim/exim.conf", import.meta.url), "utf8");
+    expect(config).toContain("tls_advertise_hosts = LAB_TLS_ADVERTISE_HOSTS");
+    expect(config).toContain("${if bool{LAB_MAIL_REQUIRES_TLS}}");
+  });
+
+  it("port 25's settings from what exim -bP printed in the image (the may defaults, then none)", () => {
+    expect(parseServerSettings("tls_advertise_hosts = *\n", "LAB_MAIL_REQUIRES_TLS=no\n")).toEqual(EXIM_RECEIVER_LEVELS.may);
+    expect(parseServerSettings("tls_advertise_hosts = \n", "LAB_MAIL_REQUIRES_TLS=yes\n")).toEqual({ tls_advertise_hosts: "", mail_requires_tls: "yes" });
+    expect(() => parseServerSettings("", "")).toThrow(/port 25/);
   });
 
   it("parseTransportOptions says which option Exim did not print", () => {
