@@ -283,14 +283,16 @@ export class StartedEximContainer extends StartedProviderContainer {
 
   /**
    * Deliver this queued message now, whatever its retry time (`exim -M`);
-   * resolves when the attempt is over and logged. Exim's exit code says
-   * nothing the log does not (a deferral is not a failure of the command).
+   * resolves when the attempt is over and logged. Exim says nothing and
+   * exits 0 for an id it does not hold, so the queue is asked first; its
+   * exit code after an attempt says nothing the log does not (a deferral is
+   * not a failure of the command).
    */
   async retry(messageId: string): Promise<void> {
-    const result = await this.exec(["exim", "-M", messageId]);
-    if (/not found|spool file not found|is locked/i.test(result.output)) {
-      throw new Error(`exim -M ${messageId} in ${this.title.container}: ${result.output.trim()}`);
+    if (!(await this.queue()).some((message) => message.id === messageId)) {
+      throw new Error(`${this.title.container}: no message ${messageId} in the queue to retry`);
     }
+    await this.exec(["exim", "-M", messageId]);
   }
 
   /** Remove a message from the queue without delivering it (`exim -Mrm`), e.g. one a test left deferred. */

@@ -142,6 +142,7 @@ describe("Exim as Alice's provider", () => {
     expect((delivered as EximDelivery).tls?.version).toMatch(/^TLS1\.[23]$/);
     await bobsPostfixReceived((delivered as EximDelivery).remoteQueueId!);
     expect((await exim.queue()).map((message) => message.id)).not.toContain(id);
+    await expect(exim.retry(id), "a delivered message is not retried a second time").rejects.toThrow(/no message .* in the queue/);
     expect(await countInInbox(world.receiver, world.caCertPem, { name: "Message-ID", value: messageId }, BOB)).toBe(1);
   });
 
