@@ -9,18 +9,16 @@ import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { PostfixRelease } from "../core/releases.js";
 import type { ProviderSoftware } from "../core/result.js";
-import type { KeyType, ServerCredentials, Sha256Digest, VariantCredentials } from "../pki/types.js";
+import type { KeyType, Sha256Digest, VariantCredentials } from "../pki/types.js";
 import type { CertificateVariant } from "../pki/variantNames.js";
 import type { OwnConfig } from "../scenario/types.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
+import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import {
   certificateNames,
-  dovecotUsers,
   hostAliases,
-  mailboxTable,
   PRESENTED_FILES,
   roleSettings,
-  sniFiles,
   sniTable,
   transportTable,
   type ProviderIdentity,
@@ -28,13 +26,11 @@ import {
 } from "./providers.js";
 import type { LogBook } from "./logBook.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
+import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
-export const SMTP_PORT = 25;
-export const SUBMISSIONS_PORT = 465;
-export const IMAPS_PORT = 993;
+export { IMAPS_PORT, SMTP_PORT, SUBMISSIONS_PORT } from "./providerContainer.js";
 
-const LAB_DIR = "/etc/starttls-lab";
 const OWN_MASTER_CF = `${LAB_DIR}/own-master.cf`;
 
 /** The certificate a provider's Postfix presents (port 25 and 465), with its fingerprints for pinning. */
@@ -51,11 +47,6 @@ export interface PresentedCertificate {
 function presentedBy(issued: VariantCredentials, chainWithCa: boolean): PresentedCertificate {
   const { variant, keyType: key, certSha256, pkeySha256, subjectCN } = issued;
   return { variant, key, certSha256, pkeySha256, subjectCN, chainWithCa };
-}
-
-function labFile(name: string, content: string) {
-  // Anything holding a private key gets mode 0600.
-  return { content, target: `${LAB_DIR}/${name}`, mode: name.endsWith(".key") ? 0o600 : 0o644 };
 }
 
 /** Indexed maps (built with postmap) that settings name among the given files. */
@@ -105,8 +96,7 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
       .withLabels({ [LABEL_ROLE]: identity.role })
       .withCopyContentToContainer([
         labFile("transport", transportTable(identity)),
-        labFile("mailboxes", mailboxTable(identity)),
-        labFile("users", dovecotUsers(identity, this.password)),
+        ...mailboxFiles(identity, this.password),
         labFile("sni", sniTable(identity)),
       ]);
   }
@@ -119,25 +109,10 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
       .withCopyContentToContainer([labFile("role.cf", roleSettings(this.identity, dns).join("\n") + "\n")]);
   }
 
-  /**
-   * The harness CA and the provider's certificates. Ports 25 and 465 start
-   * with its own valid RSA certificate, the one scenarios ask for by
-   * default, so the first scenario has nothing to install.
-   */
+  /** The harness CA and the provider's certificates (see certificateFiles). */
   withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
     this.certificates = { world, own: credentials.own };
-    const strip = (file: string) => file.slice(`${LAB_DIR}/`.length);
-    return this.withCopyContentToContainer([
-      labFile("tls/ca.pem", world.caCertPem),
-      labFile("tls/server.pem", credentials.own.certPem),
-      labFile("tls/server.key", credentials.own.keyPem),
-      labFile("tls/imap.pem", credentials.own.certPem),
-      labFile("tls/imap.key", credentials.own.keyPem),
-      ...credentials.sni.flatMap(({ hosted, credentials: domain }) => [
-        labFile(strip(sniFiles(hosted).cert), domain.certPem),
-        labFile(strip(sniFiles(hosted).key), domain.keyPem),
-      ]),
-    ]);
+    return this.withCopyContentToContainer(certificateFiles(world, credentials));
   }
 
   protected override started(container: StartedTestContainer, address: string): StartedMtaContainer {
@@ -154,12 +129,7 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
 /** Where docker/mta/entrypoint.sh starts the TLSRPT collector (smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock). */
 const TLSRPT_SOCKET = "/var/spool/postfix/run/tlsrpt/tlsrpt.sock";
 
-export class StartedMtaContainer extends StartedWorldContainer {
-  readonly identity: ProviderIdentity;
-  /** Every mailbox's password on this provider. */
-  readonly password: string;
-  /** The provider's own certificate, which IMAPS presents. */
-  readonly credentials: ServerCredentials;
+export class StartedMtaContainer extends StartedProviderContainer {
   private readonly certificates: WorldCertificates;
   private presented: PresentedCertificate;
   private ownFiles: string[] = [];
@@ -180,10 +150,7 @@ export class StartedMtaContainer extends StartedWorldContainer {
     address: string,
     provider: ProviderState,
   ) {
-    super(container, log, title, address);
-    this.identity = provider.identity;
-    this.password = provider.password;
-    this.credentials = provider.own;
+    super(container, log, title, address, provider);
     this.certificates = provider.certificates;
     this.presented = provider.restored?.presented ?? presentedBy(provider.own, false);
     this.ownFiles = [...(provider.restored?.ownFiles ?? [])];
@@ -204,16 +171,6 @@ export class StartedMtaContainer extends StartedWorldContainer {
   /** The admin's own files in place now (what a later process must remove before putting others). */
   get ownFileTargets(): readonly string[] {
     return this.ownFiles;
-  }
-
-  get smtpPort(): number {
-    return this.getMappedPort(SMTP_PORT);
-  }
-  get submissionsPort(): number {
-    return this.getMappedPort(SUBMISSIONS_PORT);
-  }
-  get imapsPort(): number {
-    return this.getMappedPort(IMAPS_PORT);
   }
 
   /** The certificate Postfix presents on ports 25 and 465 now. */

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Start one Exim mail provider: the world's resolver, Dovecot, then the Exim
+# daemon, with Exim's main log followed on the container's stdout (what the
+# harness reads). The shell stays PID 1 so that a stop ends both.
+set -eu
+LAB=/etc/starttls-lab
+
+if [ ! -f "$LAB/role.conf" ]; then
+  echo "starttls-lab: $LAB/role.conf is missing; the harness copies it before start" >&2
+  exit 64
+fi
+
+# The world's own resolver instead of Docker's: Exim must see its DNSSEC
+# answers, and glibc passes the AD bit on only with trust-ad. Docker's
+# resolv.conf is a bind mount, so it is rewritten in place.
+if [ -n "${LAB_RESOLVER:-}" ]; then
+  printf 'nameserver %s\noptions trust-ad\n' "$LAB_RESOLVER" > /etc/resolv.conf
+fi
+
+# Exim's receiving processes run as Debian-exim and read the key themselves.
+chown root:Debian-exim "$LAB"/tls/*.key && chmod 0640 "$LAB"/tls/*.key
+: > "$LAB/dovecot-sni.conf"
+dovecot
+
+# A configuration Exim refuses is said here, not by a daemon that died.
+exim -bV >/dev/null
+
+mkdir -p /var/log/exim4 && touch /var/log/exim4/mainlog /var/log/exim4/paniclog
+chown Debian-exim:adm /var/log/exim4/mainlog /var/log/exim4/paniclog
+tail -n 0 -F /var/log/exim4/mainlog /var/log/exim4/paniclog 2>/dev/null | grep --line-buffered -v -e '^==> ' -e '^$' &
+follower=$!
+
+# -bdf: the daemon in the foreground; -q5m: queue runs, which a deferred
+# message does not need before its retry time (the harness retries with -M).
+exim -bdf -q5m &
+daemon=$!
+stop_container() {
+  trap - TERM INT
+  kill -TERM "$daemon" 2>/dev/null || true
+  wait "$daemon" || true
+  kill "$follower" 2>/dev/null || true
+  exit 0
+}
+trap stop_container TERM INT
+status=0
+wait "$daemon" || status=$?
+echo "starttls-lab: the Exim daemon ended (status $status) without the harness asking; the container ends" >&2
+exit 1

@@ -1,0 +1,332 @@
+/**
+ * A mail provider's container running Exim 4.98 (Debian trixie, GnuTLS)
+ * with the same Dovecot, identity files and ports as the Postfix one
+ * (MtaContainer), in testcontainers' module shape. Started, it is the
+ * harness's handle on that provider: its ports and password, the TLS level
+ * its client side uses (in Postfix's words, applied as Exim's own options),
+ * its queue (`exim -bp`) and a retry of one message (`exim -M`).
+ *
+ * The Exim configuration (docker/exim/exim.conf) reads macro files the
+ * harness writes into /etc/starttls-lab: role.conf (who the provider is),
+ * smtp-client.conf (the remote_smtp transport's TLS options, a sender
+ * level) and smtp-server.conf (what port 25 offers, a receiver level).
+ */
+import { randomBytes } from "node:crypto";
+import { Wait, type StartedTestContainer } from "testcontainers";
+import type { VariantCredentials } from "../pki/types.js";
+import { CLIENT_SECURITY_LEVELS, SERVER_SECURITY_LEVELS } from "../scenario/postfixValues.js";
+import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
+import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
+import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
+import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
+import { hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
+import { LABEL_ROLE } from "./runLabels.js";
+import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+
+/** A sender level in Postfix's words (smtp_tls_security_level), the one vocabulary of scenarios. */
+export type SenderLevel = (typeof CLIENT_SECURITY_LEVELS)[number];
+
+/** The remote_smtp transport options a level sets; every level sets all of them, so none keeps Exim's default by accident. */
+export const EXIM_TLS_OPTIONS = [
+  "hosts_avoid_tls",
+  "hosts_require_tls",
+  "tls_verify_hosts",
+  "tls_try_verify_hosts",
+  "tls_verify_cert_hostnames",
+  "hosts_try_dane",
+  "hosts_require_dane",
+] as const;
+export type EximTlsOption = (typeof EXIM_TLS_OPTIONS)[number];
+export type EximTlsSettings = Readonly<Record<EximTlsOption, string>>;
+
+/** A level Exim has no setting for, with the reason. */
+interface Unsupported {
+  unsupported: string;
+}
+
+const NO_TLS_OPTIONS: EximTlsSettings = {
+  hosts_avoid_tls: "",
+  hosts_require_tls: "",
+  tls_verify_hosts: "",
+  tls_try_verify_hosts: "",
+  tls_verify_cert_hostnames: "",
+  hosts_try_dane: "",
+  hosts_require_dane: "",
+};
+
+/**
+ * Exim tries STARTTLS with every host unless hosts_avoid_tls names it (there
+ * is no hosts_try_tls), and 4.98 tries DANE with every host by default
+ * (hosts_try_dane = *): so `may` and `encrypt` name hosts_try_dane empty,
+ * or a published TLSA record would make them Postfix's `dane`.
+ * tls_try_verify_hosts = * only checks the certificate for the log (CV=).
+ */
+const OPPORTUNISTIC: EximTlsSettings = { ...NO_TLS_OPTIONS, tls_try_verify_hosts: "*", tls_verify_cert_hostnames: "*" };
+
+export const EXIM_LEVELS: Readonly<Record<SenderLevel, EximTlsSettings | Unsupported>> = {
+  none: { ...NO_TLS_OPTIONS, hosts_avoid_tls: "*" },
+  may: OPPORTUNISTIC,
+  encrypt: { ...OPPORTUNISTIC, hosts_require_tls: "*" },
+  // The chain to the harness CA and the MX host's name, as Postfix's verify (smtp_tls_verify_cert_match = hostname).
+  verify: { ...NO_TLS_OPTIONS, hosts_require_tls: "*", tls_verify_hosts: "*", tls_verify_cert_hostnames: "*" },
+  // DANE where the MX and its TLSA records are DNSSEC-signed, otherwise `may`.
+  dane: { ...OPPORTUNISTIC, hosts_try_dane: "*" },
+  // Without usable TLSA records Exim defers, as Postfix's dane-only.
+  "dane-only": { ...NO_TLS_OPTIONS, hosts_require_dane: "*" },
+  secure: {
+    unsupported:
+      "Exim checks a certificate against the MX host's name only (tls_verify_cert_hostnames); Postfix's secure matches the next-hop domain itself and does not trust the MX lookup, which no Exim option does",
+  },
+  fingerprint: {
+    unsupported: "Exim's smtp transport has no certificate or public-key fingerprint pinning (Postfix's smtp_tls_fingerprint_digest and match)",
+  },
+};
+
+/** A scenario asked for a level Exim cannot express: said, never approximated. */
+export class UnsupportedLevelError extends Error {
+  override name = "UnsupportedLevelError";
+  constructor(
+    readonly level: string,
+    readonly reason: string,
+  ) {
+    super(`Exim has no equivalent of the sender level "${level}": ${reason}`);
+  }
+}
+
+function isSenderLevel(level: string): level is SenderLevel {
+  return (CLIENT_SECURITY_LEVELS as readonly string[]).includes(level);
+}
+
+/** Exim's options for a level in Postfix's words; throws UnsupportedLevelError where Exim has none. */
+export function eximSettingsFor(level: string): EximTlsSettings {
+  if (!isSenderLevel(level)) throw new UnsupportedLevelError(level, `it is not a Postfix client level (${CLIENT_SECURITY_LEVELS.join(", ")})`);
+  const mapped = EXIM_LEVELS[level];
+  if ("unsupported" in mapped) throw new UnsupportedLevelError(level, mapped.unsupported);
+  return mapped;
+}
+
+/** A receiver level in Postfix's words (smtpd_tls_security_level). */
+export type ReceiverLevel = (typeof SERVER_SECURITY_LEVELS)[number];
+
+/**
+ * Port 25's side: tls_advertise_hosts, Exim's own option, and
+ * mail_requires_tls, the switch of exim.conf's MAIL ACL (deny !encrypted),
+ * for Postfix's encrypt: Exim has no server option that requires TLS.
+ */
+export type EximServerSettings = Readonly<{
+  tls_advertise_hosts: string;
+  mail_requires_tls: "yes" | "no";
+}>;
+
+export const EXIM_RECEIVER_LEVELS: Readonly<Record<ReceiverLevel, EximServerSettings>> = {
+  none: { tls_advertise_hosts: "", mail_requires_tls: "no" },
+  may: { tls_advertise_hosts: "*", mail_requires_tls: "no" },
+  encrypt: { tls_advertise_hosts: "*", mail_requires_tls: "yes" },
+};
+
+/** Exim's server settings for a receiver level in Postfix's words. */
+export function eximServerSettingsFor(level: string): EximServerSettings {
+  if (!(SERVER_SECURITY_LEVELS as readonly string[]).includes(level)) {
+    throw new UnsupportedLevelError(level, `a receiver level is one of ${SERVER_SECURITY_LEVELS.join(", ")}`);
+  }
+  return EXIM_RECEIVER_LEVELS[level as ReceiverLevel];
+}
+
+/** The macro docker/exim/exim.conf reads for a setting: LAB_ and its name in capitals. */
+function macroOf(setting: string): string {
+  return `LAB_${setting.toUpperCase()}`;
+}
+
+/** smtp-client.conf or smtp-server.conf: one macro per setting of the level. */
+export function levelMacros(settings: Readonly<Record<string, string>>): string {
+  return Object.entries(settings)
+    .map(([setting, value]) => `${macroOf(setting)} = ${value}\n`)
+    .join("");
+}
+
+/** role.conf: the provider's names and which domains it delivers itself or over SMTP (an Exim domain list is colon-separated). */
+export function eximRoleMacros(identity: ProviderIdentity): string {
+  const domains = (owner: ProviderIdentity) => hostedDomains(owner).map((hosted) => hosted.domain).join(" : ");
+  return [
+    `PRIMARY_HOSTNAME = ${identity.smtpHost}`,
+    `PRIMARY_DOMAIN = ${identity.domain}`,
+    `LOCAL_DOMAINS = ${domains(identity)}`,
+    `WORLD_DOMAINS = ${domains(PROVIDERS[otherRole(identity.role)])}`,
+    "",
+  ].join("\n");
+}
+
+/** How an Exim provider's container is named: apart from the Postfix one of the same role, which may run beside it. */
+export function eximTitle(identity: ProviderIdentity): ContainerTitle {
+  return {
+    log: identity.role === "sender" ? "Exim sender (Alice's provider)" : "Exim receiver (Bob's provider)",
+    container: `the Exim ${identity.role} container (${identity.smtpHost})`,
+  };
+}
+
+const DAEMON_STARTED = /exim \S+ daemon started/;
+const PID_FILE = "/run/exim4/exim.pid";
+/** How long Exim may take to re-read its configuration after SIGHUP. */
+const RELOAD_TIMEOUT_MS = 20_000;
+
+export class EximContainer extends WorldContainer<StartedEximContainer> {
+  /** Every mailbox's password (Dovecot's passwd-file, which Exim's AUTH PLAIN reads too); fresh for each container. */
+  private readonly password = randomBytes(12).toString("base64url");
+  private own?: VariantCredentials;
+
+  constructor(
+    image: string,
+    private readonly identity: ProviderIdentity,
+  ) {
+    super(image, eximTitle(identity));
+    this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
+      .withWaitStrategy(Wait.forAll([Wait.forLogMessage(DAEMON_STARTED), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]))
+      .withStartupTimeout(60_000)
+      .withLabels({ [LABEL_ROLE]: `exim-${identity.role}` })
+      .withCopyContentToContainer([labFile("role.conf", eximRoleMacros(identity)), ...mailboxFiles(identity, this.password)]);
+  }
+
+  /**
+   * On the world's network, resolving through the world's DNS only, under
+   * the provider's names unless told otherwise: beside the world's Postfix
+   * provider of the same role, which holds them, it takes none (two
+   * containers under backend.iroco.test would split the wire's connections).
+   */
+  inProviderWorld(network: WorldNetwork, dns: WorldDns, options: { aliases?: string[] } = {}): this {
+    return this.inWorld(network, `exim-${this.identity.role}`, options.aliases ?? hostAliases(this.identity)).withEnvironment({ LAB_RESOLVER: dns.resolver });
+  }
+
+  withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
+    this.own = credentials.own;
+    return this.withCopyContentToContainer(certificateFiles(world, credentials));
+  }
+
+  protected override started(container: StartedTestContainer, address: string): StartedEximContainer {
+    if (!this.own) throw new Error(`${this.title.container}: call withCertificates() before start()`);
+    return new StartedEximContainer(container, this.log, this.title, address, { identity: this.identity, password: this.password, own: this.own });
+  }
+}
+
+/** Exim's and GnuTLS's versions, asked from the program itself. */
+export interface EximSoftware {
+  /** e.g. "4.98.2" */
+  exim: string;
+  /** The GnuTLS Exim runs with, e.g. "3.8.9". */
+  gnutls: string;
+}
+
+export class StartedEximContainer extends StartedProviderContainer {
+  private level: SenderLevel = "may";
+  private receiverLevel: ReceiverLevel = "may";
+
+  /** The sender level last applied (the image starts at `may`). */
+  get appliedLevel(): SenderLevel {
+    return this.level;
+  }
+
+  /** The receiver level last applied (the image starts at `may`). */
+  get appliedReceiverLevel(): ReceiverLevel {
+    return this.receiverLevel;
+  }
+
+  /**
+   * Make the client side use this level from the next delivery on. Throws
+   * UnsupportedLevelError before changing anything for a level Exim has no
+   * equivalent of. The queue on disk is untouched, so a deferred message
+   * waits under the new level.
+   */
+  async applyLevel(level: string): Promise<EximTlsSettings> {
+    const settings = eximSettingsFor(level);
+    await this.reload("smtp-client.conf", settings);
+    this.level = level as SenderLevel;
+    return settings;
+  }
+
+  /** Make port 25 offer and require STARTTLS as this receiver level says, from the next connection on. */
+  async applyReceiverLevel(level: string): Promise<EximServerSettings> {
+    const settings = eximServerSettingsFor(level);
+    await this.reload("smtp-server.conf", settings);
+    this.receiverLevel = level as ReceiverLevel;
+    return settings;
+  }
+
+  /**
+   * Writes a level's macro file, has Exim check the whole configuration
+   * (`exim -bV` parses it) and the daemon re-read it on SIGHUP; resolves
+   * once the daemon logs that it started again.
+   */
+  private async reload(file: string, settings: Readonly<Record<string, string>>): Promise<void> {
+    await this.copyContentToContainer([{ content: levelMacros(settings), target: `${LAB_DIR}/${file}`, mode: 0o644 }]);
+    await this.run(["exim", "-bV"]);
+    const from = this.log.cursor;
+    await this.run(["sh", "-c", `kill -HUP "$(cat ${PID_FILE})"`]);
+    await this.log.waitFor((line) => DAEMON_STARTED.test(line), { from, timeoutMs: RELOAD_TIMEOUT_MS, what: "the Exim daemon restarting with the new settings" });
+  }
+
+  /** The TLS options of the remote_smtp transport as Exim itself reads them now (`exim -bP transport remote_smtp`), for reports. */
+  async nativeSettings(): Promise<EximTlsSettings> {
+    const printed = (await this.run(["exim", "-bP", "transport", "remote_smtp"])).stdout;
+    return parseTransportOptions(printed);
+  }
+
+  /** Port 25's settings as Exim reads them now: `exim -bP tls_advertise_hosts` and the MAIL ACL's macro (`exim -bP macro`). */
+  async nativeServerSettings(): Promise<EximServerSettings> {
+    const advertised = (await this.run(["exim", "-bP", "tls_advertise_hosts"])).stdout;
+    const macro = (await this.run(["exim", "-bP", "macro", macroOf("mail_requires_tls")])).stdout;
+    return parseServerSettings(advertised, macro);
+  }
+
+  /** `exim -bp`: every message in the queue, with its recipients still to deliver and whether it is frozen. */
+  async queue(): Promise<EximQueuedMessage[]> {
+    return parseEximQueue((await this.run(["exim", "-bp"])).stdout);
+  }
+
+  /**
+   * Deliver this queued message now, whatever its retry time (`exim -M`);
+   * resolves when the attempt is over and logged. Exim says nothing and
+   * exits 0 for an id it does not hold, so the queue is asked first; its
+   * exit code after an attempt says nothing the log does not (a deferral is
+   * not a failure of the command).
+   */
+  async retry(messageId: string): Promise<void> {
+    if (!(await this.queue()).some((message) => message.id === messageId)) {
+      throw new Error(`${this.title.container}: no message ${messageId} in the queue to retry`);
+    }
+    await this.exec(["exim", "-M", messageId]);
+  }
+
+  /** Remove a message from the queue without delivering it (`exim -Mrm`), e.g. one a test left deferred. */
+  async removeMessage(messageId: string): Promise<void> {
+    await this.run(["exim", "-Mrm", messageId]);
+  }
+
+  /** The Exim and GnuTLS versions this container runs (`exim -d -bV`: only with debugging does it name its libraries' versions). */
+  async software(): Promise<EximSoftware> {
+    const result = await this.run(["exim", "-d", "-bV"]);
+    const printed = result.output;
+    const exim = /^Exim version (\S+)/m.exec(printed)?.[1];
+    const gnutls = /Library version: GnuTLS: Compile: \S+\s+Runtime: (\S+)/.exec(printed)?.[1];
+    if (!exim || !gnutls) throw new Error(`exim -bV in ${this.title.container} named no Exim or GnuTLS version:\n${printed}`);
+    return { exim, gnutls };
+  }
+}
+
+/** The TLS options among `exim -bP transport …` output ("name = value" lines); throws if Exim printed one of them not at all. */
+export function parseTransportOptions(printed: string): EximTlsSettings {
+  const values = new Map<string, string>();
+  for (const line of printed.split("\n")) {
+    const match = /^(\w+) = ?(.*)$/.exec(line);
+    if (match) values.set(match[1]!, match[2]!.trim());
+  }
+  const missing = EXIM_TLS_OPTIONS.filter((option) => !values.has(option));
+  if (missing.length > 0) throw new Error(`exim -bP printed none of ${missing.join(", ")}:\n${printed}`);
+  return Object.fromEntries(EXIM_TLS_OPTIONS.map((option) => [option, values.get(option)!])) as Record<EximTlsOption, string>;
+}
+
+/** Port 25's settings from `exim -bP tls_advertise_hosts` ("tls_advertise_hosts = *") and `exim -bP macro LAB_MAIL_REQUIRES_TLS`. */
+export function parseServerSettings(advertised: string, macro: string): EximServerSettings {
+  const hosts = /^tls_advertise_hosts = ?(.*)$/m.exec(advertised)?.[1];
+  const requires = /^LAB_MAIL_REQUIRES_TLS ?=\s*(yes|no)\s*$/m.exec(macro)?.[1];
+  if (hosts === undefined || requires === undefined) throw new Error(`exim -bP did not print port 25's settings:\n${advertised}${macro}`);
+  return { tls_advertise_hosts: hosts.trim(), mail_requires_tls: requires as "yes" | "no" };
+}
