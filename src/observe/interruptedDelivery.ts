@@ -27,6 +27,7 @@ export interface ExtraCopies {
 }
 
 export interface ExtraCopiesQuestion {
+  /** With or without its angle brackets: the header's spelling or the log's. */
   messageId: string;
   /** The message's queue ID at Alice's provider. */
   senderQueueId: string;
@@ -36,7 +37,9 @@ export interface ExtraCopiesQuestion {
   receiverLog: readonly string[];
 }
 
-export function explainExtraCopies({ messageId, senderQueueId, copies, senderLog, receiverLog }: ExtraCopiesQuestion): ExtraCopies {
+export function explainExtraCopies({ messageId: asGiven, senderQueueId, copies, senderLog, receiverLog }: ExtraCopiesQuestion): ExtraCopies {
+  // Postfix logs message-id=<…>, and the parser keeps what is inside the brackets.
+  const messageId = asGiven.trim().replace(/^<(.*)>$/, "$1");
   const queuedAtReceiver = receiverLog.flatMap((line) => {
     const event = parseLogLine(line);
     return event?.kind === "messageId" && event.messageId === messageId ? [event.queueId] : [];

@@ -25,6 +25,10 @@ describe("an extra copy explained by the logs", () => {
     });
   });
 
+  it("takes the Message-ID as the stored copy's header spells it, in angle brackets", () => {
+    expect(explainExtraCopies({ ...twoCopies, messageId: "<lab-515d950f2bd19b29@infomaniak.test>" }).explained).toBe(1);
+  });
+
   it("does not explain it without the stop", () => {
     const noStop = senderLog.filter((line) => !line.includes("stopped at the harness's request"));
     expect(explainExtraCopies({ ...twoCopies, senderLog: noStop }).explained).toBe(0);
