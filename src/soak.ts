@@ -143,7 +143,9 @@ async function drain(world: MailWorld, deadline: number): Promise<Map<string, st
     // The cursor before the queue is read, so no "removed" line falls between the two.
     const from = provider.log.cursor;
     const queued = parsePostqueueJson(await provider.queueJson()).map((entry) => entry.queueId);
-    await untilLeftTheQueue(provider, queued, { from, deadline, recheckMs: RECHECK_MS });
+    // Flushed again whenever mail is still there: a message the queue manager parked in incoming
+    // ("skipped, still being delivered") waits 60 s and then for new mail, which no longer comes.
+    await untilLeftTheQueue(provider, queued, { from, deadline, recheckMs: RECHECK_MS, stillQueued: () => provider.flush() });
   }
   const relays = new Map<string, string>();
   for (const event of world.sender.log.since(0).map(parseLogLine)) {
@@ -218,7 +220,7 @@ async function main(): Promise<void> {
     await player.restore();
     if (player.wireMode !== "pass") await player.apply({ after: 0, wire: "pass" });
     if (world.receiver.presentedCertificate.variant !== "valid") await player.apply({ after: 0, receiver: { certificate: "valid" } });
-    for (const entry of parsePostqueueJson(await world.sender.queueJson())) await world.sender.retry(entry.queueId);
+    await world.sender.flush();
     const relays = await drain(world, Date.now() + options.settleMs);
     progress("both queues drained (or the time to settle is up); counting every mailbox");
     const queuedAt = async (provider: MailWorld["sender"]) =>

@@ -15,12 +15,13 @@ const REMOVED = /: ([0-9A-Za-z]+): removed$/;
 /**
  * Waits until none of `queueIds` is in the provider's queue, or `deadline`
  * (ms since the epoch) passes; reads the log from line `from`, and asks the
- * queue after `recheckMs` without a line. Returns the IDs still queued.
+ * queue after `recheckMs` without a line; `stillQueued` is called when the
+ * queue still holds some. Returns the IDs still queued.
  */
 export async function untilLeftTheQueue(
   provider: Provider,
   queueIds: Iterable<string>,
-  options: { from: number; deadline: number; recheckMs: number },
+  options: { from: number; deadline: number; recheckMs: number; stillQueued?: () => Promise<void> },
 ): Promise<string[]> {
   const pending = new Set(queueIds);
   let from = options.from;
@@ -38,6 +39,7 @@ export async function untilLeftTheQueue(
       const queued = new Set(parsePostqueueJson(await provider.queueJson()).map((entry) => entry.queueId));
       for (const queueId of pending) if (!queued.has(queueId)) pending.delete(queueId);
       if (Date.now() >= options.deadline) break;
+      if (pending.size > 0) await options.stillQueued?.();
     }
   }
   return [...pending];

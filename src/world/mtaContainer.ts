@@ -303,4 +303,13 @@ export class StartedMtaContainer extends StartedProviderContainer {
   async retry(queueId: string): Promise<void> {
     await this.run(["postqueue", "-i", queueId]);
   }
+
+  /**
+   * Deliver everything queued now (`postqueue -f`), what an admin does after
+   * an outage: unlike retry, it also reaches a message the queue manager put
+   * back into incoming for 60 s when it found it "still being delivered".
+   */
+  async flush(): Promise<void> {
+    await this.run(["postqueue", "-f"]);
+  }
 }
