@@ -53,7 +53,8 @@ function presentedBy(issued: VariantCredentials, chainWithCa: boolean): Presente
   return { variant, key, certSha256, pkeySha256, subjectCN, chainWithCa };
 }
 
-function labFile(name: string, content: string) {
+/** A file under /etc/starttls-lab, where every provider image reads its role. */
+export function labFile(name: string, content: string) {
   // Anything holding a private key gets mode 0600.
   return { content, target: `${LAB_DIR}/${name}`, mode: name.endsWith(".key") ? 0o600 : 0o644 };
 }
@@ -67,6 +68,26 @@ function indexedMapsIn(settings: Record<string, string>, files: string[]): strin
     }
   }
   return [...maps];
+}
+
+/**
+ * The harness CA and a provider's certificates where every provider image
+ * reads them: ports 25 and 465 start with its own valid RSA certificate (the
+ * one scenarios ask for by default), IMAPS keeps it, SNI names get theirs.
+ */
+export function certificateFiles(world: WorldCertificates, credentials: ProviderCredentials) {
+  const strip = (file: string) => file.slice(`${LAB_DIR}/`.length);
+  return [
+    labFile("tls/ca.pem", world.caCertPem),
+    labFile("tls/server.pem", credentials.own.certPem),
+    labFile("tls/server.key", credentials.own.keyPem),
+    labFile("tls/imap.pem", credentials.own.certPem),
+    labFile("tls/imap.key", credentials.own.keyPem),
+    ...credentials.sni.flatMap(({ hosted, credentials: domain }) => [
+      labFile(strip(sniFiles(hosted).cert), domain.certPem),
+      labFile(strip(sniFiles(hosted).key), domain.keyPem),
+    ]),
+  ];
 }
 
 /** How a provider's container is named in logs and errors, whichever process started it. */
@@ -126,18 +147,7 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
    */
   withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
     this.certificates = { world, own: credentials.own };
-    const strip = (file: string) => file.slice(`${LAB_DIR}/`.length);
-    return this.withCopyContentToContainer([
-      labFile("tls/ca.pem", world.caCertPem),
-      labFile("tls/server.pem", credentials.own.certPem),
-      labFile("tls/server.key", credentials.own.keyPem),
-      labFile("tls/imap.pem", credentials.own.certPem),
-      labFile("tls/imap.key", credentials.own.keyPem),
-      ...credentials.sni.flatMap(({ hosted, credentials: domain }) => [
-        labFile(strip(sniFiles(hosted).cert), domain.certPem),
-        labFile(strip(sniFiles(hosted).key), domain.keyPem),
-      ]),
-    ]);
+    return this.withCopyContentToContainer(certificateFiles(world, credentials));
   }
 
   protected override started(container: StartedTestContainer, address: string): StartedMtaContainer {
