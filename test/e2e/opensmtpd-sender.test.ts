@@ -1,0 +1,262 @@
+/**
+ * OpenSMTPD 7.6 as Alice's provider in a real world (Postfix receiver, dns,
+ * wire): Alice submits to its port 465 with nodemailer, and each TLS level
+ * is read from evidence: OpenSMTPD's own log and queue on one side, Bob's
+ * Postfix log and the Received header of his stored copy on the other.
+ *
+ * STARTTLS_LAB_OPENSMTPD_LOG=<file> writes OpenSMTPD's whole log there at
+ * the end (how test/fixtures/logs/opensmtpd-*.log were captured).
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import nodemailer from "nodemailer";
+import { afterAll, expect } from "vitest";
+import { headerValues } from "../../src/drive/headers.js";
+import { countInInbox, findInInbox } from "../../src/drive/mailbox.js";
+import { parseOpensmtpdLine, parseOpensmtpdLog, sessionEvents, type DeliveryEvent, type OpensmtpdEvent } from "../../src/observe/opensmtpdLog.js";
+import { parseLogLine, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
+import { findSmtpReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
+import { dockerClient } from "../../src/world/docker.js";
+import { ensureImage } from "../../src/world/images.js";
+import { OpensmtpdContainer, UnsupportedLevelError, type StartedOpensmtpdContainer } from "../../src/world/opensmtpdContainer.js";
+import { PROVIDERS } from "../../src/world/providers.js";
+import { defaultCacheDir, type MailWorld } from "../../src/world/world.js";
+import { worldTest } from "../../src/vitest.js";
+
+// No cleanup of its own: world.stop() removes it with the run's other containers (the last test checks that).
+const test = worldTest.extend("opensmtpd", { scope: "file" }, async ({ world }: { world: MailWorld }) => {
+  const image = await ensureImage("opensmtpd", path.join(defaultCacheDir(), "locks"));
+  const joining = await world.joining("sender");
+  return new OpensmtpdContainer(image.tag, PROVIDERS.sender).inProviderWorld(joining.network, joining.dns).withCertificates(joining.certificates, joining.credentials).start();
+});
+
+let logOf: StartedOpensmtpdContainer | undefined;
+afterAll(() => {
+  const file = process.env.STARTTLS_LAB_OPENSMTPD_LOG;
+  if (file && logOf) writeFileSync(file, logOf.log.since(0).join("\n") + "\n");
+});
+
+const BOB = PROVIDERS.receiver;
+const DELIVERY_TIMEOUT_MS = 60_000;
+
+interface Sent {
+  messageId: string;
+  /** OpenSMTPD's message id, from its answer to Alice's DATA. */
+  queueId: string;
+}
+
+async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContainer, subject: string): Promise<Sent> {
+  logOf = opensmtpd;
+  const transport = nodemailer.createTransport({
+    host: "127.0.0.1",
+    port: opensmtpd.submissionsPort,
+    secure: true,
+    auth: { user: opensmtpd.identity.mailbox, pass: opensmtpd.password },
+    tls: { ca: world.caCertPem, servername: opensmtpd.identity.smtpHost, minVersion: "TLSv1.2" },
+  });
+  try {
+    const messageId = `<opensmtpd-${Date.now()}-${Math.random().toString(16).slice(2)}@${opensmtpd.identity.domain}>`;
+    const info = await transport.sendMail({ from: opensmtpd.identity.mailbox, to: BOB.mailbox, subject, messageId, text: `Hello from OpenSMTPD: ${subject}.` });
+    const queueId = /^250 2\.0\.0 ([0-9a-f]{8}) Message accepted/.exec(info.response)?.[1];
+    if (!queueId) throw new Error(`OpenSMTPD accepted the message but named no message id: ${info.response}`);
+    return { messageId, queueId };
+  } finally {
+    transport.close();
+  }
+}
+
+/** OpenSMTPD's next delivery line for this message from the cursor on (one try's outcome), and every event since the cursor up to it. */
+async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, from: number): Promise<{ delivery: DeliveryEvent; events: OpensmtpdEvent[] }> {
+  const isThisTry = (line: string) => {
+    const event = parseOpensmtpdLine(line);
+    return event?.kind === "delivery" && event.messageId === queueId;
+  };
+  const found = await opensmtpd.log.waitFor(isThisTry, { from, timeoutMs: DELIVERY_TIMEOUT_MS, what: `a delivery line for message ${queueId}` });
+  const events = parseOpensmtpdLog(opensmtpd.log.since(from).slice(0, found.index - from + 1).join("\n"));
+  return { delivery: events.at(-1) as DeliveryEvent, events };
+}
+
+/** The outgoing sessions of one try (a session may connect twice: TLS, then plaintext), each one's events. */
+function sessionsOf(events: readonly OpensmtpdEvent[]): OpensmtpdEvent[][] {
+  const sessions = new Set(events.flatMap((event) => (event.kind === "connecting" ? [event.session] : [])));
+  return [...sessions].map((session) => sessionEvents(events, session));
+}
+
+function receiverTlsLines(world: MailWorld, from: number): SmtpdTlsEvent[] {
+  return world.receiver.log
+    .since(from)
+    .map(parseLogLine)
+    .filter((event): event is SmtpdTlsEvent => event?.kind === "smtpdTls");
+}
+
+/**
+ * Bob's copies of the message once his Postfix has stored the one OpenSMTPD
+ * handed over: OpenSMTPD logs Ok at Postfix's "queued as", before the LMTP
+ * delivery to Dovecot, so the mailbox is read after Postfix logs that.
+ */
+async function bobsCopies(world: MailWorld, sent: Sent, handedOver: DeliveryEvent, receiverFrom: number) {
+  const receiverQueueId = /queued as (\w+)$/.exec(handedOver.stat)?.[1];
+  if (!receiverQueueId) throw new Error(`OpenSMTPD's delivery line names no queue id of Bob's Postfix: ${handedOver.line}`);
+  await world.receiver.log.waitFor(
+    (line) => {
+      const event = parseLogLine(line);
+      return event?.kind === "delivery" && event.queueId === receiverQueueId && event.status === "sent";
+    },
+    { from: receiverFrom, timeoutMs: DELIVERY_TIMEOUT_MS, what: `Bob's Postfix storing ${receiverQueueId}` },
+  );
+  return findInInbox(world.receiver, world.caCertPem, { name: "Message-ID", value: sent.messageId });
+}
+
+test("may (the image's default): delivered over TLS; OpenSMTPD's log, Bob's Postfix log and his Received header agree", async ({ world, opensmtpd }) => {
+  const settings = await opensmtpd.applyLevel("may");
+  expect(settings.action).toMatch(/^action "outbound" relay helo \$lab_host ca lab$/);
+  const [senderFrom, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+  const sent = await submitAsAlice(world, opensmtpd, "may");
+  const { delivery, events } = await nextTry(opensmtpd, sent.queueId, senderFrom);
+  expect(delivery.result).toBe("Ok");
+
+  const [session, ...others] = sessionsOf(events);
+  expect(others, "one connection for one try").toHaveLength(0);
+  expect(session!.find((event) => event.kind === "connecting")).toMatchObject({ tls: "opportunistic", port: 25 });
+  const tls = session!.find((event) => event.kind === "tls");
+  expect(tls, "OpenSMTPD took STARTTLS on offer").toMatchObject({ side: "mta", version: expect.stringMatching(/^TLSv1\.[23]$/) });
+  // may checks nothing: the harness CA would have validated this certificate, yet OpenSMTPD says unverified.
+  expect(session!.find((event) => event.kind === "certCheck")).toMatchObject({ result: "unverified" });
+  expect(delivery.session).toBe(tls!.session);
+
+  // Bob's Postfix logged the same session from its side.
+  const [receiverTls, ...moreReceiverTls] = receiverTlsLines(world, receiverFrom);
+  expect(moreReceiverTls).toHaveLength(0);
+  expect(tls).toMatchObject({ version: receiverTls!.version, cipher: receiverTls!.cipher });
+
+  const copies = await bobsCopies(world, sent, delivery, receiverFrom);
+  expect(copies).toHaveLength(1);
+  const received = findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost);
+  expect(received?.with).toBe("ESMTPS");
+  expect(witnessDisagreements(tls as { version: string; cipher: string }, received!)).toEqual([]);
+  // The queue id Bob's Postfix answered is the one in his Received header.
+  expect(delivery.stat).toMatch(/^250 2\.0\.0 Ok: queued as \w+$/);
+  expect(delivery.stat.endsWith(` ${received!.id}`)).toBe(true);
+  expect(await opensmtpd.queue()).toEqual([]);
+});
+
+test("verify: delivered, the certificate checked valid against the harness CA and the MX name (tls verifies by default)", async ({ world, opensmtpd }) => {
+  const settings = await opensmtpd.applyLevel("verify");
+  expect(settings.action).toMatch(/ relay .* tls$/);
+  const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+  const sent = await submitAsAlice(world, opensmtpd, "verify");
+  const { delivery, events } = await nextTry(opensmtpd, sent.queueId, from);
+  expect(delivery.result).toBe("Ok");
+  const [session] = sessionsOf(events);
+  expect(session!.find((event) => event.kind === "connecting")).toMatchObject({ tls: "required" });
+  expect(session!.find((event) => event.kind === "certCheck")).toMatchObject({ result: "valid" });
+  expect(await bobsCopies(world, sent, delivery, receiverFrom)).toHaveLength(1);
+});
+
+test("the founding story with an OpenSMTPD sender: encrypt against a receiver without STARTTLS is deferred and kept; STARTTLS back and a retry deliver it once, over TLS", async ({
+  world,
+  opensmtpd,
+}) => {
+  const settings = await opensmtpd.applyLevel("encrypt");
+  expect(settings.relayOptions).toEqual(["tls", "no-verify"]);
+  expect(settings.action).toMatch(/ relay .* tls no-verify$/);
+  await world.receiver.applySettings({ smtpd_tls_security_level: "none" });
+  try {
+    const from = opensmtpd.log.cursor;
+    const sent = await submitAsAlice(world, opensmtpd, "encrypt, receiver without STARTTLS");
+    const deferred = await nextTry(opensmtpd, sent.queueId, from);
+    expect(deferred.delivery.result).toBe("TempFail");
+    const [session] = sessionsOf(deferred.events);
+    expect(session!.find((event) => event.kind === "connecting")).toMatchObject({ tls: "required" });
+    expect(session!.some((event) => event.kind === "tls")).toBe(false);
+    // OpenSMTPD's own words are on the session's error line; the queue keeps the delivery line's summary.
+    expect(session!.find((event) => event.kind === "sessionError")).toMatchObject({ reason: "TLS required but not supported by remote host" });
+    const queued = await opensmtpd.queue();
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ messageId: sent.queueId, agent: "mta", recipient: BOB.mailbox, runState: "pending", error: deferred.delivery.stat });
+    expect(await countInInbox(world.receiver, world.caCertPem, { name: "Message-ID", value: sent.messageId }, BOB)).toBe(0);
+
+    await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
+    const [again, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+    await opensmtpd.retry(sent.queueId);
+    const retried = await nextTry(opensmtpd, sent.queueId, again);
+    expect(retried.delivery.result).toBe("Ok");
+    expect(sessionsOf(retried.events)[0]!.some((event) => event.kind === "tls")).toBe(true);
+    const copies = await bobsCopies(world, sent, retried.delivery, receiverFrom);
+    expect(copies).toHaveLength(1);
+    expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTPS");
+    expect(await opensmtpd.queue()).toEqual([]);
+  } finally {
+    await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
+  }
+});
+
+test("a certificate for another name: verify defers it, encrypt and may deliver it unverified", async ({ world, opensmtpd }) => {
+  await world.receiver.presentCertificate("wrong-name", "rsa");
+  try {
+    await opensmtpd.applyLevel("verify");
+    const from = opensmtpd.log.cursor;
+    const refused = await submitAsAlice(world, opensmtpd, "verify, wrong-name certificate");
+    const deferred = await nextTry(opensmtpd, refused.queueId, from);
+    expect(deferred.delivery.result).toBe("TempFail");
+    const [session] = sessionsOf(deferred.events);
+    expect(session!.some((event) => event.kind === "tls")).toBe(false);
+    const error = session!.find((event) => event.kind === "sessionError");
+    expect(error?.kind === "sessionError" && error.reason).toContain(`name \`${BOB.smtpHost}' not present in server certificate`);
+    expect((await opensmtpd.queue()).map((envelope) => envelope.messageId)).toEqual([refused.queueId]);
+    await opensmtpd.emptyQueue();
+
+    for (const level of ["encrypt", "may"] as const) {
+      await opensmtpd.applyLevel(level);
+      const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+      const sent = await submitAsAlice(world, opensmtpd, `${level}, wrong-name certificate`);
+      const { delivery, events } = await nextTry(opensmtpd, sent.queueId, from);
+      expect(delivery.result, level).toBe("Ok");
+      expect(sessionsOf(events)[0]!.find((event) => event.kind === "certCheck"), level).toMatchObject({ result: "unverified" });
+      expect(await bobsCopies(world, sent, delivery, receiverFrom), level).toHaveLength(1);
+    }
+  } finally {
+    await opensmtpd.emptyQueue();
+    await world.receiver.presentCertificate("valid", "rsa");
+  }
+});
+
+test("may against a receiver whose TLS handshake fails: OpenSMTPD downgrades and delivers in plaintext", async ({ world, opensmtpd }) => {
+  await opensmtpd.applyLevel("may");
+  // STARTTLS on offer, but no protocol version OpenSMTPD's client accepts (TLSv1.2 and up).
+  await world.receiver.applySettings({ smtpd_tls_protocols: "<=TLSv1.1" });
+  try {
+    const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+    const sent = await submitAsAlice(world, opensmtpd, "may, handshake fails");
+    const { delivery, events } = await nextTry(opensmtpd, sent.queueId, from);
+    expect(delivery.result).toBe("Ok");
+    const [session, ...others] = sessionsOf(events);
+    expect(others, "the plaintext attempt reuses the session").toHaveLength(0);
+    expect(session!.filter((event) => event.kind === "connecting").map((event) => event.kind === "connecting" && event.tls)).toEqual(["opportunistic", "none"]);
+    expect(session!.some((event) => event.kind === "tlsDowngrade")).toBe(true);
+    expect(session!.some((event) => event.kind === "tls")).toBe(false);
+    const copies = await bobsCopies(world, sent, delivery, receiverFrom);
+    expect(copies).toHaveLength(1);
+    expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTP");
+  } finally {
+    await world.receiver.applySettings({});
+  }
+});
+
+test("levels OpenSMTPD cannot express are refused by name, and the relay in force stays", async ({ opensmtpd }) => {
+  await opensmtpd.applyLevel("encrypt");
+  const before = await opensmtpd.nativeSettings();
+  for (const level of ["none", "secure", "dane", "dane-only"] as const) {
+    const refusal = opensmtpd.applyLevel(level);
+    await expect(refusal).rejects.toBeInstanceOf(UnsupportedLevelError);
+    await expect(refusal).rejects.toThrow(`OpenSMTPD has no equivalent of the sender level "${level}"`);
+  }
+  expect(await opensmtpd.nativeSettings()).toEqual(before);
+});
+
+test("world.stop() removes the OpenSMTPD container with the world", async ({ world, opensmtpd }) => {
+  const container = dockerClient().getContainer(opensmtpd.getId());
+  expect((await container.inspect()).State.Running).toBe(true);
+  await world.stop();
+  await expect(container.inspect()).rejects.toThrow(/no such container/i);
+});
