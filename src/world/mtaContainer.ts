@@ -164,12 +164,42 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
 /** Where docker/mta/entrypoint.sh starts the TLSRPT collector (smtp_tlsrpt_socket_name = run/tlsrpt/tlsrpt.sock). */
 const TLSRPT_SOCKET = "/var/spool/postfix/run/tlsrpt/tlsrpt.sock";
 
-export class StartedMtaContainer extends StartedWorldContainer {
+/**
+ * What every started mail provider offers, whichever MTA runs it: who it
+ * is, its mailboxes' password, its own certificate and its published ports.
+ */
+export class StartedMailProvider extends StartedWorldContainer {
   readonly identity: ProviderIdentity;
   /** Every mailbox's password on this provider. */
   readonly password: string;
   /** The provider's own certificate, which IMAPS presents. */
   readonly credentials: ServerCredentials;
+
+  constructor(
+    container: StartedTestContainer,
+    log: LogBook,
+    title: ContainerTitle,
+    address: string,
+    provider: { identity: ProviderIdentity; password: string; own: ServerCredentials },
+  ) {
+    super(container, log, title, address);
+    this.identity = provider.identity;
+    this.password = provider.password;
+    this.credentials = provider.own;
+  }
+
+  get smtpPort(): number {
+    return this.getMappedPort(SMTP_PORT);
+  }
+  get submissionsPort(): number {
+    return this.getMappedPort(SUBMISSIONS_PORT);
+  }
+  get imapsPort(): number {
+    return this.getMappedPort(IMAPS_PORT);
+  }
+}
+
+export class StartedMtaContainer extends StartedMailProvider {
   private readonly certificates: WorldCertificates;
   private presented: PresentedCertificate;
   private ownFiles: string[] = [];
@@ -190,10 +220,7 @@ export class StartedMtaContainer extends StartedWorldContainer {
     address: string,
     provider: ProviderState,
   ) {
-    super(container, log, title, address);
-    this.identity = provider.identity;
-    this.password = provider.password;
-    this.credentials = provider.own;
+    super(container, log, title, address, provider);
     this.certificates = provider.certificates;
     this.presented = provider.restored?.presented ?? presentedBy(provider.own, false);
     this.ownFiles = [...(provider.restored?.ownFiles ?? [])];
@@ -214,16 +241,6 @@ export class StartedMtaContainer extends StartedWorldContainer {
   /** The admin's own files in place now (what a later process must remove before putting others). */
   get ownFileTargets(): readonly string[] {
     return this.ownFiles;
-  }
-
-  get smtpPort(): number {
-    return this.getMappedPort(SMTP_PORT);
-  }
-  get submissionsPort(): number {
-    return this.getMappedPort(SUBMISSIONS_PORT);
-  }
-  get imapsPort(): number {
-    return this.getMappedPort(IMAPS_PORT);
   }
 
   /** The certificate Postfix presents on ports 25 and 465 now. */

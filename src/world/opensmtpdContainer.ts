@@ -11,11 +11,10 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import type { ServerCredentials } from "../pki/types.js";
 import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
-import type { LogBook } from "./logBook.js";
-import { certificateFiles, IMAPS_PORT, labFile, mtaTitle, SMTP_PORT, SUBMISSIONS_PORT } from "./mtaContainer.js";
+import { certificateFiles, IMAPS_PORT, labFile, mtaTitle, SMTP_PORT, StartedMailProvider, SUBMISSIONS_PORT } from "./mtaContainer.js";
 import { dovecotUsers, hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { StartedWorldContainer, WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 /** A sending provider's TLS levels, in Postfix's words (smtp_tls_security_level), the vocabulary scenarios use for every MTA. */
 export const SENDER_LEVELS = ["none", "may", "encrypt", "verify", "secure", "dane", "dane-only"] as const;
@@ -143,31 +142,10 @@ export class OpensmtpdContainer extends WorldContainer<StartedOpensmtpdContainer
   }
 }
 
-export class StartedOpensmtpdContainer extends StartedWorldContainer {
-  readonly identity: ProviderIdentity;
-  /** Every mailbox's password on this provider (AUTH on 465, IMAPS). */
-  readonly password: string;
-  /** The provider's own certificate, which ports 25, 465 and IMAPS present. */
-  readonly credentials: ServerCredentials;
+/** The provider's password serves AUTH on 465 and IMAPS; its own certificate is presented on 25, 465 and 993. */
+export class StartedOpensmtpdContainer extends StartedMailProvider {
   /** The image starts relaying at may (lab-relay with no options). */
   private level: SenderLevel = "may";
-
-  constructor(container: StartedTestContainer, log: LogBook, title: ContainerTitle, address: string, provider: { identity: ProviderIdentity; password: string; own: ServerCredentials }) {
-    super(container, log, title, address);
-    this.identity = provider.identity;
-    this.password = provider.password;
-    this.credentials = provider.own;
-  }
-
-  get smtpPort(): number {
-    return this.getMappedPort(SMTP_PORT);
-  }
-  get submissionsPort(): number {
-    return this.getMappedPort(SUBMISSIONS_PORT);
-  }
-  get imapsPort(): number {
-    return this.getMappedPort(IMAPS_PORT);
-  }
 
   /**
    * Relay at this level from now on. OpenSMTPD reads smtpd.conf only when it
