@@ -65,21 +65,30 @@ async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContai
   }
 }
 
-/** OpenSMTPD's next delivery line for this message from the cursor on (one try's outcome), and every event since the cursor up to it. */
-async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, from: number): Promise<{ delivery: DeliveryEvent; events: OpensmtpdEvent[] }> {
+/**
+ * OpenSMTPD's next delivery line for this message from the cursor on (one
+ * try's outcome), with the events of the one outgoing session that try
+ * opened (a session may connect twice: TLS, then plaintext). A deferral's
+ * delivery line is logged outside the session, so the session is found by
+ * its connecting line since the cursor.
+ */
+async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, from: number): Promise<{ delivery: DeliveryEvent; session: OpensmtpdEvent[] }> {
   const isThisTry = (line: string) => {
     const event = parseOpensmtpdLine(line);
     return event?.kind === "delivery" && event.messageId === queueId;
   };
   const found = await opensmtpd.log.waitFor(isThisTry, { from, timeoutMs: DELIVERY_TIMEOUT_MS, what: `a delivery line for message ${queueId}` });
   const events = parseOpensmtpdLog(opensmtpd.log.since(from).slice(0, found.index - from + 1).join("\n"));
-  return { delivery: events.at(-1) as DeliveryEvent, events };
+  const sessions = [...new Set(events.flatMap((event) => (event.kind === "connecting" ? [event.session] : [])))];
+  if (sessions.length !== 1) throw new Error(`the try of message ${queueId} opened ${sessions.length} outgoing sessions, expected one:\n${events.map((event) => event.line).join("\n")}`);
+  return { delivery: events.at(-1) as DeliveryEvent, session: sessionEvents(events, sessions[0]!) };
 }
 
-/** The outgoing sessions of one try (a session may connect twice: TLS, then plaintext), each one's events. */
-function sessionsOf(events: readonly OpensmtpdEvent[]): OpensmtpdEvent[][] {
-  const sessions = new Set(events.flatMap((event) => (event.kind === "connecting" ? [event.session] : [])));
-  return [...sessions].map((session) => sessionEvents(events, session));
+/** Alice submits a message and OpenSMTPD tries it once: what it logged, and where Bob's log stood before. */
+async function sendOne(world: MailWorld, opensmtpd: StartedOpensmtpdContainer, subject: string) {
+  const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+  const sent = await submitAsAlice(world, opensmtpd, subject);
+  return { sent, receiverFrom, ...(await nextTry(opensmtpd, sent.queueId, from)) };
 }
 
 function receiverTlsLines(world: MailWorld, from: number): SmtpdTlsEvent[] {
@@ -110,18 +119,13 @@ async function bobsCopies(world: MailWorld, sent: Sent, handedOver: DeliveryEven
 test("may (the image's default): delivered over TLS; OpenSMTPD's log, Bob's Postfix log and his Received header agree", async ({ world, opensmtpd }) => {
   const settings = await opensmtpd.applyLevel("may");
   expect(settings.action).toMatch(/^action "outbound" relay helo \$lab_host ca lab$/);
-  const [senderFrom, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
-  const sent = await submitAsAlice(world, opensmtpd, "may");
-  const { delivery, events } = await nextTry(opensmtpd, sent.queueId, senderFrom);
+  const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, "may");
   expect(delivery.result).toBe("Ok");
-
-  const [session, ...others] = sessionsOf(events);
-  expect(others, "one connection for one try").toHaveLength(0);
-  expect(session!.find((event) => event.kind === "connecting")).toMatchObject({ tls: "opportunistic", port: 25 });
-  const tls = session!.find((event) => event.kind === "tls");
+  expect(session.find((event) => event.kind === "connecting")).toMatchObject({ tls: "opportunistic", port: 25 });
+  const tls = session.find((event) => event.kind === "tls");
   expect(tls, "OpenSMTPD took STARTTLS on offer").toMatchObject({ side: "mta", version: expect.stringMatching(/^TLSv1\.[23]$/) });
   // may checks nothing: the harness CA would have validated this certificate, yet OpenSMTPD says unverified.
-  expect(session!.find((event) => event.kind === "certCheck")).toMatchObject({ result: "unverified" });
+  expect(session.find((event) => event.kind === "certCheck")).toMatchObject({ result: "unverified" });
   expect(delivery.session).toBe(tls!.session);
 
   // Bob's Postfix logged the same session from its side.
@@ -143,13 +147,10 @@ test("may (the image's default): delivered over TLS; OpenSMTPD's log, Bob's Post
 test("verify: delivered, the certificate checked valid against the harness CA and the MX name (tls verifies by default)", async ({ world, opensmtpd }) => {
   const settings = await opensmtpd.applyLevel("verify");
   expect(settings.action).toMatch(/ relay .* tls$/);
-  const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
-  const sent = await submitAsAlice(world, opensmtpd, "verify");
-  const { delivery, events } = await nextTry(opensmtpd, sent.queueId, from);
+  const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, "verify");
   expect(delivery.result).toBe("Ok");
-  const [session] = sessionsOf(events);
-  expect(session!.find((event) => event.kind === "connecting")).toMatchObject({ tls: "required" });
-  expect(session!.find((event) => event.kind === "certCheck")).toMatchObject({ result: "valid" });
+  expect(session.find((event) => event.kind === "connecting")).toMatchObject({ tls: "required" });
+  expect(session.find((event) => event.kind === "certCheck")).toMatchObject({ result: "valid" });
   expect(await bobsCopies(world, sent, delivery, receiverFrom)).toHaveLength(1);
 });
 
@@ -162,18 +163,15 @@ test("the founding story with an OpenSMTPD sender: encrypt against a receiver wi
   expect(settings.action).toMatch(/ relay .* tls no-verify$/);
   await world.receiver.applySettings({ smtpd_tls_security_level: "none" });
   try {
-    const from = opensmtpd.log.cursor;
-    const sent = await submitAsAlice(world, opensmtpd, "encrypt, receiver without STARTTLS");
-    const deferred = await nextTry(opensmtpd, sent.queueId, from);
-    expect(deferred.delivery.result).toBe("TempFail");
-    const [session] = sessionsOf(deferred.events);
-    expect(session!.find((event) => event.kind === "connecting")).toMatchObject({ tls: "required" });
-    expect(session!.some((event) => event.kind === "tls")).toBe(false);
+    const { sent, delivery, session } = await sendOne(world, opensmtpd, "encrypt, receiver without STARTTLS");
+    expect(delivery.result).toBe("TempFail");
+    expect(session.find((event) => event.kind === "connecting")).toMatchObject({ tls: "required" });
+    expect(session.some((event) => event.kind === "tls")).toBe(false);
     // OpenSMTPD's own words are on the session's error line; the queue keeps the delivery line's summary.
-    expect(session!.find((event) => event.kind === "sessionError")).toMatchObject({ reason: "TLS required but not supported by remote host" });
+    expect(session.find((event) => event.kind === "sessionError")).toMatchObject({ reason: "TLS required but not supported by remote host" });
     const queued = await opensmtpd.queue();
     expect(queued).toHaveLength(1);
-    expect(queued[0]).toMatchObject({ messageId: sent.queueId, agent: "mta", recipient: BOB.mailbox, runState: "pending", error: deferred.delivery.stat });
+    expect(queued[0]).toMatchObject({ messageId: sent.queueId, agent: "mta", recipient: BOB.mailbox, runState: "pending", error: delivery.stat });
     expect(await countInInbox(world.receiver, world.caCertPem, { name: "Message-ID", value: sent.messageId }, BOB)).toBe(0);
 
     await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
@@ -181,7 +179,7 @@ test("the founding story with an OpenSMTPD sender: encrypt against a receiver wi
     await opensmtpd.retry(sent.queueId);
     const retried = await nextTry(opensmtpd, sent.queueId, again);
     expect(retried.delivery.result).toBe("Ok");
-    expect(sessionsOf(retried.events)[0]!.some((event) => event.kind === "tls")).toBe(true);
+    expect(retried.session.some((event) => event.kind === "tls")).toBe(true);
     const copies = await bobsCopies(world, sent, retried.delivery, receiverFrom);
     expect(copies).toHaveLength(1);
     expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTPS");
@@ -195,24 +193,19 @@ test("a certificate for another name: verify defers it, encrypt and may deliver 
   await world.receiver.presentCertificate("wrong-name", "rsa");
   try {
     await opensmtpd.applyLevel("verify");
-    const from = opensmtpd.log.cursor;
-    const refused = await submitAsAlice(world, opensmtpd, "verify, wrong-name certificate");
-    const deferred = await nextTry(opensmtpd, refused.queueId, from);
-    expect(deferred.delivery.result).toBe("TempFail");
-    const [session] = sessionsOf(deferred.events);
-    expect(session!.some((event) => event.kind === "tls")).toBe(false);
-    const error = session!.find((event) => event.kind === "sessionError");
+    const refused = await sendOne(world, opensmtpd, "verify, wrong-name certificate");
+    expect(refused.delivery.result).toBe("TempFail");
+    expect(refused.session.some((event) => event.kind === "tls")).toBe(false);
+    const error = refused.session.find((event) => event.kind === "sessionError");
     expect(error?.kind === "sessionError" && error.reason).toContain(`name \`${BOB.smtpHost}' not present in server certificate`);
-    expect((await opensmtpd.queue()).map((envelope) => envelope.messageId)).toEqual([refused.queueId]);
+    expect((await opensmtpd.queue()).map((envelope) => envelope.messageId)).toEqual([refused.sent.queueId]);
     await opensmtpd.emptyQueue();
 
     for (const level of ["encrypt", "may"] as const) {
       await opensmtpd.applyLevel(level);
-      const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
-      const sent = await submitAsAlice(world, opensmtpd, `${level}, wrong-name certificate`);
-      const { delivery, events } = await nextTry(opensmtpd, sent.queueId, from);
+      const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, `${level}, wrong-name certificate`);
       expect(delivery.result, level).toBe("Ok");
-      expect(sessionsOf(events)[0]!.find((event) => event.kind === "certCheck"), level).toMatchObject({ result: "unverified" });
+      expect(session.find((event) => event.kind === "certCheck"), level).toMatchObject({ result: "unverified" });
       expect(await bobsCopies(world, sent, delivery, receiverFrom), level).toHaveLength(1);
     }
   } finally {
@@ -226,15 +219,12 @@ test("may against a receiver whose TLS handshake fails: OpenSMTPD downgrades and
   // STARTTLS on offer, but no protocol version OpenSMTPD's client accepts (TLSv1.2 and up).
   await world.receiver.applySettings({ smtpd_tls_protocols: "<=TLSv1.1" });
   try {
-    const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
-    const sent = await submitAsAlice(world, opensmtpd, "may, handshake fails");
-    const { delivery, events } = await nextTry(opensmtpd, sent.queueId, from);
+    // One session for the try (nextTry checks): TLS first, then plaintext on the same session.
+    const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, "may, handshake fails");
     expect(delivery.result).toBe("Ok");
-    const [session, ...others] = sessionsOf(events);
-    expect(others, "the plaintext attempt reuses the session").toHaveLength(0);
-    expect(session!.filter((event) => event.kind === "connecting").map((event) => event.kind === "connecting" && event.tls)).toEqual(["opportunistic", "none"]);
-    expect(session!.some((event) => event.kind === "tlsDowngrade")).toBe(true);
-    expect(session!.some((event) => event.kind === "tls")).toBe(false);
+    expect(session.flatMap((event) => (event.kind === "connecting" ? [event.tls] : []))).toEqual(["opportunistic", "none"]);
+    expect(session.some((event) => event.kind === "tlsDowngrade")).toBe(true);
+    expect(session.some((event) => event.kind === "tls")).toBe(false);
     const copies = await bobsCopies(world, sent, delivery, receiverFrom);
     expect(copies).toHaveLength(1);
     expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTP");
