@@ -45,7 +45,7 @@ interface Sent {
   queueId: string;
 }
 
-async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContainer, subject: string): Promise<Sent> {
+async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContainer, subject: string, to: string = BOB.mailbox): Promise<Sent> {
   logOf = opensmtpd;
   const transport = nodemailer.createTransport({
     host: "127.0.0.1",
@@ -56,7 +56,7 @@ async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContai
   });
   try {
     const messageId = `<opensmtpd-${Date.now()}-${Math.random().toString(16).slice(2)}@${opensmtpd.identity.domain}>`;
-    const info = await transport.sendMail({ from: opensmtpd.identity.mailbox, to: BOB.mailbox, subject, messageId, text: `Hello from OpenSMTPD: ${subject}.` });
+    const info = await transport.sendMail({ from: opensmtpd.identity.mailbox, to, subject, messageId, text: `Hello from OpenSMTPD: ${subject}.` });
     const queueId = /^250 2\.0\.0 ([0-9a-f]{8}) Message accepted/.exec(info.response)?.[1];
     if (!queueId) throw new Error(`OpenSMTPD accepted the message but named no message id: ${info.response}`);
     return { messageId, queueId };
@@ -231,6 +231,46 @@ test("may against a receiver whose TLS handshake fails: OpenSMTPD downgrades and
   } finally {
     await world.receiver.applySettings({});
   }
+});
+
+test("may against a receiver without STARTTLS: delivered in plaintext, nothing to downgrade from", async ({ world, opensmtpd }) => {
+  await opensmtpd.applyLevel("may");
+  await world.receiver.applySettings({ smtpd_tls_security_level: "none" });
+  try {
+    const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, "may, receiver without STARTTLS");
+    expect(delivery.result).toBe("Ok");
+    expect(session.flatMap((event) => (event.kind === "connecting" ? [event.tls] : []))).toEqual(["opportunistic"]);
+    expect(session.some((event) => event.kind === "tls" || event.kind === "tlsDowngrade")).toBe(false);
+    const copies = await bobsCopies(world, sent, delivery, receiverFrom);
+    expect(copies).toHaveLength(1);
+    expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTP");
+  } finally {
+    await world.receiver.applySettings({});
+  }
+});
+
+test("a recipient Bob's provider does not know: PermFail with its reply, and the bounce goes to Alice's mailbox through OpenSMTPD", async ({ world, opensmtpd }) => {
+  await opensmtpd.applyLevel("may");
+  const unknown = `nobody@${BOB.domain}`;
+  const [from, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
+  const sent = await submitAsAlice(world, opensmtpd, "unknown recipient", unknown);
+  const { delivery } = await nextTry(opensmtpd, sent.queueId, from);
+  expect(delivery).toMatchObject({ result: "PermFail", to: unknown });
+  // Bob's Postfix refused the recipient with the reply OpenSMTPD reports.
+  const refusal = await world.receiver.log.waitFor((line) => line.includes(`<${unknown}>`) && /\breject: RCPT\b/.test(line), {
+    from: receiverFrom,
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+    what: `Bob's Postfix refusing ${unknown}`,
+  });
+  expect(refusal.line).toContain(delivery.stat.replace(/^(\d{3}) (\d\.\d\.\d) .*$/, "$1 $2"));
+  // The bounce: from <> to Alice, delivered by OpenSMTPD's mailbox action over LMTP to Dovecot.
+  const bounce = await opensmtpd.log.waitFor((line) => / mda delivery .* from=<> to=<alice@infomaniak\.test> .* result=Ok /.test(line), {
+    from,
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+    what: "the bounce's local delivery",
+  });
+  expect(bounce.line).toContain("stat=Delivered");
+  expect(await opensmtpd.queue()).toEqual([]);
 });
 
 test("levels OpenSMTPD cannot express are refused by name, and the relay in force stays", async ({ opensmtpd }) => {

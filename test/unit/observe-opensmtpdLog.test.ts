@@ -4,7 +4,7 @@ import { parseOpensmtpdLine, parseOpensmtpdLog, sessionEvents, type OpensmtpdEve
 
 // The whole log of the OpenSMTPD 7.6.0 container through test/e2e/opensmtpd-sender.test.ts (Dovecot's lines
 // included): may, verify, encrypt against a receiver without STARTTLS then a retry, verify/encrypt/may against
-// a wrong-name certificate, may against a failing handshake.
+// a wrong-name certificate, may against a failing handshake and against no STARTTLS, an unknown recipient.
 const log = readFileSync(new URL("../fixtures/logs/opensmtpd-7.6-sender.log", import.meta.url), "utf8");
 const lines = log.split("\n").filter((line) => line !== "");
 const events = parseOpensmtpdLog(log);
@@ -80,23 +80,33 @@ describe("parseOpensmtpdLog on a captured log", () => {
   });
 
   it("reads a delivered try with the receiver's reply, and a deferred one logged outside any session", () => {
-    const delivered = parseOpensmtpdLine(lineWith("mta delivery", "result=\"Ok\"", "queued as 1ED331EC714"));
+    const delivered = parseOpensmtpdLine(lineWith("mta delivery", "result=\"Ok\"", "queued as D73B71EC5A1"));
     expect(delivered).toMatchObject({
       kind: "delivery",
-      envelopeId: "44bcc712fe70fc1c",
-      messageId: "44bcc712",
+      session: "216050dd0dbb54d5",
+      envelopeId: "5448457920aa4b26",
+      messageId: "54484579",
       from: "alice@infomaniak.test",
       to: "bob@iroco.test",
-      relay: "192.168.16.5 (192.168.16.5)",
-      delay: "1s",
+      source: "192.168.192.6",
+      relay: "192.168.192.5 (192.168.192.5)",
+      delay: "0s",
       result: "Ok",
-      stat: "250 2.0.0 Ok: queued as 1ED331EC714",
+      stat: "250 2.0.0 Ok: queued as D73B71EC5A1",
     });
     // rcpt=<-> and source="-" are OpenSMTPD's "none".
     expect(delivered).not.toHaveProperty("rcpt");
-    const deferred = parseOpensmtpdLine(lineWith("mta delivery", "evpid=64790d59dd5a4f90", "TempFail"));
-    expect(deferred).toMatchObject({ session: "0000000000000000", relay: "iroco.test", result: "TempFail", stat: "Network error on destination MXs" });
+    const deferred = parseOpensmtpdLine(lineWith("mta delivery", "evpid=c538bed67025fc4e", "TempFail"));
+    expect(deferred).toMatchObject({ session: "0000000000000000", relay: "iroco.test", delay: "11s", result: "TempFail", stat: "Network error on destination MXs" });
     expect(deferred).not.toHaveProperty("source");
+  });
+
+  it("reads a refused recipient with the receiver's reply whole", () => {
+    expect(parseOpensmtpdLine(lineWith("mta delivery", "PermFail"))).toMatchObject({
+      to: "nobody@iroco.test",
+      result: "PermFail",
+      stat: "550 5.1.1 <nobody@iroco.test>: Recipient address rejected: User unknown in virtual mailbox table",
+    });
   });
 
   it("ties the downgrade to its session: TLS tried, then the same session connects in plaintext and delivers", () => {
@@ -111,11 +121,11 @@ describe("parseOpensmtpdLog on a captured log", () => {
   });
 
   it("reads how long a route stays disabled", () => {
-    expect(ofKind("routeDisabled")[0]).toMatchObject({ route: "[] <-> 192.168.16.5 (192.168.16.5)", for: "15s" });
+    expect(ofKind("routeDisabled")[0]).toMatchObject({ route: "[] <-> 192.168.192.5 (192.168.192.5)", for: "15s" });
   });
 
   it("does not take a line that only looks alike", () => {
     expect(parseOpensmtpdLine(lineWith("mta connecting", "smtp+notls").replace("smtp+notls", "smtp+quic"))).toBeNull();
-    expect(parseOpensmtpdLine(lineWith("mta delivery", "evpid=64790d59dd5a4f90", "TempFail").replace('result="TempFail"', 'result="Maybe"'))).toBeNull();
+    expect(parseOpensmtpdLine(lineWith("mta delivery", "evpid=c538bed67025fc4e", "TempFail").replace('result="TempFail"', 'result="Maybe"'))).toBeNull();
   });
 });
