@@ -214,33 +214,27 @@ test("a certificate for another name: verify defers it, encrypt and may deliver 
   }
 });
 
-test("may against a receiver whose TLS handshake fails: OpenSMTPD downgrades and delivers in plaintext", async ({ world, opensmtpd }) => {
-  await opensmtpd.applyLevel("may");
-  // STARTTLS on offer, but no protocol version OpenSMTPD's client accepts (TLSv1.2 and up).
-  await world.receiver.applySettings({ smtpd_tls_protocols: "<=TLSv1.1" });
-  try {
-    // One session for the try (nextTry checks): TLS first, then plaintext on the same session.
-    const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, "may, handshake fails");
-    expect(delivery.result).toBe("Ok");
-    expect(session.flatMap((event) => (event.kind === "connecting" ? [event.tls] : []))).toEqual(["opportunistic", "none"]);
-    expect(session.some((event) => event.kind === "tlsDowngrade")).toBe(true);
-    expect(session.some((event) => event.kind === "tls")).toBe(false);
-    const copies = await bobsCopies(world, sent, delivery, receiverFrom);
-    expect(copies).toHaveLength(1);
-    expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTP");
-  } finally {
-    await world.receiver.applySettings({});
-  }
-});
+const PLAINTEXT_FALLBACKS = [
+  {
+    receiver: "whose TLS handshake fails",
+    // STARTTLS on offer, but no protocol version OpenSMTPD's client accepts (TLSv1.2 and up).
+    settings: { smtpd_tls_protocols: "<=TLSv1.1" },
+    // TLS first, then plaintext on the same session.
+    connections: ["opportunistic", "none"],
+    downgraded: true,
+  },
+  { receiver: "without STARTTLS", settings: { smtpd_tls_security_level: "none" }, connections: ["opportunistic"], downgraded: false },
+] as const;
 
-test("may against a receiver without STARTTLS: delivered in plaintext, nothing to downgrade from", async ({ world, opensmtpd }) => {
+test.for(PLAINTEXT_FALLBACKS)("may against a receiver $receiver: delivered in plaintext", async (fallback, { world, opensmtpd }) => {
   await opensmtpd.applyLevel("may");
-  await world.receiver.applySettings({ smtpd_tls_security_level: "none" });
+  await world.receiver.applySettings(fallback.settings);
   try {
-    const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, "may, receiver without STARTTLS");
+    const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, `may, receiver ${fallback.receiver}`);
     expect(delivery.result).toBe("Ok");
-    expect(session.flatMap((event) => (event.kind === "connecting" ? [event.tls] : []))).toEqual(["opportunistic"]);
-    expect(session.some((event) => event.kind === "tls" || event.kind === "tlsDowngrade")).toBe(false);
+    expect(session.flatMap((event) => (event.kind === "connecting" ? [event.tls] : []))).toEqual(fallback.connections);
+    expect(session.some((event) => event.kind === "tlsDowngrade")).toBe(fallback.downgraded);
+    expect(session.some((event) => event.kind === "tls")).toBe(false);
     const copies = await bobsCopies(world, sent, delivery, receiverFrom);
     expect(copies).toHaveLength(1);
     expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTP");
