@@ -9,16 +9,13 @@
 import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { ServerCredentials } from "../pki/types.js";
+import type { SenderLevel } from "../scenario/levels.js";
 import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
 import { certificateFiles, IMAPS_PORT, labFile, mtaTitle, SMTP_PORT, StartedMailProvider, SUBMISSIONS_PORT } from "./mtaContainer.js";
 import { dovecotUsers, hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
 import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
-
-/** A sending provider's TLS levels, in Postfix's words (smtp_tls_security_level), the vocabulary scenarios use for every MTA. */
-export const SENDER_LEVELS = ["none", "may", "encrypt", "verify", "secure", "dane", "dane-only"] as const;
-export type SenderLevel = (typeof SENDER_LEVELS)[number];
 
 /** How OpenSMTPD does a level: the options of its `relay` action, or why it cannot. */
 export type OpensmtpdRelay = { options: readonly string[]; meaning: string } | { unsupported: string };
