@@ -29,3 +29,16 @@ export const LEVELS_OF_ROLE: Record<Role, readonly SecurityLevel[]> = { sender: 
 export function postconfWithLevel(role: Role, level: SecurityLevel | undefined, postconf: Record<string, string>): Record<string, string> {
   return level === undefined ? postconf : { [POSTFIX_LEVEL_PARAMETER[role]]: level, ...postconf };
 }
+
+/** A level an MTA has no equivalent of: refused before anything changes, never approximated. */
+export class UnsupportedLevelError extends Error {
+  override name = "UnsupportedLevelError";
+  constructor(
+    readonly mta: string,
+    readonly level: string,
+    readonly reason: string,
+    role: Role = "sender",
+  ) {
+    super(`${mta} has no equivalent of the ${role} level "${level}": ${reason}`);
+  }
+}

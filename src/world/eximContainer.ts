@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { VariantCredentials } from "../pki/types.js";
-import { CLIENT_SECURITY_LEVELS, SERVER_SECURITY_LEVELS } from "../scenario/postfixValues.js";
+import { RECEIVER_LEVELS, SENDER_LEVELS, UnsupportedLevelError, type ReceiverLevel, type SenderLevel } from "../scenario/levels.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
 import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
 import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
@@ -22,9 +22,6 @@ import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFile
 import { hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
 import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
-
-/** A sender level in Postfix's words (smtp_tls_security_level), the one vocabulary of scenarios. */
-export type SenderLevel = (typeof CLIENT_SECURITY_LEVELS)[number];
 
 /** The remote_smtp transport options a level sets; every level sets all of them, so none keeps Exim's default by accident. */
 export const EXIM_TLS_OPTIONS = [
@@ -77,36 +74,19 @@ export const EXIM_LEVELS: Readonly<Record<SenderLevel, EximTlsSettings | Unsuppo
     unsupported:
       "Exim checks a certificate against the MX host's name only (tls_verify_cert_hostnames); Postfix's secure matches the next-hop domain itself and does not trust the MX lookup, which no Exim option does",
   },
-  fingerprint: {
-    unsupported: "Exim's smtp transport has no certificate or public-key fingerprint pinning (Postfix's smtp_tls_fingerprint_digest and match)",
-  },
 };
 
-/** A scenario asked for a level Exim cannot express: said, never approximated. */
-export class UnsupportedLevelError extends Error {
-  override name = "UnsupportedLevelError";
-  constructor(
-    readonly level: string,
-    readonly reason: string,
-  ) {
-    super(`Exim has no equivalent of the sender level "${level}": ${reason}`);
-  }
-}
-
 function isSenderLevel(level: string): level is SenderLevel {
-  return (CLIENT_SECURITY_LEVELS as readonly string[]).includes(level);
+  return (SENDER_LEVELS as readonly string[]).includes(level);
 }
 
 /** Exim's options for a level in Postfix's words; throws UnsupportedLevelError where Exim has none. */
 export function eximSettingsFor(level: string): EximTlsSettings {
-  if (!isSenderLevel(level)) throw new UnsupportedLevelError(level, `it is not a Postfix client level (${CLIENT_SECURITY_LEVELS.join(", ")})`);
+  if (!isSenderLevel(level)) throw new UnsupportedLevelError("Exim", level, `it is not a sender level (${SENDER_LEVELS.join(", ")})`);
   const mapped = EXIM_LEVELS[level];
-  if ("unsupported" in mapped) throw new UnsupportedLevelError(level, mapped.unsupported);
+  if ("unsupported" in mapped) throw new UnsupportedLevelError("Exim", level, mapped.unsupported);
   return mapped;
 }
-
-/** A receiver level in Postfix's words (smtpd_tls_security_level). */
-export type ReceiverLevel = (typeof SERVER_SECURITY_LEVELS)[number];
 
 /**
  * Port 25's side: tls_advertise_hosts, Exim's own option, and
@@ -126,8 +106,8 @@ export const EXIM_RECEIVER_LEVELS: Readonly<Record<ReceiverLevel, EximServerSett
 
 /** Exim's server settings for a receiver level in Postfix's words. */
 export function eximServerSettingsFor(level: string): EximServerSettings {
-  if (!(SERVER_SECURITY_LEVELS as readonly string[]).includes(level)) {
-    throw new UnsupportedLevelError(level, `a receiver level is one of ${SERVER_SECURITY_LEVELS.join(", ")}`);
+  if (!(RECEIVER_LEVELS as readonly string[]).includes(level)) {
+    throw new UnsupportedLevelError("Exim", level, `a receiver level is one of ${RECEIVER_LEVELS.join(", ")}`, "receiver");
   }
   return EXIM_RECEIVER_LEVELS[level as ReceiverLevel];
 }

@@ -8,10 +8,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { eventsOfMessage, parseEximLogLine, type EximArrival, type EximDelivery, type EximRejection } from "../../src/observe/eximLog.js";
 import { parseLogLine, type DeliveryEvent, type TlsEstablishedEvent } from "../../src/observe/postfixLog.js";
-import { EXIM_RECEIVER_LEVELS, UnsupportedLevelError, type StartedEximContainer } from "../../src/world/eximContainer.js";
+import { EXIM_RECEIVER_LEVELS, type StartedEximContainer } from "../../src/world/eximContainer.js";
 import { hostedDomains, PROVIDERS } from "../../src/world/providers.js";
 import { MailWorld } from "../../src/world/world.js";
 import { aliceSubmits, joinExim } from "./helpers/exim.js";
+import { UnsupportedLevelError } from "../../src/scenario/levels.js";
 
 const WAIT_MS = 60_000;
 const RECIPIENTS = hostedDomains(PROVIDERS.receiver).map((hosted) => hosted.mailbox);

@@ -10,11 +10,12 @@ import { headerValues } from "../../src/drive/headers.js";
 import { parseEximLogLine, type EximDeferral, type EximDelivery } from "../../src/observe/eximLog.js";
 import { parseLogLine, type DeliveryEvent, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
 import { findSmtpReceived } from "../../src/observe/receivedHeader.js";
-import { EXIM_LEVELS, UnsupportedLevelError, type StartedEximContainer } from "../../src/world/eximContainer.js";
+import { EXIM_LEVELS, type StartedEximContainer } from "../../src/world/eximContainer.js";
 import { dockerClient } from "../../src/world/docker.js";
 import { PROVIDERS } from "../../src/world/providers.js";
 import { MailWorld } from "../../src/world/world.js";
 import { aliceSubmits, joinExim } from "./helpers/exim.js";
+import { UnsupportedLevelError } from "../../src/scenario/levels.js";
 
 const BOB = PROVIDERS.receiver;
 const WAIT_MS = 60_000;

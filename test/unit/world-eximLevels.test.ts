@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { CLIENT_SECURITY_LEVELS } from "../../src/scenario/postfixValues.js";
 import {
   EXIM_LEVELS,
   EXIM_RECEIVER_LEVELS,
@@ -11,22 +10,22 @@ import {
   levelMacros,
   parseServerSettings,
   parseTransportOptions,
-  UnsupportedLevelError,
 } from "../../src/world/eximContainer.js";
 import { PROVIDERS } from "../../src/world/providers.js";
+import { SENDER_LEVELS, UnsupportedLevelError } from "../../src/scenario/levels.js";
 
 /** `exim -bP transport remote_smtp` in the real image before any level is applied (exim.conf's defaults). */
 const printed = readFileSync(new URL("../fixtures/logs/exim-bP-remote_smtp-4.98.txt", import.meta.url), "utf8");
 
 describe("Exim's sender levels", () => {
-  it("names every Postfix client level: mapped, or refused with a reason", () => {
-    expect(Object.keys(EXIM_LEVELS).sort()).toEqual([...CLIENT_SECURITY_LEVELS].sort());
+  it("names every sender level of the vocabulary: mapped, or refused with a reason", () => {
+    expect(Object.keys(EXIM_LEVELS).sort()).toEqual([...SENDER_LEVELS].sort());
   });
 
-  it("refuses secure and fingerprint, and anything that is no Postfix level, before touching a container", () => {
+  it("refuses secure, and anything that is no sender level of the vocabulary, before touching a container", () => {
     expect(() => eximSettingsFor("secure")).toThrow(UnsupportedLevelError);
-    expect(() => eximSettingsFor("fingerprint")).toThrow(/fingerprint/);
-    expect(() => eximSettingsFor("mandatory")).toThrow(/not a Postfix client level/);
+    expect(() => eximSettingsFor("fingerprint")).toThrow(/"fingerprint": it is not a sender level/);
+    expect(() => eximSettingsFor("mandatory")).toThrow(/not a sender level/);
   });
 
   it("the image's defaults, as Exim printed them, are the may level", () => {

@@ -1,0 +1,189 @@
+/**
+ * A mail provider run by OpenSMTPD 7.6 (docker/opensmtpd) instead of
+ * Postfix, with the same Dovecot mailboxes, ports and identity files: the
+ * building block for `sender.mta: opensmtpd`. Started, it is the harness's
+ * handle on that provider: its ports and password, the TLS level it relays
+ * with (given in Postfix's words, applied as OpenSMTPD's own relay options),
+ * its queue (`smtpctl show queue`) and retrying a queued message.
+ */
+import { randomBytes } from "node:crypto";
+import { Wait, type StartedTestContainer } from "testcontainers";
+import type { ServerCredentials } from "../pki/types.js";
+import { UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
+import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
+import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
+import { mtaTitle } from "./mtaContainer.js";
+import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
+import { certificateFiles, labFile } from "./providerFiles.js";
+import { dovecotUsers, hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
+import { LABEL_ROLE } from "./runLabels.js";
+import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+
+/** How OpenSMTPD does a level: the options of its `relay` action, or why it cannot. */
+export type OpensmtpdRelay = { options: readonly string[]; meaning: string } | { unsupported: string };
+
+/**
+ * Every sender level against OpenSMTPD 7.6's relay action (smtpd.conf(5),
+ * mta.c and mta_session.c of 7.6.0p1). The relay looks up the MX and checks
+ * a certificate, when asked to, against the MX host name and the harness CA
+ * (`ca lab`), as Postfix's verify does. Levels OpenSMTPD cannot express are
+ * refused with the reason, never approximated.
+ */
+export const OPENSMTPD_RELAY: Readonly<Record<SenderLevel, OpensmtpdRelay>> = {
+  none: {
+    unsupported:
+      "OpenSMTPD's MX relay always tries STARTTLS when offered; plaintext only is smtp+notls:// on a fixed relay host (relay host …), which skips the MX lookup",
+  },
+  may: { options: [], meaning: "STARTTLS when offered, certificate not checked; plaintext when not offered or when the handshake fails" },
+  encrypt: { options: ["tls", "no-verify"], meaning: "STARTTLS required, any certificate" },
+  verify: { options: ["tls"], meaning: "STARTTLS required, certificate chain to the harness CA and the MX host name checked" },
+  secure: {
+    unsupported:
+      "OpenSMTPD checks the certificate against the MX host name only; it has no match against the next-hop domain (smtp_tls_secure_cert_match)",
+  },
+  dane: { unsupported: "OpenSMTPD 7.6 has no DANE support (no TLSA lookups)" },
+  "dane-only": { unsupported: "OpenSMTPD 7.6 has no DANE support (no TLSA lookups)" },
+};
+
+/** A level OpenSMTPD has no equivalent for. */
+/** OpenSMTPD's relay options for a level; throws UnsupportedLevelError for one it cannot express. */
+export function relayOptionsFor(level: SenderLevel): readonly string[] {
+  const relay = OPENSMTPD_RELAY[level];
+  if ("unsupported" in relay) throw new UnsupportedLevelError("OpenSMTPD", level, relay.unsupported);
+  return relay.options;
+}
+
+/** What applyLevel put in force, for reports. */
+export interface OpensmtpdSettings {
+  level: SenderLevel;
+  relayOptions: readonly string[];
+  /** The smtpd.conf line in force, as lab-relay wrote it. */
+  action: string;
+}
+
+/**
+ * The provider's identity as smtpd.conf reads it (docker/opensmtpd/smtpd.conf
+ * includes it): its name, its domains, the other provider's domains (the
+ * only ones it relays to) and its mailboxes, each delivered over LMTP as the
+ * one delivery user (see the Dockerfile: Dovecot's socket belongs to "postfix").
+ */
+export function opensmtpdRoleConf(identity: ProviderIdentity): string {
+  const quoted = (values: string[]) => values.map((value) => `"${value}"`).join(", ");
+  const domains = (role: ProviderIdentity) => hostedDomains(role).map((hosted) => hosted.domain);
+  return [
+    `lab_host = "${identity.smtpHost}"`,
+    `table hosted { ${quoted(domains(identity))} }`,
+    `table remote { ${quoted(domains(PROVIDERS[otherRole(identity.role)]))} }`,
+    `table mailboxes { ${hostedDomains(identity)
+      .map((hosted) => `"${hosted.mailbox}" = "postfix"`)
+      .join(", ")} }`,
+    "",
+  ].join("\n");
+}
+
+/** Where lab-relay writes the relay action smtpd.conf includes. */
+const RELAY_CONF = "/etc/starttls-lab/relay.conf";
+
+export function opensmtpdTitle(identity: ProviderIdentity): ContainerTitle {
+  const postfix = mtaTitle(identity);
+  return { log: `${postfix.log} OpenSMTPD`, container: `${postfix.container.replace(/\)$/, "")}, OpenSMTPD)` };
+}
+
+export class OpensmtpdContainer extends WorldContainer<StartedOpensmtpdContainer> {
+  /** Every mailbox's password (Dovecot's passwd-file, and OpenSMTPD's AUTH table made from it); fresh for each container. */
+  private readonly password = randomBytes(12).toString("base64url");
+  private own?: ServerCredentials;
+
+  constructor(
+    image: string,
+    private readonly identity: ProviderIdentity,
+  ) {
+    super(image, opensmtpdTitle(identity));
+    if (identity.extraDomains.length > 0) {
+      throw new Error(`${this.title.container}: this image serves one domain (no SNI certificates yet); ${identity.domain} comes with others`);
+    }
+    this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
+      // lab-smtpd ready: smtpd answers on its control socket and listens on 25 and 465.
+      .withWaitStrategy(Wait.forAll([Wait.forLogMessage(/Dovecot v\S+ .*starting up/), Wait.forSuccessfulCommand("lab-smtpd ready")]))
+      .withStartupTimeout(60_000)
+      .withLabels({ [LABEL_ROLE]: identity.role })
+      .withCopyContentToContainer([labFile("users", dovecotUsers(identity, this.password)), labFile("role.conf", opensmtpdRoleConf(identity))]);
+  }
+
+  /**
+   * On the world's network, resolving through the world's DNS only. Its name
+   * says OpenSMTPD, so it can run beside the world's own Postfix provider of
+   * the same role.
+   */
+  inProviderWorld(network: WorldNetwork, dns: WorldDns): this {
+    return this.inWorld(network, `${this.identity.role}-opensmtpd`, hostAliases(this.identity)).withEnvironment({ LAB_RESOLVER: dns.resolver });
+  }
+
+  /** The harness CA and the provider's certificates, where the Postfix image has them too. */
+  withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
+    this.own = credentials.own;
+    return this.withCopyContentToContainer(certificateFiles(world, credentials));
+  }
+
+  protected override started(container: StartedTestContainer, address: string): StartedOpensmtpdContainer {
+    if (!this.own) throw new Error(`${this.title.container}: call withCertificates() before start()`);
+    return new StartedOpensmtpdContainer(container, this.log, this.title, address, { identity: this.identity, password: this.password, own: this.own });
+  }
+}
+
+/** The provider's password serves AUTH on 465 and IMAPS; its own certificate is presented on 25, 465 and 993. */
+export class StartedOpensmtpdContainer extends StartedProviderContainer {
+  /** The image starts relaying at may (lab-relay with no options). */
+  private level: SenderLevel = "may";
+
+  /**
+   * Relay at this level from now on. OpenSMTPD reads smtpd.conf only when it
+   * starts: lab-relay checks the new action with `smtpd -n` and restarts
+   * smtpd, and the queue on disk carries over (a deferred message is
+   * retried under the new level). The restart happens even for the level
+   * in force: it also drops what the running smtpd remembers, the sessions
+   * it keeps open after a delivery (about 10 s, for the next message to
+   * the same host, which would otherwise ride a connection opened under
+   * the receiver's old settings) and the routes a failure disabled.
+   * Throws UnsupportedLevelError, before touching the container, for a
+   * level OpenSMTPD cannot express.
+   */
+  async applyLevel(level: SenderLevel): Promise<OpensmtpdSettings> {
+    const relayOptions = relayOptionsFor(level);
+    await this.run(["lab-relay", ...relayOptions]);
+    this.level = level;
+    return this.nativeSettings();
+  }
+
+  /** The level and the relay action in force, read from the file smtpd last started with, for reports. */
+  async nativeSettings(): Promise<OpensmtpdSettings> {
+    const action = (await this.run(["cat", RELAY_CONF])).stdout.trim();
+    return { level: this.level, relayOptions: relayOptionsFor(this.level), action };
+  }
+
+  /** `smtpctl show queue`: one entry per envelope (a message to one recipient). */
+  async queue(): Promise<OpensmtpdEnvelope[]> {
+    return parseSmtpctlQueue((await this.run(["smtpctl", "show", "queue"])).stdout);
+  }
+
+  /**
+   * Try this message (8 hex digits) or envelope (16) now instead of at its
+   * next retry time, as an admin would: resume the routes a failed session
+   * disabled (`smtpctl resume route`), else the try fails at once without
+   * connecting, then `smtpctl schedule`.
+   */
+  async retry(id: string): Promise<void> {
+    if (!/^([0-9a-f]{8}|[0-9a-f]{16})$/.test(id)) throw new Error(`${this.title.container}: "${id}" is neither an OpenSMTPD message id nor an envelope id`);
+    const routes = await this.run(["smtpctl", "show", "routes"]);
+    for (const route of disabledRouteIds(routes.stdout)) await this.run(["smtpctl", "resume", "route", route]);
+    const result = await this.run(["smtpctl", "schedule", id]);
+    if (!/^[1-9]\d* envelopes? scheduled/.test(result.stdout)) {
+      throw new Error(`${this.title.container}: smtpctl schedule ${id} scheduled nothing: ${result.output.trim()}`);
+    }
+  }
+
+  /** Drop every queued message (`smtpctl remove all`), so a new scenario starts from an empty queue. */
+  async emptyQueue(): Promise<void> {
+    await this.run(["smtpctl", "remove", "all"]);
+  }
+}
