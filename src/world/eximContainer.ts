@@ -11,17 +11,14 @@
  * smtp-client.conf (the remote_smtp transport's TLS options, a sender
  * level) and smtp-server.conf (what port 25 offers, a receiver level).
  */
-import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
-import type { VariantCredentials } from "../pki/types.js";
 import { RECEIVER_LEVELS, SENDER_LEVELS, UnsupportedLevelError, type ReceiverLevel, type SenderLevel } from "../scenario/levels.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
-import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
-import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
-import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
+import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
+import { LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import { hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 /** The remote_smtp transport options a level sets; every level sets all of them, so none keeps Exim's default by accident. */
 export const EXIM_TLS_OPTIONS = [
@@ -149,19 +146,10 @@ const PID_FILE = "/run/exim4/exim.pid";
 /** How long Exim may take to re-read its configuration after SIGHUP. */
 const RELOAD_TIMEOUT_MS = 20_000;
 
-export class EximContainer extends WorldContainer<StartedEximContainer> {
-  /** Every mailbox's password (Dovecot's passwd-file, which Exim's AUTH PLAIN reads too); fresh for each container. */
-  private readonly password = randomBytes(12).toString("base64url");
-  private own?: VariantCredentials;
-
-  constructor(
-    image: string,
-    private readonly identity: ProviderIdentity,
-  ) {
-    super(image, eximTitle(identity));
-    this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
-      .withWaitStrategy(Wait.forAll([Wait.forLogMessage(DAEMON_STARTED), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]))
-      .withStartupTimeout(60_000)
+export class EximContainer extends ProviderContainer<StartedEximContainer> {
+  constructor(image: string, identity: ProviderIdentity) {
+    super(image, eximTitle(identity), identity);
+    this.withWaitStrategy(Wait.forAll([Wait.forLogMessage(DAEMON_STARTED), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]))
       .withLabels({ [LABEL_ROLE]: `exim-${identity.role}` })
       .withCopyContentToContainer([labFile("role.conf", eximRoleMacros(identity)), ...mailboxFiles(identity, this.password)]);
   }
@@ -176,14 +164,8 @@ export class EximContainer extends WorldContainer<StartedEximContainer> {
     return this.inWorld(network, `exim-${this.identity.role}`, options.aliases ?? hostAliases(this.identity)).withEnvironment({ LAB_RESOLVER: dns.resolver });
   }
 
-  withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
-    this.own = credentials.own;
-    return this.withCopyContentToContainer(certificateFiles(world, credentials));
-  }
-
   protected override started(container: StartedTestContainer, address: string): StartedEximContainer {
-    if (!this.own) throw new Error(`${this.title.container}: call withCertificates() before start()`);
-    return new StartedEximContainer(container, this.log, this.title, address, { identity: this.identity, password: this.password, own: this.own });
+    return new StartedEximContainer(container, this.log, this.title, address, this.startedAccess());
   }
 }
 

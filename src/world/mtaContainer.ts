@@ -5,15 +5,14 @@
  * (apply settings, present a certificate, put the admin's own files, read
  * the queue, retry a message).
  */
-import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { PostfixRelease } from "../core/releases.js";
 import type { ProviderSoftware } from "../core/result.js";
 import type { KeyType, Sha256Digest, VariantCredentials } from "../pki/types.js";
 import type { CertificateVariant } from "../pki/variantNames.js";
 import type { OwnConfig } from "../scenario/types.js";
-import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
-import { certificateFiles, LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
+import type { WorldCertificates } from "./credentials.js";
+import { LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import {
   certificateNames,
   hostAliases,
@@ -26,8 +25,8 @@ import {
 } from "./providers.js";
 import type { LogBook } from "./logBook.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
-import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
+import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 export { IMAPS_PORT, SMTP_PORT, SUBMISSIONS_PORT } from "./providerContainer.js";
 
@@ -78,21 +77,10 @@ export interface ProviderState {
   restored?: { presented: PresentedCertificate; ownFiles: string[] };
 }
 
-export class MtaContainer extends WorldContainer<StartedMtaContainer> {
-  /** Every mailbox's password (Dovecot's passwd-file); fresh for each container. */
-  private readonly password = randomBytes(12).toString("base64url");
-  private certificates?: { world: WorldCertificates; own: VariantCredentials };
-
-  constructor(
-    image: string,
-    private readonly identity: ProviderIdentity,
-  ) {
-    super(image, mtaTitle(identity));
-    this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
-      .withWaitStrategy(
-        Wait.forAll([Wait.forLogMessage(/postfix\/master\[\d+\]: daemon started/), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]),
-      )
-      .withStartupTimeout(60_000)
+export class MtaContainer extends ProviderContainer<StartedMtaContainer> {
+  constructor(image: string, identity: ProviderIdentity) {
+    super(image, mtaTitle(identity), identity);
+    this.withWaitStrategy(Wait.forAll([Wait.forLogMessage(/postfix\/master\[\d+\]: daemon started/), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]))
       .withLabels({ [LABEL_ROLE]: identity.role })
       .withCopyContentToContainer([
         labFile("transport", transportTable(identity)),
@@ -109,20 +97,8 @@ export class MtaContainer extends WorldContainer<StartedMtaContainer> {
       .withCopyContentToContainer([labFile("role.cf", roleSettings(this.identity, dns).join("\n") + "\n")]);
   }
 
-  /** The harness CA and the provider's certificates (see certificateFiles). */
-  withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
-    this.certificates = { world, own: credentials.own };
-    return this.withCopyContentToContainer(certificateFiles(world, credentials));
-  }
-
   protected override started(container: StartedTestContainer, address: string): StartedMtaContainer {
-    if (!this.certificates) throw new Error(`${this.title.container}: call withCertificates() before start()`);
-    return new StartedMtaContainer(container, this.log, this.title, address, {
-      identity: this.identity,
-      password: this.password,
-      certificates: this.certificates.world,
-      own: this.certificates.own,
-    });
+    return new StartedMtaContainer(container, this.log, this.title, address, this.startedAccess());
   }
 }
 

@@ -6,18 +6,15 @@
  * with (given in Postfix's words, applied as OpenSMTPD's own relay options),
  * its queue (`smtpctl show queue`) and retrying a queued message.
  */
-import { randomBytes } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
-import type { ServerCredentials } from "../pki/types.js";
 import { UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
 import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
-import type { ProviderCredentials, WorldCertificates } from "./credentials.js";
 import { mtaTitle } from "./mtaContainer.js";
-import { IMAPS_PORT, SMTP_PORT, StartedProviderContainer, SUBMISSIONS_PORT } from "./providerContainer.js";
-import { certificateFiles, labFile } from "./providerFiles.js";
+import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
+import { labFile } from "./providerFiles.js";
 import { dovecotUsers, hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { WorldContainer, type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 /** How OpenSMTPD does a level: the options of its `relay` action, or why it cannot. */
 export type OpensmtpdRelay = { options: readonly string[]; meaning: string } | { unsupported: string };
@@ -89,23 +86,14 @@ export function opensmtpdTitle(identity: ProviderIdentity): ContainerTitle {
   return { log: `${postfix.log} OpenSMTPD`, container: `${postfix.container.replace(/\)$/, "")}, OpenSMTPD)` };
 }
 
-export class OpensmtpdContainer extends WorldContainer<StartedOpensmtpdContainer> {
-  /** Every mailbox's password (Dovecot's passwd-file, and OpenSMTPD's AUTH table made from it); fresh for each container. */
-  private readonly password = randomBytes(12).toString("base64url");
-  private own?: ServerCredentials;
-
-  constructor(
-    image: string,
-    private readonly identity: ProviderIdentity,
-  ) {
-    super(image, opensmtpdTitle(identity));
+export class OpensmtpdContainer extends ProviderContainer<StartedOpensmtpdContainer> {
+  constructor(image: string, identity: ProviderIdentity) {
+    super(image, opensmtpdTitle(identity), identity);
     if (identity.extraDomains.length > 0) {
       throw new Error(`${this.title.container}: this image serves one domain (no SNI certificates yet); ${identity.domain} comes with others`);
     }
-    this.withExposedPorts(SMTP_PORT, SUBMISSIONS_PORT, IMAPS_PORT)
-      // lab-smtpd ready: smtpd answers on its control socket and listens on 25 and 465.
-      .withWaitStrategy(Wait.forAll([Wait.forLogMessage(/Dovecot v\S+ .*starting up/), Wait.forSuccessfulCommand("lab-smtpd ready")]))
-      .withStartupTimeout(60_000)
+    // lab-smtpd ready: smtpd answers on its control socket and listens on 25 and 465.
+    this.withWaitStrategy(Wait.forAll([Wait.forLogMessage(/Dovecot v\S+ .*starting up/), Wait.forSuccessfulCommand("lab-smtpd ready")]))
       .withLabels({ [LABEL_ROLE]: identity.role })
       .withCopyContentToContainer([labFile("users", dovecotUsers(identity, this.password)), labFile("role.conf", opensmtpdRoleConf(identity))]);
   }
@@ -119,15 +107,8 @@ export class OpensmtpdContainer extends WorldContainer<StartedOpensmtpdContainer
     return this.inWorld(network, `${this.identity.role}-opensmtpd`, hostAliases(this.identity)).withEnvironment({ LAB_RESOLVER: dns.resolver });
   }
 
-  /** The harness CA and the provider's certificates, where the Postfix image has them too. */
-  withCertificates(world: WorldCertificates, credentials: ProviderCredentials): this {
-    this.own = credentials.own;
-    return this.withCopyContentToContainer(certificateFiles(world, credentials));
-  }
-
   protected override started(container: StartedTestContainer, address: string): StartedOpensmtpdContainer {
-    if (!this.own) throw new Error(`${this.title.container}: call withCertificates() before start()`);
-    return new StartedOpensmtpdContainer(container, this.log, this.title, address, { identity: this.identity, password: this.password, own: this.own });
+    return new StartedOpensmtpdContainer(container, this.log, this.title, address, this.startedAccess());
   }
 }
 
