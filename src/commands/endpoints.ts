@@ -5,7 +5,7 @@
  * containers.
  */
 import { hostedDomains, mxHosts, PROVIDERS } from "../world/providers.js";
-import { SUBMISSIONS_PORT } from "../world/mtaContainer.js";
+import { SUBMISSIONS_PORT } from "../world/providerContainer.js";
 import type { MailWorld } from "../world/world.js";
 import { nameFlag, statePath, type WorldState } from "./worldState.js";
 

@@ -8,6 +8,7 @@
 import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport";
+import { queuedAs } from "../observe/postfixLog.js";
 import type { Submission } from "../scenario/types.js";
 import type { MailWorld } from "../world/world.js";
 import type { MarkedMessage } from "./message.js";
@@ -127,7 +128,7 @@ export async function submitAsAlice(world: MailWorld, message: MarkedMessage): P
   } finally {
     transport.close();
   }
-  const queueId = /queued as ([0-9A-Za-z]+)/.exec(info.response)?.[1];
+  const queueId = queuedAs(info.response);
   if (!queueId) throw new Error(`the ${via.provider} accepted the message but named no queue ID: ${info.response}`);
   return { accepted: true, queueId, response: info.response };
 }

@@ -5,7 +5,7 @@
  */
 import { ImapFlow } from "imapflow";
 import type { HostedDomain } from "../world/providers.js";
-import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
+import type { StartedProviderContainer as Provider } from "../world/providerContainer.js";
 
 export interface FoundMessage {
   uid: number;

@@ -6,11 +6,10 @@
  * that was delivered): a missing line must not be taken for a message that
  * never left.
  */
+import { removedQueueId } from "../observe/postfixLog.js";
 import { parsePostqueueJson } from "../observe/queue.js";
 import { WaitTimeoutError } from "../world/logBook.js";
 import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
-
-const REMOVED = /: ([0-9A-Za-z]+): removed$/;
 
 /**
  * Waits until none of `queueIds` is in the provider's queue, or `deadline`
@@ -27,12 +26,12 @@ export async function untilLeftTheQueue(
   let from = options.from;
   while (pending.size > 0) {
     try {
-      const removed = await provider.log.waitFor((line) => pending.has(REMOVED.exec(line)?.[1] ?? ""), {
+      const removed = await provider.log.waitFor((line) => pending.has(removedQueueId(line) ?? ""), {
         from,
         timeoutMs: Math.min(options.recheckMs, Math.max(1, options.deadline - Date.now())),
         what: `${[...pending].slice(0, 3).join(", ")}${pending.size > 3 ? ` and ${pending.size - 3} more` : ""} to leave the queue`,
       });
-      pending.delete(REMOVED.exec(removed.line)![1]!);
+      pending.delete(removedQueueId(removed.line)!);
       from = removed.index + 1;
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;

@@ -12,6 +12,7 @@
  * the same delivery, == deferral, ** bounce); any other line (the daemon's,
  * queue runs', Dovecot's) parses to null.
  */
+import { queuedAs } from "./postfixLog.js";
 
 interface EximLineBase {
   /** The raw line, as logged. */
@@ -267,7 +268,7 @@ export function parseEximLogLine(rawLine: string): EximEvent | null {
       const iface = hostField(fields, "I");
       const tls = tlsField(fields);
       const confirmation = field(fields, "C");
-      const remoteQueueId = confirmation === undefined ? undefined : /queued as ([0-9A-Za-z-]+)/.exec(confirmation)?.[1];
+      const remoteQueueId = confirmation === undefined ? undefined : queuedAs(confirmation);
       return {
         ...base,
         ...event,

@@ -10,13 +10,12 @@
  * Alice's provider never logged as sent, and a delivery of that message
  * cut short by a stop or by a connection lost after the dot.
  */
-import { parseLogLine } from "./postfixLog.js";
+import { parseLogLine, removedQueueId } from "./postfixLog.js";
 
 /** The line the mta entrypoint prints once the master has exited at lab-postfix stop's request. */
 const STOPPED_BY_HARNESS = "Postfix stopped at the harness's request";
 /** qmgr took the message into the active queue: a delivery is about to start. */
 const QUEUE_ACTIVE = /postfix\/qmgr\[\d+\]: ([0-9A-F]+): from=<[^>]*>.*\(queue active\)/;
-const REMOVED = /postfix\/qmgr\[\d+\]: ([0-9A-F]+): removed/;
 const MAY_BE_SENT_TWICE = "message may be sent more than once";
 
 export interface ExtraCopies {
@@ -44,18 +43,16 @@ export function explainExtraCopies({ messageId: asGiven, senderQueueId, copies, 
     const event = parseLogLine(line);
     return event?.kind === "messageId" && event.messageId === messageId ? [event.queueId] : [];
   });
+  const senderEvents = senderLog.map((line) => ({ line, event: parseLogLine(line) }));
   const recordedBySender = new Set(
-    senderLog.flatMap((line) => {
-      const event = parseLogLine(line);
-      return event?.kind === "delivery" && event.queueId === senderQueueId && event.remoteQueueId !== undefined ? [event.remoteQueueId] : [];
-    }),
+    senderEvents.flatMap(({ event }) => (event?.kind === "delivery" && event.queueId === senderQueueId && event.remoteQueueId !== undefined ? [event.remoteQueueId] : [])),
   );
   const unrecorded = queuedAtReceiver.filter((queueId) => !recordedBySender.has(queueId));
 
   // Deliveries of the message cut short, in the sender's log order.
   const cuts: string[] = [];
   let inFlight = false;
-  for (const line of senderLog) {
+  for (const { line, event } of senderEvents) {
     if (QUEUE_ACTIVE.exec(line)?.[1] === senderQueueId) {
       inFlight = true;
       continue;
@@ -65,8 +62,7 @@ export function explainExtraCopies({ messageId: asGiven, senderQueueId, copies, 
       inFlight = false;
       continue;
     }
-    const event = parseLogLine(line);
-    if ((event?.kind === "delivery" && event.queueId === senderQueueId) || REMOVED.exec(line)?.[1] === senderQueueId) inFlight = false;
+    if ((event?.kind === "delivery" && event.queueId === senderQueueId) || removedQueueId(line) === senderQueueId) inFlight = false;
     else if (inFlight && line.includes(STOPPED_BY_HARNESS)) {
       cuts.push(`Alice's provider was stopped while ${senderQueueId} was in its active queue, before any result for it was logged`);
       inFlight = false;

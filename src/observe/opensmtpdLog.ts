@@ -95,7 +95,7 @@ export interface RouteDisabledEvent extends OpensmtpdLineBase {
 export type DeliveryResult = "Ok" | "TempFail" | "PermFail";
 
 /** `… mta delivery evpid=… result="TempFail" stat="…"`: one recipient's outcome for this try. */
-export interface DeliveryEvent extends SessionLine {
+export interface OpensmtpdDelivery extends SessionLine {
   kind: "delivery";
   envelopeId: string;
   /** The envelope id's first 8 hex digits: the id Alice's submission was answered with. */
@@ -113,7 +113,7 @@ export interface DeliveryEvent extends SessionLine {
   stat: string;
 }
 
-export type OpensmtpdEvent = StartingEvent | ConnectingEvent | TlsEvent | CertCheckEvent | SessionErrorEvent | TlsDowngradeEvent | RouteDisabledEvent | DeliveryEvent;
+export type OpensmtpdEvent = StartingEvent | ConnectingEvent | TlsEvent | CertCheckEvent | SessionErrorEvent | TlsDowngradeEvent | RouteDisabledEvent | OpensmtpdDelivery;
 
 const SESSION = "([0-9a-f]{16})";
 const STARTING = /^info: OpenSMTPD (\S+) starting$/;

@@ -165,7 +165,6 @@ const DELIVERY = new RegExp(
   `^(${QID}): to=<([^>]*)>, (?:orig_to=<([^>]*)>, )?relay=([^,]+), (?:conn_use=(\\d+), )?(?:.*?, )?` +
     `dsn=(\\d\\.\\d{1,3}\\.\\d{1,3}), status=(sent|deferred|bounced|expired) \\((.*)\\)$`,
 );
-const QUEUED_AS = /queued as ([0-9A-Za-z]+)\)?\s*$/;
 const TLS_FEATURES = /, tls=([^,\s]+), dsn=/;
 const NDR = new RegExp(`^(${QID}): sender non-delivery notification: (${QID})$`);
 const MESSAGE_ID = new RegExp(`^(${QID}): message-id=(.*)$`);
@@ -180,6 +179,20 @@ function trustOf(word: string): Trust {
 function keyExchangeOf(msg: string): { keyExchange?: string } {
   const found = KEY_EXCHANGE.exec(msg)?.[1];
   return found === undefined ? {} : { keyExchange: found };
+}
+
+/**
+ * The queue ID a Postfix server names in its 250 reply to the message
+ * ("250 2.0.0 Ok: queued as 4dKxyz", in a status line's parentheses, in
+ * Exim's C= field, in the reply to Alice's submission).
+ */
+export function queuedAs(reply: string): string | undefined {
+  return /queued as ([0-9A-Za-z]+)\)?\s*$/.exec(reply)?.[1];
+}
+
+/** The queue ID of a "QUEUEID: removed" line (the queue manager's, or postsuper's): the message left the queue. */
+export function removedQueueId(line: string): string | undefined {
+  return /: ([0-9A-Za-z]+): removed$/.exec(line)?.[1];
 }
 
 /** Parses one log line into an event, or null when the line is not one we need. */
@@ -245,8 +258,8 @@ export function parseLogLine(rawLine: string): PostfixEvent | null {
     const tlsFeatures = TLS_FEATURES.exec(msg)?.[1];
     if (tlsFeatures !== undefined) event.tlsFeatures = tlsFeatures;
     if (event.status === "sent") {
-      const queued = QUEUED_AS.exec(event.detail);
-      if (queued) event.remoteQueueId = queued[1]!;
+      const queued = queuedAs(event.detail);
+      if (queued !== undefined) event.remoteQueueId = queued;
     }
     return event;
   }

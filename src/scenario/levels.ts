@@ -23,8 +23,6 @@ export const POSTFIX_LEVEL_PARAMETER: Record<Role, string> = {
   receiver: "smtpd_tls_security_level",
 };
 
-export const LEVELS_OF_ROLE: Record<Role, readonly SecurityLevel[]> = { sender: SENDER_LEVELS, receiver: RECEIVER_LEVELS };
-
 /** A provider's postconf with its level written in as the native setting (the loader refuses a level and the same parameter in postconf). */
 export function postconfWithLevel(role: Role, level: SecurityLevel | undefined, postconf: Record<string, string>): Record<string, string> {
   return level === undefined ? postconf : { [POSTFIX_LEVEL_PARAMETER[role]]: level, ...postconf };

@@ -28,8 +28,6 @@ import { LABEL_ROLE } from "./runLabels.js";
 import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
 import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
-export { IMAPS_PORT, SMTP_PORT, SUBMISSIONS_PORT } from "./providerContainer.js";
-
 const OWN_MASTER_CF = `${LAB_DIR}/own-master.cf`;
 
 /** The certificate a provider's Postfix presents (port 25 and 465), with its fingerprints for pinning. */

@@ -42,7 +42,6 @@ export const OPENSMTPD_RELAY: Readonly<Record<SenderLevel, OpensmtpdRelay>> = {
   "dane-only": { unsupported: "OpenSMTPD 7.6 has no DANE support (no TLSA lookups)" },
 };
 
-/** A level OpenSMTPD has no equivalent for. */
 /** OpenSMTPD's relay options for a level; throws UnsupportedLevelError for one it cannot express. */
 export function relayOptionsFor(level: SenderLevel): readonly string[] {
   const relay = OPENSMTPD_RELAY[level];

@@ -13,7 +13,7 @@ import nodemailer from "nodemailer";
 import { afterAll, expect } from "vitest";
 import { headerValues } from "../../src/drive/headers.js";
 import { countInInbox, findInInbox } from "../../src/drive/mailbox.js";
-import { parseOpensmtpdLine, parseOpensmtpdLog, sessionEvents, type DeliveryEvent, type OpensmtpdEvent } from "../../src/observe/opensmtpdLog.js";
+import { parseOpensmtpdLine, parseOpensmtpdLog, sessionEvents, type OpensmtpdDelivery, type OpensmtpdEvent } from "../../src/observe/opensmtpdLog.js";
 import { parseLogLine, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
 import { findSmtpReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
 import { dockerClient } from "../../src/world/docker.js";
@@ -73,7 +73,7 @@ async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContai
  * delivery line is logged outside the session, so the session is found by
  * its connecting line since the cursor.
  */
-async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, from: number): Promise<{ delivery: DeliveryEvent; session: OpensmtpdEvent[] }> {
+async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, from: number): Promise<{ delivery: OpensmtpdDelivery; session: OpensmtpdEvent[] }> {
   const isThisTry = (line: string) => {
     const event = parseOpensmtpdLine(line);
     return event?.kind === "delivery" && event.messageId === queueId;
@@ -82,7 +82,7 @@ async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, fr
   const events = parseOpensmtpdLog(opensmtpd.log.since(from).slice(0, found.index - from + 1).join("\n"));
   const sessions = [...new Set(events.flatMap((event) => (event.kind === "connecting" ? [event.session] : [])))];
   if (sessions.length !== 1) throw new Error(`the try of message ${queueId} opened ${sessions.length} outgoing sessions, expected one:\n${events.map((event) => event.line).join("\n")}`);
-  return { delivery: events.at(-1) as DeliveryEvent, session: sessionEvents(events, sessions[0]!) };
+  return { delivery: events.at(-1) as OpensmtpdDelivery, session: sessionEvents(events, sessions[0]!) };
 }
 
 /** Alice submits a message and OpenSMTPD tries it once: what it logged, and where Bob's log stood before. */
@@ -104,7 +104,7 @@ function receiverTlsLines(world: MailWorld, from: number): SmtpdTlsEvent[] {
  * handed over: OpenSMTPD logs Ok at Postfix's "queued as", before the LMTP
  * delivery to Dovecot, so the mailbox is read after Postfix logs that.
  */
-async function bobsCopies(world: MailWorld, sent: Sent, handedOver: DeliveryEvent, receiverFrom: number) {
+async function bobsCopies(world: MailWorld, sent: Sent, handedOver: OpensmtpdDelivery, receiverFrom: number) {
   const receiverQueueId = /queued as (\w+)$/.exec(handedOver.stat)?.[1];
   if (!receiverQueueId) throw new Error(`OpenSMTPD's delivery line names no queue id of Bob's Postfix: ${handedOver.line}`);
   await world.receiver.log.waitFor(
