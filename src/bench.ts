@@ -10,7 +10,7 @@ import { runScenario, runScenarios } from "./runner.js";
 import { scenarioPassed, type ScenarioPhases, type ScenarioResult } from "./core/result.js";
 import { loadScenarioFiles } from "./scenario/load.js";
 import { byLoadOrder, orderByState } from "./scenario/order.js";
-import { fitsWorld } from "./scenario/worldShape.js";
+import { fitsWorld, postfixWorld } from "./scenario/worldShape.js";
 import { DEFAULT_WORKERS } from "./commands/shared.js";
 import type { Scenario } from "./scenario/types.js";
 import { DEFAULT_POSTFIX_RELEASE, POSTFIX_RELEASES } from "./core/releases.js";
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   figure("goal_warm_start_ms", 3000);
 
   // One world runs the scenarios its releases fit; those pinned to other releases count in the whole-suite figures.
-  const fitting = scenarios.filter((scenario) => fitsWorld(scenario, { sender: DEFAULT_POSTFIX_RELEASE, receiver: DEFAULT_POSTFIX_RELEASE }));
+  const fitting = scenarios.filter((scenario) => fitsWorld(scenario, postfixWorld(DEFAULT_POSTFIX_RELEASE)));
   figure("scenarios_on_one_default_world", fitting.length);
   progress(`shared world, nearest-state order: ${fitting.length} scenarios one after the other`);
   const perScenario: ScenarioResult[] = [];

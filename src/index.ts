@@ -4,7 +4,8 @@
  * For vitest, see "starttls-lab/vitest" (a shared-world fixture).
  */
 export { MailWorld, defaultCacheDir, type WorldOptions, type StartupTimings } from "./world/world.js";
-export type { StartedMtaContainer, PresentedCertificate } from "./world/mtaContainer.js";
+export type { StartedMtaContainer } from "./world/mtaContainer.js";
+export type { PresentedCertificate, StartedProviderContainer } from "./world/providerContainer.js";
 export type { StartedDnsContainer } from "./world/dnsContainer.js";
 export type { StartedWireContainer, WireHops } from "./world/wireContainer.js";
 export { removeLeftovers } from "./world/runLabels.js";

@@ -18,7 +18,16 @@ import { statement } from "./observe/evidence.js";
 import { chosenPostfixRelease, type PostfixRelease } from "./core/releases.js";
 import type { RunResult, ScenarioResult, WorldSoftware } from "./core/result.js";
 import type { Scenario } from "./scenario/types.js";
-import { describePins, describeShape, fitsWorld, groupByWorldShape, type ShapeGroup, type WorldShape } from "./scenario/worldShape.js";
+import {
+  describePins,
+  describeShape,
+  fitsWorld,
+  groupByWorldShape,
+  providerShapeOf,
+  worldOptionsOf,
+  type ShapeGroup,
+  type WorldShape,
+} from "./scenario/worldShape.js";
 import { domainOf } from "./world/providers.js";
 import { MailWorld, type WorldOptions } from "./world/world.js";
 import { applyScenario, FAST_RETRY_SETTINGS } from "./world/scenarioState.js";
@@ -140,9 +149,9 @@ function notRun(scenario: Scenario, why: string): ScenarioResult {
   return { scenario, verdict: { passed: false, differences: [] }, error: `not run: ${why}`, durationMs: 0 };
 }
 
-/** The releases a started world runs, as a shape. */
+/** What a started world runs, as a shape. */
 function shapeOfWorld(world: MailWorld): WorldShape {
-  return { sender: world.software.sender.release, receiver: world.software.receiver.release };
+  return { sender: providerShapeOf(world.software.sender), receiver: providerShapeOf(world.software.receiver) };
 }
 
 /**
@@ -245,7 +254,7 @@ async function runGroups(
       const worldStarted = Date.now();
       let world: MailWorld;
       try {
-        world = await MailWorld.start({ ...options, postfix: shape.shape, onProgress: (step) => listener.worldStarting?.(step) });
+        world = await MailWorld.start({ ...options, ...worldOptionsOf(shape.shape), onProgress: (step) => listener.worldStarting?.(step) });
       } catch (error) {
         failedStart ??= error;
         return;

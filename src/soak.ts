@@ -28,7 +28,6 @@ import { markMessage, type MarkedMessage } from "./drive/message.js";
 import { untilLeftTheQueue } from "./drive/queueExit.js";
 import { explainExtraCopies } from "./observe/interruptedDelivery.js";
 import { parseLogLine } from "./observe/postfixLog.js";
-import { parsePostqueueJson } from "./observe/queue.js";
 import { findSmtpReceived, transportFromReceived } from "./observe/receivedHeader.js";
 import { chosenPostfixRelease, POSTFIX_RELEASES, type PostfixRelease } from "./core/releases.js";
 import type { ScenarioEvent } from "./scenario/events.js";
@@ -37,7 +36,7 @@ import { seededRandom } from "./scenario/order.js";
 import type { CertificateVariant, Scenario, WireMode } from "./scenario/types.js";
 import { allMailboxes, findMailbox } from "./world/providers.js";
 import { applyScenario } from "./world/scenarioState.js";
-import { MailWorld } from "./world/world.js";
+import { MailWorld, type StartedProvider } from "./world/world.js";
 
 /** The world the soak runs in: TLS required by Alice's provider, retried every second by Postfix itself. */
 const SOAK_WORLD = `
@@ -95,7 +94,7 @@ function readOptions(): SoakOptions {
 function nextEvent(pick: <T>(items: readonly T[]) => T, world: MailWorld, player: EventPlayer): ScenarioEvent {
   const certificate = world.receiver.presentedCertificate.variant;
   const kinds: Array<() => ScenarioEvent> = [
-    () => ({ after: 0, receiver: world.receiver.postfixRunning ? "stop" : "start" }),
+    () => ({ after: 0, receiver: world.postfix("receiver", "the soak").postfixRunning ? "stop" : "start" }),
     () => ({ after: 0, resolver: world.dns.resolverRunning ? "down" : "up" }),
     () => ({ after: 0, sender: "restart" }),
     () => ({ after: 0, receiver: { certificate: pick(CERTIFICATES.filter((variant) => variant !== certificate)) } }),
@@ -139,10 +138,10 @@ const RECHECK_MS = 2_000;
  * log tells.
  */
 async function drain(world: MailWorld, deadline: number): Promise<Map<string, string>> {
-  for (const provider of [world.sender, world.receiver]) {
+  for (const provider of [world.postfix("sender", "the soak"), world.postfix("receiver", "the soak")]) {
     // The cursor before the queue is read, so no "removed" line falls between the two.
     const from = provider.log.cursor;
-    const queued = parsePostqueueJson(await provider.queueJson()).map((entry) => entry.queueId);
+    const queued = (await provider.queued()).map((entry) => entry.queueId);
     // Flushed again whenever mail is still there: a message the queue manager parked in incoming
     // ("skipped, still being delivered") waits 60 s and then for new mail, which no longer comes.
     await untilLeftTheQueue(provider, queued, { from, deadline, recheckMs: RECHECK_MS, stillQueued: () => provider.flush() });
@@ -175,7 +174,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const world = await MailWorld.start({ postfix: options.postfix, onProgress: (step) => progress(step) });
   try {
-    figure("postfix", `${world.software.sender.postfix} (sender), ${world.software.receiver.postfix} (receiver)`);
+    figure("postfix", `${world.software.sender.version} (sender), ${world.software.receiver.version} (receiver)`);
     const [scenario] = loadScenarioText(SOAK_WORLD, "soak") as [Scenario];
     await applyScenario(world, scenario);
     await world.wire.prepare("pass", "soak");
@@ -220,11 +219,11 @@ async function main(): Promise<void> {
     await player.restore();
     if (player.wireMode !== "pass") await player.apply({ after: 0, wire: "pass" });
     if (world.receiver.presentedCertificate.variant !== "valid") await player.apply({ after: 0, receiver: { certificate: "valid" } });
-    await world.sender.flush();
+    await world.postfix("sender", "the soak").flush();
     const relays = await drain(world, Date.now() + options.settleMs);
     progress("both queues drained (or the time to settle is up); counting every mailbox");
-    const queuedAt = async (provider: MailWorld["sender"]) =>
-      new Map(parsePostqueueJson(await provider.queueJson()).map((entry) => [entry.queueId, entry.recipients.find((recipient) => recipient.delayReason)?.delayReason ?? entry.queueName]));
+    const queuedAt = async (provider: StartedProvider) =>
+      new Map((await provider.queued()).map((entry) => [entry.queueId, entry.recipients.find((recipient) => recipient.delayReason)?.delayReason ?? entry.queueName]));
     const [senderQueue, receiverQueue] = await Promise.all([queuedAt(world.sender), queuedAt(world.receiver)]);
     const stillQueued = (queueId: string): string | undefined => {
       const relayed = relays.get(queueId);

@@ -6,16 +6,27 @@
 import type { Verdict } from "../judge/types.js";
 import type { Observation } from "../observe/types.js";
 import type { Role, Scenario } from "../scenario/types.js";
+import type { Mta } from "../scenario/levels.js";
 import type { PostfixRelease } from "./releases.js";
 
 /** What one provider of the world really ran, read from its container once the world started. */
-export interface ProviderSoftware {
+export type ProviderSoftware = PostfixSoftware | OtherMtaSoftware;
+
+interface MtaSoftware {
+  /** The MTA's version as the program prints it, e.g. "3.10.13" (`postconf -h mail_version`), "4.98.2", "7.6.0". */
+  version: string;
+  /** The TLS library as it names itself, e.g. "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)", "GnuTLS 3.8.9". */
+  tls: string;
+}
+
+export interface PostfixSoftware extends MtaSoftware {
+  mta: "postfix";
   /** The release the world asked for (the image's). */
   release: PostfixRelease;
-  /** `postconf -h mail_version`, e.g. "3.10.13". */
-  postfix: string;
-  /** `openssl version`, e.g. "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)". */
-  openssl: string;
+}
+
+export interface OtherMtaSoftware extends MtaSoftware {
+  mta: Exclude<Mta, "postfix">;
 }
 
 export type WorldSoftware = Readonly<Record<Role, ProviderSoftware>>;

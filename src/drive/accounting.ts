@@ -34,8 +34,8 @@ export async function accountForMessage(world: MailWorld, message: MarkedMessage
     }),
   );
   if (observation.outcome === "rejected") {
-    const queued = await world.provider(message.spec.via.provider).queueJson();
-    if (queued.trim() !== "") problems.push(`the ${message.spec.via.provider} refused it but has something queued: ${queued.trim()}`);
+    const queued = await world.provider(message.spec.via.provider).queued();
+    if (queued.length > 0) problems.push(`the ${message.spec.via.provider} refused it but has something queued: ${queued.map((entry) => `${entry.queueId} (${entry.queueName})`).join(", ")}`);
   }
   if (problems.length > 0) throw new UnaccountedMessageError(message, problems);
   return [

@@ -8,7 +8,6 @@
 import nodemailer from "nodemailer";
 import type Mail from "nodemailer/lib/mailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport";
-import { queuedAs } from "../observe/postfixLog.js";
 import type { Submission } from "../scenario/types.js";
 import type { MailWorld } from "../world/world.js";
 import type { MarkedMessage } from "./message.js";
@@ -128,7 +127,7 @@ export async function submitAsAlice(world: MailWorld, message: MarkedMessage): P
   } finally {
     transport.close();
   }
-  const queueId = queuedAs(info.response);
+  const queueId = world.provider(via.provider).reader.replyQueueId(info.response);
   if (!queueId) throw new Error(`the ${via.provider} accepted the message but named no queue ID: ${info.response}`);
   return { accepted: true, queueId, response: info.response };
 }

@@ -54,7 +54,8 @@ export class EventPlayer {
    */
   async restore(): Promise<void> {
     if (!this.world.dns.resolverRunning) await this.world.dns.resolverUp();
-    if (!this.world.receiver.postfixRunning) await this.world.receiver.startPostfix();
+    const receiver = this.world.receiver;
+    if (receiver.mta === "postfix" && !receiver.postfixRunning) await receiver.startPostfix();
   }
 
   /** Apply one event now, whatever its `after` (the soak fires its own); returns what changed, in words. */
@@ -65,14 +66,14 @@ export class EventPlayer {
       this.dns = applyDnsChange(this.dns, event.dns);
       await this.world.publishDns(this.dns);
     }
-    if (event.sender === "restart") await this.world.sender.restartPostfix();
+    if (event.sender === "restart") await this.world.postfix("sender", "a sender restart event").restartPostfix();
     else if (event.sender) await this.changeProvider("sender", event.sender);
     if (event.receiver === "stop") {
-      await this.world.receiver.stopPostfix();
+      await this.world.postfix("receiver", "a receiver stop event").stopPostfix();
     } else if (event.receiver === "start") {
-      await this.world.receiver.startPostfix();
+      await this.world.postfix("receiver", "a receiver start event").startPostfix();
     } else if (event.receiver === "restart") {
-      await this.world.receiver.restartPostfix();
+      await this.world.postfix("receiver", "a receiver restart event").restartPostfix();
     } else if (event.receiver) {
       await this.changeProvider("receiver", event.receiver);
     }
@@ -93,7 +94,7 @@ export class EventPlayer {
     }
     if (change.postconf) {
       this.changedSettings[role] = { ...this.changedSettings[role], ...change.postconf };
-      await provider.applySettings(providerSettings(this.world, this.scenario, role, this.changedSettings[role]), { keepQueue: true });
+      await this.world.postfix(role, `a postconf change event on the ${role}`).applySettings(providerSettings(this.world, this.scenario, role, this.changedSettings[role]), { keepQueue: true });
     }
   }
 }

@@ -7,16 +7,15 @@
 import { logEvidence, statement, type Evidence } from "../observe/evidence.js";
 import type { DeliveryAttempt, Observation, RequireTlsObservation, TlsObservation } from "../observe/types.js";
 import { requireTlsObservation } from "../observe/requireTls.js";
-import { parseLog, parseLogLine, type DeliveryEvent } from "../observe/postfixLog.js";
-import { parsePostqueueJson } from "../observe/queue.js";
+import { readEvents } from "../observe/logReader.js";
+import type { DeliveryEvent, NonDeliveryNoticeEvent, PostfixEvent } from "../observe/postfixLog.js";
 import { findSmtpReceived, transportFromReceived, witnessDisagreements, type ReceivedHeader } from "../observe/receivedHeader.js";
 import { relayTrail, type RelayTrail } from "../observe/relayTrail.js";
 import { TLS_REQUIRED_HEADER } from "../scenario/messageHeaders.js";
 import type { Role } from "../scenario/types.js";
 import { findMailbox, otherRole } from "../world/providers.js";
 import { WaitTimeoutError } from "../world/logBook.js";
-import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
-import type { MailWorld } from "../world/world.js";
+import type { MailWorld, StartedProvider as Provider } from "../world/world.js";
 import type { SubmissionResult } from "./alice.js";
 import { fieldsNamed, headerValues, returnedMessage } from "./headers.js";
 import { findInInbox } from "./mailbox.js";
@@ -64,9 +63,11 @@ async function settle(
   attempts: number,
   between?: BetweenAttempts,
 ): Promise<{ final: DeliveryEvent; trail: RelayTrail; attempts: DeliveryAttempt[] }> {
-  const forRecipient = (event: ReturnType<typeof parseLogLine>): event is DeliveryEvent =>
+  const forRecipient = (event: PostfixEvent | undefined): event is DeliveryEvent =>
     event?.kind === "delivery" && event.queueId === queueId && event.to.toLowerCase() === recipient;
-  const isStatus = (line: string) => forRecipient(parseLogLine(line));
+  /** The line's status event for this message and recipient, if it says one. */
+  const statusIn = (line: string) => provider.reader.events(line).find(forRecipient);
+  const isStatus = (line: string) => statusIn(line) !== undefined;
   const seen: DeliveryAttempt[] = [];
   let changes = between?.beforeFirst ?? [];
   let meanwhile: string[] = [];
@@ -79,8 +80,8 @@ async function settle(
         : between
           ? await askForRetry(provider, queueId, isStatus, after, what)
           : await waitForRetry(provider, queueId, isStatus, after, what);
-    const event = parseLogLine(status.line);
-    if (event?.kind !== "delivery") break;
+    const event = statusIn(status.line);
+    if (!event) break;
     seen.push({ ...attemptOf(attempt, changes, event), ...(meanwhile.length > 0 && { meanwhile }) });
     if (event.status !== "deferred") break;
     after = status.index + 1;
@@ -90,14 +91,12 @@ async function settle(
     // restarted queue manager scans its queue at once) came before the
     // change was complete: shown with the next attempt, not counted as it.
     const changedAt = provider.log.cursor;
-    meanwhile = provider.log
-      .since(after)
-      .slice(0, changedAt - after)
-      .map(parseLogLine)
-      .flatMap((line) => (forRecipient(line) ? [`${line.status}: ${line.detail}`] : []));
+    meanwhile = readEvents(provider.reader, provider.log.since(after).slice(0, changedAt - after))
+      .filter(forRecipient)
+      .map((line) => `${line.status}: ${line.detail}`);
     after = changedAt;
   }
-  const events = parseLog(provider.log.since(from).join("\n"));
+  const events = readEvents(provider.reader, provider.log.since(from));
   const trail = relayTrail(events, queueId, { recipient });
   const final = trail.final ?? events.filter(forRecipient).at(-1);
   if (!final) throw new Error(`no status line for queue ID ${queueId} in the ${provider.identity.role}'s log`);
@@ -173,8 +172,8 @@ async function askForRetry(
       await provider.retry(queueId);
       status = await provider.log.waitFor(isStatus, { from: after, timeoutMs: STATUS_TIMEOUT_MS, what });
     }
-    const event = parseLogLine(status.line);
-    if (event?.kind !== "delivery" || !SUSPENDED.test(event.detail) || suspensions === MAX_SUSPENSIONS) return status;
+    const event = provider.reader.events(status.line).find((candidate) => candidate.kind === "delivery");
+    if (!event || !SUSPENDED.test(event.detail) || suspensions === MAX_SUSPENSIONS) return status;
     after = status.index + 1;
     await new Promise((resolve) => setTimeout(resolve, SUSPENSION_MS));
   }
@@ -278,7 +277,7 @@ function readBackHeaders(source: string, message: MarkedMessage, witness: string
 }
 
 async function observeDeferred(world: MailWorld, hop: Hop, evidence: Evidence[]): Promise<Observation> {
-  const queued = parsePostqueueJson(await world.provider(hop.role).queueJson()).find((entry) => entry.queueId === hop.queueId);
+  const queued = (await world.provider(hop.role).queued()).find((entry) => entry.queueId === hop.queueId);
   if (!queued) throw new Error(`the ${hop.role} logged ${hop.queueId} as deferred, but it is not in its queue`);
   const reason = queued.recipients.find((recipient) => recipient.delayReason)?.delayReason ?? hop.final.detail;
   evidence.push(statement("queue", `${hop.role} queue: ${hop.queueId} in ${queued.queueName}: ${reason}`));
@@ -287,15 +286,14 @@ async function observeDeferred(world: MailWorld, hop: Hop, evidence: Evidence[])
 
 async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop, cursors: LogCursors, evidence: Evidence[]): Promise<Observation> {
   const provider = world.provider(hop.role);
-  const notice = await provider.log.waitFor(
-    (line) => {
-      const event = parseLogLine(line);
-      return event?.kind === "nonDeliveryNotice" && event.queueId === hop.queueId;
-    },
-    { from: cursors[hop.role], timeoutMs: STATUS_TIMEOUT_MS, what: `the non-delivery notification for ${hop.queueId}` },
-  );
-  const noticeEvent = parseLogLine(notice.line);
-  if (noticeEvent?.kind !== "nonDeliveryNotice") throw new Error(`unexpected bounce notice: ${notice.line}`);
+  const noticeIn = (line: string) =>
+    provider.reader.events(line).find((event): event is NonDeliveryNoticeEvent => event.kind === "nonDeliveryNotice" && event.queueId === hop.queueId);
+  const notice = await provider.log.waitFor((line) => noticeIn(line) !== undefined, {
+    from: cursors[hop.role],
+    timeoutMs: STATUS_TIMEOUT_MS,
+    what: `the non-delivery notification for ${hop.queueId}`,
+  });
+  const noticeEvent = noticeIn(notice.line)!;
   evidence.push(logEvidence(hop.role, noticeEvent));
   const ndrHops = await followHops(world, hop.role, noticeEvent.ndrQueueId, message.spec.from, cursors);
   const ndrLast = ndrHops.at(-1)!;

@@ -1,15 +1,13 @@
 /**
  * Waiting for messages to leave a provider's queue: each crossed off by the
- * queue manager's "removed" line, and the queue itself asked when no such
- * line came for a while. Postfix can lose a log line while it stops and
+ * MTA's own line (Postfix's queue manager's "removed", Exim's "Completed"),
+ * and the queue itself asked when no such line came for a while. Postfix can lose a log line while it stops and
  * starts (one of 200 "removed" lines never came in a soak, for a message
  * that was delivered): a missing line must not be taken for a message that
  * never left.
  */
-import { removedQueueId } from "../observe/postfixLog.js";
-import { parsePostqueueJson } from "../observe/queue.js";
 import { WaitTimeoutError } from "../world/logBook.js";
-import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
+import type { StartedProvider as Provider } from "../world/world.js";
 
 /**
  * Waits until none of `queueIds` is in the provider's queue, or `deadline`
@@ -26,16 +24,17 @@ export async function untilLeftTheQueue(
   let from = options.from;
   while (pending.size > 0) {
     try {
-      const removed = await provider.log.waitFor((line) => pending.has(removedQueueId(line) ?? ""), {
+      const leftQueue = (line: string) => provider.reader.leftQueue(line);
+      const removed = await provider.log.waitFor((line) => pending.has(leftQueue(line) ?? ""), {
         from,
         timeoutMs: Math.min(options.recheckMs, Math.max(1, options.deadline - Date.now())),
         what: `${[...pending].slice(0, 3).join(", ")}${pending.size > 3 ? ` and ${pending.size - 3} more` : ""} to leave the queue`,
       });
-      pending.delete(removedQueueId(removed.line)!);
+      pending.delete(leftQueue(removed.line)!);
       from = removed.index + 1;
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;
-      const queued = new Set(parsePostqueueJson(await provider.queueJson()).map((entry) => entry.queueId));
+      const queued = new Set((await provider.queued()).map((entry) => entry.queueId));
       for (const queueId of pending) if (!queued.has(queueId)) pending.delete(queueId);
       if (Date.now() >= options.deadline) break;
       if (pending.size > 0) await options.stillQueued?.();

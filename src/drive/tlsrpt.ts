@@ -8,7 +8,8 @@
 import { logEvidence, type Evidence } from "../observe/evidence.js";
 import { collectorDatagram, combineWitnesses, parseTlsrptDatagram, parseTlsrptLogLine, type TlsrptLogLine } from "../observe/tlsrpt.js";
 import type { TlsrptEvent } from "../observe/types.js";
-import type { StartedMtaContainer as Provider } from "../world/mtaContainer.js";
+import { MTA_NAMES } from "../scenario/levels.js";
+import type { StartedProvider as Provider } from "../world/world.js";
 
 const DATAGRAM_TIMEOUT_MS = 10_000;
 
@@ -21,11 +22,15 @@ export interface TlsrptInterest {
 }
 
 /**
- * The events, or no `tlsrpt` at all when the sender has no TLSRPT (no
- * collector runs) or when the scenario neither published a TLSRPT policy nor
+ * The events, or no `tlsrpt` at all when the sender has no TLSRPT (another
+ * MTA than Postfix, or no collector runs) or when the scenario neither published a TLSRPT policy nor
  * got a report: Postfix reports only to domains that publish one.
  */
 export async function readTlsrpt(sender: Provider, from: number, interest: TlsrptInterest): Promise<{ tlsrpt?: TlsrptEvent[]; evidence: Evidence[] }> {
+  if (sender.mta !== "postfix") {
+    if (interest.expected) throw new Error(`expect.tlsrpt: the sender runs ${MTA_NAMES[sender.mta]}, and the harness reads TLSRPT only from Postfix`);
+    return { evidence: [] };
+  }
   if (!(await sender.hasTlsrptCollector())) {
     if (interest.expected) {
       throw new Error(`expect.tlsrpt: the sender's Postfix is built without TLSRPT (it came with Postfix 3.10): nothing reports; pin sender.postfix to "3.10" or later`);

@@ -6,12 +6,13 @@ import type { Observation } from "../observe/types.js";
 import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
 import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
 import { formatMatcher } from "../judge/matchText.js";
+import { MTA_NAMES } from "../scenario/levels.js";
 import { expectedStandards } from "./standards.js";
 import { expectedAttempts } from "./attempts.js";
 
-/** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026" as the container's programs said it (the library part of `openssl version` left out). */
+/** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026", "Exim 4.98.2, GnuTLS 3.8.9", as the container's programs said it (the library part of `openssl version` left out). */
 export function describeProviderSoftware(software: ProviderSoftware): string {
-  return `Postfix ${software.postfix}, ${software.openssl.replace(/\s*\(Library:.*\)$/, "")}`;
+  return `${MTA_NAMES[software.mta]} ${software.version}, ${software.tls.replace(/\s*\(Library:.*\)$/, "")}`;
 }
 
 /** Both providers' software, sender first. */

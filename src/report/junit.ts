@@ -82,8 +82,8 @@ function testcase(r: ScenarioResult): string {
   if (world) {
     // What each provider really ran, so a CI dashboard can tell results of different releases apart.
     const properties = (["sender", "receiver"] as const).flatMap((role) => [
-      `        <property${attrs({ name: `${role}.postfix`, value: world[role].postfix })}/>`,
-      `        <property${attrs({ name: `${role}.openssl`, value: world[role].openssl })}/>`,
+      `        <property${attrs({ name: `${role}.${world[role].mta}`, value: world[role].version })}/>`,
+      `        <property${attrs({ name: `${role}.tls`, value: world[role].tls })}/>`,
     ]);
     body.push(`      <properties>\n${properties.join("\n")}\n      </properties>`);
   }

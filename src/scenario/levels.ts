@@ -13,6 +13,15 @@ export const SENDER_LEVELS = ["none", "may", "encrypt", "verify", "secure", "dan
 /** What Bob's provider offers or demands (smtpd_tls_security_level). */
 export const RECEIVER_LEVELS = ["none", "may", "encrypt"] as const;
 
+/** The mail servers a provider can run (`sender.mta`); Bob's provider runs one of RECEIVER_MTAS. */
+export const MTAS = ["postfix", "exim", "opensmtpd"] as const;
+export type Mta = (typeof MTAS)[number];
+/** OpenSMTPD serves one domain per listener here, while Bob's provider hosts three (chosen by SNI): a sender only. */
+export const RECEIVER_MTAS = ["postfix", "exim"] as const satisfies readonly Mta[];
+
+/** How an MTA is named in reports and errors. */
+export const MTA_NAMES: Readonly<Record<Mta, string>> = { postfix: "Postfix", exim: "Exim", opensmtpd: "OpenSMTPD" };
+
 export type SenderLevel = (typeof SENDER_LEVELS)[number];
 export type ReceiverLevel = (typeof RECEIVER_LEVELS)[number];
 export type SecurityLevel = SenderLevel | ReceiverLevel;

@@ -6,7 +6,7 @@
 
 import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioEvent } from "./events.js";
-import type { SecurityLevel } from "./levels.js";
+import type { Mta, SecurityLevel } from "./levels.js";
 import type { TlsrptPolicyType, TlsrptResult } from "../observe/types.js";
 
 /** The two providers of the test world. */
@@ -81,10 +81,16 @@ export interface OwnConfig {
   overrides: string[];
 }
 
-/** Postfix main.cf overrides and the certificate for one provider. */
+/** The MTA one provider runs, its TLS settings and the certificate it presents. */
 export interface ProviderSettings {
+  /** The mail server (scenario/levels.ts); Postfix when the scenario does not choose. */
+  mta?: Mta;
   /** The TLS security level as the scenario wrote it (scenario/levels.ts); on Postfix it is already in postconf. */
   level?: SecurityLevel;
+  /** Exim's own options on top of the level's (`sender.exim`, `receiver.exim`): remote_smtp's TLS options, or port 25's. */
+  exim?: Record<string, string>;
+  /** OpenSMTPD's own relay options instead of the level's (`sender.opensmtpd`), e.g. ["tls", "no-verify"]. */
+  opensmtpd?: string[];
   /** The release this provider is pinned to; unpinned, it runs the run's release (--postfix). */
   postfix?: PostfixRelease;
   /** main.cf parameter → value, applied with `postconf -e` on top of the role's baseline. */

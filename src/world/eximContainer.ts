@@ -13,7 +13,10 @@
  */
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { RECEIVER_LEVELS, SENDER_LEVELS, UnsupportedLevelError, type ReceiverLevel, type SenderLevel } from "../scenario/levels.js";
+import type { OtherMtaSoftware } from "../core/result.js";
+import { EXIM_LOG_READER } from "../observe/eximReader.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
+import type { QueuedMessage } from "../observe/queue.js";
 import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
 import { LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import { hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
@@ -101,6 +104,15 @@ export const EXIM_RECEIVER_LEVELS: Readonly<Record<ReceiverLevel, EximServerSett
   encrypt: { tls_advertise_hosts: "*", mail_requires_tls: "yes" },
 };
 
+export const EXIM_SERVER_OPTIONS = ["tls_advertise_hosts", "mail_requires_tls"] as const;
+
+/** A scenario's own Exim options (`sender.exim`, `receiver.exim`), only those the harness's macro files carry. */
+export function nativeOptions(native: Readonly<Record<string, string>>, known: readonly string[], role: "sender" | "receiver"): Record<string, string> {
+  const unknown = Object.keys(native).filter((option) => !known.includes(option));
+  if (unknown.length > 0) throw new Error(`${role}.exim: ${unknown.join(", ")} not among the options the lab sets on the ${role} (${known.join(", ")})`);
+  return { ...native };
+}
+
 /** Exim's server settings for a receiver level in Postfix's words. */
 export function eximServerSettingsFor(level: string): EximServerSettings {
   if (!(RECEIVER_LEVELS as readonly string[]).includes(level)) {
@@ -169,15 +181,9 @@ export class EximContainer extends ProviderContainer<StartedEximContainer> {
   }
 }
 
-/** Exim's and GnuTLS's versions, asked from the program itself. */
-export interface EximSoftware {
-  /** e.g. "4.98.2" */
-  exim: string;
-  /** The GnuTLS Exim runs with, e.g. "3.8.9". */
-  gnutls: string;
-}
-
 export class StartedEximContainer extends StartedProviderContainer {
+  readonly mta = "exim";
+  readonly reader = EXIM_LOG_READER;
   private level: SenderLevel = "may";
   private receiverLevel: ReceiverLevel = "may";
 
@@ -197,16 +203,16 @@ export class StartedEximContainer extends StartedProviderContainer {
    * equivalent of. The queue on disk is untouched, so a deferred message
    * waits under the new level.
    */
-  async applyLevel(level: string): Promise<EximTlsSettings> {
-    const settings = eximSettingsFor(level);
+  async applyLevel(level: string, native: Readonly<Record<string, string>> = {}): Promise<EximTlsSettings> {
+    const settings = { ...eximSettingsFor(level), ...nativeOptions(native, EXIM_TLS_OPTIONS, "sender") };
     await this.reload("smtp-client.conf", settings);
     this.level = level as SenderLevel;
     return settings;
   }
 
   /** Make port 25 offer and require STARTTLS as this receiver level says, from the next connection on. */
-  async applyReceiverLevel(level: string): Promise<EximServerSettings> {
-    const settings = eximServerSettingsFor(level);
+  async applyReceiverLevel(level: string, native: Readonly<Record<string, string>> = {}): Promise<EximServerSettings> {
+    const settings = { ...eximServerSettingsFor(level), ...nativeOptions(native, EXIM_SERVER_OPTIONS, "receiver") };
     await this.reload("smtp-server.conf", settings);
     this.receiverLevel = level as ReceiverLevel;
     return settings;
@@ -257,19 +263,43 @@ export class StartedEximContainer extends StartedProviderContainer {
     await this.exec(["exim", "-M", messageId]);
   }
 
+  /**
+   * An empty queue and no memory of earlier failures, so a scenario starts
+   * where a fresh server would: every queued message removed (`exim -Mrm`)
+   * and the retry hints dropped (`exim_tidydb -t 0s … retry`), or a host that
+   * failed a moment ago would be skipped until its retry time.
+   */
+  async emptyQueue(): Promise<void> {
+    if (this.queueClean) return;
+    const ids = (await this.queue()).map((message) => message.id);
+    if (ids.length > 0) await this.run(["exim", "-Mrm", ...ids]);
+    await this.run(["exim_tidydb", "-t", "0s", "/var/spool/exim4", "retry"]);
+    this.queueClean = true;
+  }
+
   /** Remove a message from the queue without delivering it (`exim -Mrm`), e.g. one a test left deferred. */
   async removeMessage(messageId: string): Promise<void> {
     await this.run(["exim", "-Mrm", messageId]);
   }
 
   /** The Exim and GnuTLS versions this container runs (`exim -d -bV`: only with debugging does it name its libraries' versions). */
-  async software(): Promise<EximSoftware> {
+  async software(): Promise<OtherMtaSoftware> {
     const result = await this.run(["exim", "-d", "-bV"]);
     const printed = result.output;
     const exim = /^Exim version (\S+)/m.exec(printed)?.[1];
     const gnutls = /Library version: GnuTLS: Compile: \S+\s+Runtime: (\S+)/.exec(printed)?.[1];
     if (!exim || !gnutls) throw new Error(`exim -bV in ${this.title.container} named no Exim or GnuTLS version:\n${printed}`);
-    return { exim, gnutls };
+    return { mta: "exim", version: exim, tls: `GnuTLS ${gnutls}` };
+  }
+
+  /** The queue in the common model: Exim keeps every message in one queue, and `exim -bp` gives no reason for a wait (the log does). */
+  async queued(): Promise<QueuedMessage[]> {
+    return (await this.queue()).map((message) => ({
+      queueName: message.frozen ? "frozen" : "queue",
+      queueId: message.id,
+      sender: message.sender,
+      recipients: message.recipients.map((address) => ({ address })),
+    }));
   }
 }
 

@@ -6,17 +6,14 @@
  * the queue, retry a message).
  */
 import { Wait, type StartedTestContainer } from "testcontainers";
-import type { PostfixRelease } from "../core/releases.js";
-import type { ProviderSoftware } from "../core/result.js";
-import type { KeyType, Sha256Digest, VariantCredentials } from "../pki/types.js";
-import type { CertificateVariant } from "../pki/variantNames.js";
+import { isPostfixRelease } from "../core/releases.js";
+import type { PostfixSoftware } from "../core/result.js";
+import { POSTFIX_LOG_READER } from "../observe/logReader.js";
+import { parsePostqueueJson, type QueuedMessage } from "../observe/queue.js";
 import type { OwnConfig } from "../scenario/types.js";
-import type { WorldCertificates } from "./credentials.js";
 import { LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
 import {
-  certificateNames,
   hostAliases,
-  PRESENTED_FILES,
   roleSettings,
   sniTable,
   transportTable,
@@ -25,26 +22,10 @@ import {
 } from "./providers.js";
 import type { LogBook } from "./logBook.js";
 import { LABEL_ROLE } from "./runLabels.js";
-import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
+import { ProviderContainer, StartedProviderContainer, type ProviderAccess } from "./providerContainer.js";
 import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
 const OWN_MASTER_CF = `${LAB_DIR}/own-master.cf`;
-
-/** The certificate a provider's Postfix presents (port 25 and 465), with its fingerprints for pinning. */
-export interface PresentedCertificate {
-  variant: CertificateVariant;
-  key: KeyType;
-  certSha256: Sha256Digest;
-  pkeySha256: Sha256Digest;
-  subjectCN: string;
-  /** The harness CA is sent after the leaf (for DANE-TA records). */
-  chainWithCa: boolean;
-}
-
-function presentedBy(issued: VariantCredentials, chainWithCa: boolean): PresentedCertificate {
-  const { variant, keyType: key, certSha256, pkeySha256, subjectCN } = issued;
-  return { variant, key, certSha256, pkeySha256, subjectCN, chainWithCa };
-}
 
 /** Indexed maps (built with postmap) that settings name among the given files. */
 function indexedMapsIn(settings: Record<string, string>, files: string[]): string[] {
@@ -65,14 +46,9 @@ export function mtaTitle(identity: ProviderIdentity): ContainerTitle {
   };
 }
 
-/** What a started provider holds beyond its container: its password and the certificate it presents now. */
-export interface ProviderState {
-  identity: ProviderIdentity;
-  password: string;
-  certificates: WorldCertificates;
-  own: VariantCredentials;
-  /** Set when re-attaching: what an earlier process made Postfix present and which admin's files it put in place. */
-  restored?: { presented: PresentedCertificate; ownFiles: string[] };
+/** What a started Postfix provider holds beyond its container: its access and, when re-attaching, which admin's files an earlier process put in place. */
+export interface ProviderState extends ProviderAccess {
+  restoredOwnFiles?: string[];
 }
 
 export class MtaContainer extends ProviderContainer<StartedMtaContainer> {
@@ -104,8 +80,8 @@ export class MtaContainer extends ProviderContainer<StartedMtaContainer> {
 const TLSRPT_SOCKET = "/var/spool/postfix/run/tlsrpt/tlsrpt.sock";
 
 export class StartedMtaContainer extends StartedProviderContainer {
-  private readonly certificates: WorldCertificates;
-  private presented: PresentedCertificate;
+  readonly mta = "postfix";
+  readonly reader = POSTFIX_LOG_READER;
   private ownFiles: string[] = [];
   /**
    * The settings lab-apply last put in force. While the queue is also known
@@ -113,7 +89,6 @@ export class StartedMtaContainer extends StartedProviderContainer {
    * largest part of applying a scenario) is skipped.
    */
   private settingsInForce: string | undefined;
-  private queueClean = false;
   /** False between stopPostfix() and the next start (startPostfix, or a new scenario's applySettings). */
   private running = true;
 
@@ -125,9 +100,7 @@ export class StartedMtaContainer extends StartedProviderContainer {
     provider: ProviderState,
   ) {
     super(container, log, title, address, provider);
-    this.certificates = provider.certificates;
-    this.presented = provider.restored?.presented ?? presentedBy(provider.own, false);
-    this.ownFiles = [...(provider.restored?.ownFiles ?? [])];
+    this.ownFiles = [...(provider.restoredOwnFiles ?? [])];
   }
 
   private tlsrptCollector?: Promise<boolean>;
@@ -145,29 +118,6 @@ export class StartedMtaContainer extends StartedProviderContainer {
   /** The admin's own files in place now (what a later process must remove before putting others). */
   get ownFileTargets(): readonly string[] {
     return this.ownFiles;
-  }
-
-  /** The certificate Postfix presents on ports 25 and 465 now. */
-  get presentedCertificate(): PresentedCertificate {
-    return this.presented;
-  }
-
-  /**
-   * Make Postfix present this certificate from the next connection on (each
-   * smtpd reads it when it starts; IMAPS keeps its own valid certificate).
-   */
-  async presentCertificate(variant: CertificateVariant, key: KeyType, options: { chainWithCa?: boolean } = {}): Promise<PresentedCertificate> {
-    const chainWithCa = options.chainWithCa ?? false;
-    if (this.presented.variant === variant && this.presented.key === key && this.presented.chainWithCa === chainWithCa) return this.presented;
-    const issued = await this.certificates.server(certificateNames(this.identity), variant, key);
-    // A DANE-TA (2 0 1) record names the CA itself: the client can match it only if the server sends the CA too.
-    const chain = chainWithCa ? `${issued.certPem.trimEnd()}\n${this.certificates.caCertPem.trimEnd()}\n` : issued.certPem;
-    await this.copyContentToContainer([
-      { content: chain, target: PRESENTED_FILES.cert, mode: 0o644 },
-      { content: issued.keyPem, target: PRESENTED_FILES.key, mode: 0o600 },
-    ]);
-    this.presented = presentedBy(issued, chainWithCa);
-    return this.presented;
   }
 
   /**
@@ -227,21 +177,6 @@ export class StartedMtaContainer extends StartedProviderContainer {
   }
 
   /**
-   * Mail may be in this provider's queue from now on (a message is being
-   * handed in): the next applySettings runs lab-apply whatever the
-   * settings, to empty the queue and reset what a deferral left in the
-   * queue manager.
-   */
-  mayHoldMail(): void {
-    this.queueClean = false;
-  }
-
-  /** The harness saw every message of the scenario leave this provider's queue (delivered, bounced or refused). */
-  queueSettled(): void {
-    this.queueClean = true;
-  }
-
-  /**
    * Put the admin's own files in place (removing the previous scenario's):
    * maps under /etc/postfix (indexed ones rebuilt with postmap) and master.cf
    * entries, which lab-apply appends to the role's master.cf.
@@ -262,15 +197,22 @@ export class StartedMtaContainer extends StartedProviderContainer {
     for (const map of indexedMapsIn(settings, this.ownFiles)) await this.run(["postmap", map]);
   }
 
-  /** The Postfix and OpenSSL versions this container runs, asked from the programs themselves. */
-  async software(release: PostfixRelease): Promise<ProviderSoftware> {
+  /** The Postfix and OpenSSL versions this container runs, asked from the programs themselves; the release is the version's first two parts. */
+  async software(): Promise<PostfixSoftware> {
     const [postfix, openssl] = await Promise.all([this.run(["postconf", "-h", "mail_version"]), this.run(["openssl", "version"])]);
-    return { release, postfix: postfix.stdout.trim(), openssl: openssl.stdout.trim() };
+    const version = postfix.stdout.trim();
+    const release = version.split(".").slice(0, 2).join(".");
+    if (!isPostfixRelease(release)) throw new Error(`${this.title.container} runs Postfix ${version}, not one of the releases the harness knows`);
+    return { mta: "postfix", release, version, tls: openssl.stdout.trim() };
   }
 
   /** `postqueue -j`: one JSON object per queued message. */
   async queueJson(): Promise<string> {
     return (await this.run(["lab-queue"])).stdout;
+  }
+
+  async queued(): Promise<QueuedMessage[]> {
+    return parsePostqueueJson(await this.queueJson());
   }
 
   /** Deliver this queued message now instead of at its next retry time (`postqueue -i`). */

@@ -6,8 +6,11 @@
  * with (given in Postfix's words, applied as OpenSMTPD's own relay options),
  * its queue (`smtpctl show queue`) and retrying a queued message.
  */
+import type { OtherMtaSoftware } from "../core/result.js";
+import { OPENSMTPD_LOG_READER } from "../observe/opensmtpdReader.js";
+import type { QueuedMessage } from "../observe/queue.js";
 import { Wait, type StartedTestContainer } from "testcontainers";
-import { UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
+import { SENDER_LEVELS, UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
 import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
 import { mtaTitle } from "./mtaContainer.js";
 import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
@@ -43,15 +46,29 @@ export const OPENSMTPD_RELAY: Readonly<Record<SenderLevel, OpensmtpdRelay>> = {
 };
 
 /** OpenSMTPD's relay options for a level; throws UnsupportedLevelError for one it cannot express. */
-export function relayOptionsFor(level: SenderLevel): readonly string[] {
-  const relay = OPENSMTPD_RELAY[level];
+export function relayOptionsFor(level: string): readonly string[] {
+  if (!(SENDER_LEVELS as readonly string[]).includes(level)) throw new UnsupportedLevelError("OpenSMTPD", level, `it is not a sender level (${SENDER_LEVELS.join(", ")})`);
+  const relay = OPENSMTPD_RELAY[level as SenderLevel];
   if ("unsupported" in relay) throw new UnsupportedLevelError("OpenSMTPD", level, relay.unsupported);
   return relay.options;
 }
 
+/** The relay options a scenario may write itself (`sender.opensmtpd`): those of the MX relay action that concern TLS. */
+export const OPENSMTPD_RELAY_OPTIONS = ["tls", "no-verify"] as const;
+
+/** A scenario's own relay options, checked: only OPENSMTPD_RELAY_OPTIONS, each once, and no-verify only with tls (smtpd.conf(5)). */
+export function nativeRelayOptions(options: readonly string[]): readonly string[] {
+  const unknown = options.filter((option) => !(OPENSMTPD_RELAY_OPTIONS as readonly string[]).includes(option));
+  if (unknown.length > 0) throw new Error(`sender.opensmtpd: ${unknown.join(", ")} not among the relay options the lab sets (${OPENSMTPD_RELAY_OPTIONS.join(", ")})`);
+  if (new Set(options).size !== options.length) throw new Error(`sender.opensmtpd: an option given twice in ${options.join(" ")}`);
+  if (options.includes("no-verify") && !options.includes("tls")) throw new Error("sender.opensmtpd: no-verify comes with tls (relay tls no-verify)");
+  return options;
+}
+
 /** What applyLevel put in force, for reports. */
 export interface OpensmtpdSettings {
-  level: SenderLevel;
+  /** The level the options came from; absent when the scenario wrote its own relay options. */
+  level?: SenderLevel;
   relayOptions: readonly string[];
   /** The smtpd.conf line in force, as lab-relay wrote it. */
   action: string;
@@ -113,8 +130,10 @@ export class OpensmtpdContainer extends ProviderContainer<StartedOpensmtpdContai
 
 /** The provider's password serves AUTH on 465 and IMAPS; its own certificate is presented on 25, 465 and 993. */
 export class StartedOpensmtpdContainer extends StartedProviderContainer {
+  readonly mta = "opensmtpd";
+  readonly reader = OPENSMTPD_LOG_READER;
   /** The image starts relaying at may (lab-relay with no options). */
-  private level: SenderLevel = "may";
+  private applied: Omit<OpensmtpdSettings, "action"> = { level: "may", relayOptions: [] };
 
   /**
    * Relay at this level from now on. OpenSMTPD reads smtpd.conf only when it
@@ -128,17 +147,17 @@ export class StartedOpensmtpdContainer extends StartedProviderContainer {
    * Throws UnsupportedLevelError, before touching the container, for a
    * level OpenSMTPD cannot express.
    */
-  async applyLevel(level: SenderLevel): Promise<OpensmtpdSettings> {
-    const relayOptions = relayOptionsFor(level);
+  async applyLevel(level: string, native?: readonly string[]): Promise<OpensmtpdSettings> {
+    const relayOptions = native === undefined ? relayOptionsFor(level) : nativeRelayOptions(native);
     await this.run(["lab-relay", ...relayOptions]);
-    this.level = level;
+    this.applied = { ...(native === undefined && { level: level as SenderLevel }), relayOptions };
     return this.nativeSettings();
   }
 
   /** The level and the relay action in force, read from the file smtpd last started with, for reports. */
   async nativeSettings(): Promise<OpensmtpdSettings> {
     const action = (await this.run(["cat", RELAY_CONF])).stdout.trim();
-    return { level: this.level, relayOptions: relayOptionsFor(this.level), action };
+    return { ...this.applied, action };
   }
 
   /** `smtpctl show queue`: one entry per envelope (a message to one recipient). */
@@ -160,6 +179,25 @@ export class StartedOpensmtpdContainer extends StartedProviderContainer {
     if (!/^[1-9]\d* envelopes? scheduled/.test(result.stdout)) {
       throw new Error(`${this.title.container}: smtpctl schedule ${id} scheduled nothing: ${result.output.trim()}`);
     }
+  }
+
+  /** The queue in the common model: one message per OpenSMTPD message id, its envelopes' recipients and last errors. */
+  async queued(): Promise<QueuedMessage[]> {
+    const messages = new Map<string, QueuedMessage>();
+    for (const envelope of await this.queue()) {
+      const message = messages.get(envelope.messageId) ?? { queueName: envelope.runState, queueId: envelope.messageId, sender: envelope.sender, recipients: [] };
+      message.recipients.push({ address: envelope.recipient, ...(envelope.error !== "" && { delayReason: envelope.error }) });
+      messages.set(envelope.messageId, message);
+    }
+    return [...messages.values()];
+  }
+
+  /** OpenSMTPD's and OpenSSL's versions, asked from the programs (`smtpd -h` prints its version before the usage, and exits 1). */
+  async software(): Promise<OtherMtaSoftware> {
+    const [smtpd, openssl] = await Promise.all([this.exec(["smtpd", "-h"]), this.run(["openssl", "version"])]);
+    const version = /^version: OpenSMTPD (\S+)/m.exec(smtpd.output)?.[1];
+    if (!version) throw new Error(`smtpd -h in ${this.title.container} named no OpenSMTPD version:\n${smtpd.output}`);
+    return { mta: "opensmtpd", version, tls: openssl.stdout.trim() };
   }
 
   /** Drop every queued message (`smtpctl remove all`), so a new scenario starts from an empty queue. */

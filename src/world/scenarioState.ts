@@ -1,7 +1,9 @@
 /**
  * Puts a started world into a scenario's state: the certificates each
- * provider presents, the DNS records, each provider's main.cf (the admin's
- * own files, the scenario's postconf, the harness's retry timers).
+ * provider presents, the DNS records, and each provider's TLS settings in
+ * its MTA's own terms: Postfix's main.cf (the admin's own files, the
+ * scenario's postconf, the harness's retry timers), Exim's options and
+ * OpenSMTPD's relay action for the scenario's level and native settings.
  */
 import type { Role, Scenario } from "../scenario/types.js";
 import type { MailWorld } from "./world.js";
@@ -94,11 +96,32 @@ export async function applyScenario(world: MailWorld, scenario: Scenario): Promi
   ]);
   await Promise.all([
     world.publishDns(scenario.dns),
-    ...(["sender", "receiver"] as const).map(async (role) => {
-      const provider = world.provider(role);
-      const settings = providerSettings(world, scenario, role);
-      await provider.useOwnFiles(scenario[role].own, settings);
-      await provider.applySettings(settings);
-    }),
+    ...(["sender", "receiver"] as const).map((role) => applyProvider(world, scenario, role)),
   ]);
+}
+
+/** The level a provider of another MTA runs when the scenario names none: `may`, what Debian's packages of each do. */
+const DEFAULT_LEVEL = "may";
+
+/** One provider's TLS settings and an empty queue, in its MTA's own terms. */
+async function applyProvider(world: MailWorld, scenario: Scenario, role: Role): Promise<void> {
+  const provider = world.provider(role);
+  const settings = scenario[role];
+  switch (provider.mta) {
+    case "postfix": {
+      const main = providerSettings(world, scenario, role);
+      await provider.useOwnFiles(settings.own, main);
+      await provider.applySettings(main);
+      return;
+    }
+    case "exim":
+      await provider.emptyQueue();
+      if (role === "sender") await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
+      else await provider.applyReceiverLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
+      return;
+    case "opensmtpd":
+      await provider.emptyQueue();
+      await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.opensmtpd);
+      return;
+  }
 }

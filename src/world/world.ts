@@ -2,9 +2,10 @@
  * The test world: one private network with four containers, started once
  * and reconfigured in place per scenario: the dns (zones, validating
  * resolver, MTA-STS), Alice's provider (sender), Bob's provider (receiver)
- * and the wire, the proxy on the port-25 hop between them. Each container
- * class builds and starts its own kind (testcontainers' module shape); the
- * world only composes them.
+ * and the wire, the proxy on the port-25 hop between them. Each provider
+ * runs the MTA the world was asked for (Postfix by default, Exim, or
+ * OpenSMTPD as the sender). Each container class builds and starts its own
+ * kind (testcontainers' module shape); the world only composes them.
  */
 import os from "node:os";
 import path from "node:path";
@@ -12,14 +13,17 @@ import { chosenPostfixRelease, type PostfixRelease } from "../core/releases.js";
 import type { ProviderSoftware, WorldSoftware } from "../core/result.js";
 import { certificateDigest } from "../pki/digests.js";
 import { DEFAULT_DNS_SETTINGS } from "../scenario/dnsDefaults.js";
+import { MTA_NAMES, type Mta } from "../scenario/levels.js";
 import type { DnsSettings, Role } from "../scenario/types.js";
 import { WorldCertificates, type ProviderCredentials } from "./credentials.js";
 import { assertDockerAvailable, dockerClient } from "./docker.js";
 import { DNS_TITLE, DnsContainer, StartedDnsContainer } from "./dnsContainer.js";
 import { ensureImage } from "./images.js";
 import { attachContainer } from "./attach.js";
-import { MtaContainer, mtaTitle, StartedMtaContainer, type PresentedCertificate } from "./mtaContainer.js";
-import { SMTP_PORT } from "./providerContainer.js";
+import { EximContainer, type StartedEximContainer } from "./eximContainer.js";
+import { MtaContainer, mtaTitle, StartedMtaContainer } from "./mtaContainer.js";
+import { OpensmtpdContainer, type StartedOpensmtpdContainer } from "./opensmtpdContainer.js";
+import { SMTP_PORT, type PresentedCertificate } from "./providerContainer.js";
 import { backendHost, certificateNames, hostedDomains, mxHosts, PROVIDERS, type WorldDns } from "./providers.js";
 import { newRunId, removeRun, runLabels, sweepDeadRuns } from "./runLabels.js";
 import { applyTestcontainersDefaults } from "./testcontainersDefaults.js";
@@ -27,6 +31,17 @@ import { StartedWireContainer, WIRE_TITLE, WireContainer } from "./wireContainer
 import { wireProgram } from "./wireProgram.js";
 import type { StartedWorldContainer, WorldNetwork } from "./worldContainer.js";
 import { dnsPlan, mtaStsHosts, type TlsaDigests, type WorldAddresses } from "./zones.js";
+
+/** A started provider, whichever MTA it runs: `mta` tells them apart. */
+export type StartedProvider = StartedMtaContainer | StartedEximContainer | StartedOpensmtpdContainer;
+
+/** The role runs another MTA than Postfix where something only Postfix has was asked of it. */
+export class NotPostfixError extends Error {
+  constructor(role: Role, mta: Mta, what: string) {
+    super(`${what} needs Postfix as the ${role}, which runs ${MTA_NAMES[mta]} in this world`);
+    this.name = "NotPostfixError";
+  }
+}
 
 /** See MailWorld.joining. */
 export interface WorldJoining {
@@ -41,8 +56,10 @@ export interface WorldOptions {
   cacheDir?: string;
   /** Called with a short text at each start-up step (for live progress). */
   onProgress?: (step: string) => void;
-  /** The Postfix release both providers run, or each role's (default: chosenPostfixRelease()). */
+  /** The Postfix release both providers run, or each role's (default: chosenPostfixRelease()); a role running another MTA ignores it. */
   postfix?: PostfixRelease | Record<Role, PostfixRelease>;
+  /** The MTA each provider runs (default: Postfix for both). */
+  mta?: Partial<Record<Role, Mta>>;
   /** Keep the world after this process exits, under this name (`starttls-lab up`): leftover sweeps leave it alone. */
   keptAs?: string;
 }
@@ -121,16 +138,14 @@ export class MailWorld {
     private readonly certificates: WorldCertificates,
     /** Zones, the validating resolver both providers use, and MTA-STS. */
     readonly dns: StartedDnsContainer,
-    readonly sender: StartedMtaContainer,
-    readonly receiver: StartedMtaContainer,
+    readonly sender: StartedProvider,
+    readonly receiver: StartedProvider,
     /** The proxy on the port-25 hop: every connection from the sender to the receiver's MX names crosses it. */
     readonly wire: StartedWireContainer,
     private readonly fixedDigests: FixedDigests,
     readonly timings: StartupTimings,
-    /** Each provider's Postfix and OpenSSL, read from its container at start (never assumed from the release). */
+    /** Each provider's MTA and TLS library, read from its container at start (never assumed from the release). */
     readonly software: WorldSoftware,
-    /** The Postfix release each provider runs. */
-    readonly postfix: Record<Role, PostfixRelease>,
   ) {
     this.containers = [dns, sender, receiver, wire];
   }
@@ -144,8 +159,20 @@ export class MailWorld {
     return { dns: this.dns.address, sender: this.sender.address, receiver: this.receiver.address, wire: this.wire.address };
   }
 
-  provider(role: Role): StartedMtaContainer {
+  provider(role: Role): StartedProvider {
     return role === "sender" ? this.sender : this.receiver;
+  }
+
+  /** The role's provider where only Postfix will do (events, TLSRPT, the admin's own files); throws NotPostfixError for another MTA. */
+  postfix(role: Role, what: string): StartedMtaContainer {
+    const provider = this.provider(role);
+    if (provider.mta !== "postfix") throw new NotPostfixError(role, provider.mta, what);
+    return provider;
+  }
+
+  /** The MTA each provider runs. */
+  get mta(): Record<Role, Mta> {
+    return { sender: this.sender.mta, receiver: this.receiver.mta };
   }
 
   /** Undefined while every container runs; otherwise which stopped and its last log lines. */
@@ -172,10 +199,16 @@ export class MailWorld {
     })();
     const release = options.postfix ?? chosenPostfixRelease();
     const releaseOf = (role: Role): PostfixRelease => (typeof release === "string" ? release : release[role]);
+    const mtaOf = (role: Role): Mta => options.mta?.[role] ?? "postfix";
+    if (mtaOf("receiver") === "opensmtpd") throw new Error("OpenSMTPD cannot be Bob's provider: it serves one domain here, and Bob's provider hosts three");
+    // The one place a world chooses the mail servers it runs.
+    const providerImage = (role: Role) => {
+      const mta = mtaOf(role);
+      return mta === "postfix" ? ensureImage("mta", lockDir, progress, releaseOf(role)) : ensureImage(mta, lockDir, progress);
+    };
     const [senderImage, receiverImage, wireImage, dnsImage, { certificates, providers, ms: pkiMs }] = await Promise.all([
-      // The one place a world chooses the mail servers it runs.
-      ensureImage("mta", lockDir, progress, releaseOf("sender")),
-      ensureImage("mta", lockDir, progress, releaseOf("receiver")),
+      providerImage("sender"),
+      providerImage("receiver"),
       ensureImage("wire", lockDir, progress),
       ensureImage("dns", lockDir, progress),
       pki,
@@ -200,10 +233,13 @@ export class MailWorld {
     ]);
     const worldDns: WorldDns = dns.forProviders;
 
-    const startProvider = (role: Role): Promise<StartedMtaContainer> => {
+    const startProvider = (role: Role): Promise<StartedProvider> => {
       const identity = PROVIDERS[role];
-      progress(`starting ${role} (${identity.smtpHost})`);
-      return new MtaContainer((role === "sender" ? senderImage : receiverImage).tag, identity).inProviderWorld(network, worldDns).withCertificates(certificates, providers[role]).start();
+      const mta = mtaOf(role);
+      const image = (role === "sender" ? senderImage : receiverImage).tag;
+      progress(`starting ${role} (${identity.smtpHost}, ${MTA_NAMES[mta]})`);
+      const module = mta === "exim" ? new EximContainer(image, identity) : mta === "opensmtpd" ? new OpensmtpdContainer(image, identity) : new MtaContainer(image, identity);
+      return module.inProviderWorld(network, worldDns).withCertificates(certificates, providers[role]).start();
     };
     const startWire = async (): Promise<StartedWireContainer> => {
       const receiver = PROVIDERS.receiver;
@@ -217,15 +253,15 @@ export class MailWorld {
         .withMitmCertificate(attacker)
         .start();
     };
-    const [sender, receiver, wire] = await allStarted<[StartedMtaContainer, StartedMtaContainer, StartedWireContainer]>(runId, [
+    const [sender, receiver, wire] = await allStarted<[StartedProvider, StartedProvider, StartedWireContainer]>(runId, [
       startProvider("sender"),
       startProvider("receiver"),
       startWire(),
     ]);
 
     const [senderSoftware, receiverSoftware] = await allStarted<[ProviderSoftware, ProviderSoftware]>(runId, [
-      sender.software(releaseOf("sender")),
-      receiver.software(releaseOf("receiver")),
+      sender.software(),
+      receiver.software(),
     ]);
     const software: WorldSoftware = { sender: senderSoftware, receiver: receiverSoftware };
     const fixedDigests = fixedDigestsOf(certificates, providers);
@@ -238,8 +274,7 @@ export class MailWorld {
       imageBuilt: senderImage.built || receiverImage.built || wireImage.built || dnsImage.built,
       keysGenerated,
     };
-    const postfix = { sender: releaseOf("sender"), receiver: releaseOf("receiver") };
-    const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings, software, postfix);
+    const world = new MailWorld(runId, network.name, certificates, dns, sender, receiver, wire, fixedDigests, timings, software);
     try {
       await world.publishDns(DEFAULT_DNS_SETTINGS);
     } catch (error) {
@@ -252,8 +287,22 @@ export class MailWorld {
 
   /** What MailWorld.attach needs to act on this world from another process. */
   get memory(): WorldMemory {
-    const provider = (started: StartedMtaContainer) => ({ password: started.password, presented: started.presentedCertificate, ownFiles: [...started.ownFileTargets] });
-    return { runId: this.runId, networkName: this.networkName, postfix: this.postfix, providers: { sender: provider(this.sender), receiver: provider(this.receiver) } };
+    const what = "keeping a world for later commands (starttls-lab up)";
+    const provider = (role: Role) => {
+      const started = this.postfix(role, what);
+      return { password: started.password, presented: started.presentedCertificate, ownFiles: [...started.ownFileTargets] };
+    };
+    const release = (role: Role) => {
+      const software = this.software[role];
+      if (software.mta !== "postfix") throw new NotPostfixError(role, software.mta, what);
+      return software.release;
+    };
+    return {
+      runId: this.runId,
+      networkName: this.networkName,
+      postfix: { sender: release("sender"), receiver: release("receiver") },
+      providers: { sender: provider("sender"), receiver: provider("receiver") },
+    };
   }
 
   /**
@@ -279,7 +328,8 @@ export class MailWorld {
         password,
         certificates,
         own: providers[role].own,
-        restored: { presented, ownFiles },
+        restoredPresented: presented,
+        restoredOwnFiles: ownFiles,
       });
     };
     const attachOther = async <T>(role: string, title: { log: string; container: string }, make: (attached: Awaited<ReturnType<typeof attachContainer>>) => T) =>
@@ -290,17 +340,17 @@ export class MailWorld {
       attachProvider("receiver"),
       attachOther("wire", WIRE_TITLE, ({ container, log, address }) => new StartedWireContainer(container, log, WIRE_TITLE, address)),
     ]);
-    const [senderSoftware, receiverSoftware] = await Promise.all([sender.software(memory.postfix.sender), receiver.software(memory.postfix.receiver)]);
+    const [senderSoftware, receiverSoftware] = await Promise.all([sender.software(), receiver.software()]);
     const totalMs = Date.now() - started;
     const timings: StartupTimings = { imageMs: 0, pkiMs, containersMs: totalMs - pkiMs, totalMs, imageBuilt: false, keysGenerated: [...certificates.generated] };
     const software: WorldSoftware = { sender: senderSoftware, receiver: receiverSoftware };
-    return new MailWorld(runId, networkName, certificates, dns, sender, receiver, wire, fixedDigestsOf(certificates, providers), timings, software, memory.postfix);
+    return new MailWorld(runId, networkName, certificates, dns, sender, receiver, wire, fixedDigestsOf(certificates, providers), timings, software);
   }
 
   /**
    * What one more mail server needs to live in this world as the role's
-   * provider, beside the two Postfix ones (the other MTAs, until a scenario
-   * chooses its MTA): the network, labelled with this run so stop() removes
+   * provider, beside the world's own (a test comparing two MTAs in one
+   * world): the network, labelled with this run so stop() removes
    * that container too; the DNS; the harness CA and the role's credentials.
    */
   async joining(role: Role): Promise<WorldJoining> {

@@ -30,7 +30,7 @@ describe("compare --postfix 3.7 --postfix 3.10", () => {
 
     const report = JSON.parse(await readFile(json, "utf8")) as ReturnType<typeof toComparisonJson>;
     // The versions come from the running containers, not from the release names.
-    expect(report.releases.map(({ release, world }) => [release, world?.sender.postfix, world?.sender.openssl.split(" ").slice(0, 2).join(" ")])).toEqual([
+    expect(report.releases.map(({ release, world }) => [release, world?.sender.version, world?.sender.tls.split(" ").slice(0, 2).join(" ")])).toEqual([
       ["3.7", "3.7.11", "OpenSSL 3.0.20"],
       ["3.10", "3.10.13", "OpenSSL 3.5.9"],
     ]);

@@ -77,7 +77,7 @@ describe("Exim as Bob's provider, Postfix as Alice's", () => {
   test("may: STARTTLS offered and taken; Postfix's TLS line and Exim's <= line agree; all three domains stored by Dovecot", async () => {
     await exim.applyReceiverLevel("may");
     expect(await exim.nativeServerSettings()).toEqual(EXIM_RECEIVER_LEVELS.may);
-    await world.sender.applySettings({ ...toExim, smtp_tls_security_level: "may" });
+    await world.postfix("sender", "this test").applySettings({ ...toExim, smtp_tls_security_level: "may" });
     const { status, tls } = await sentThroughPostfix("to exim, may");
     expect(status.status).toBe("sent");
     expect(tls, "Alice's Postfix logged no TLS session for the delivery").toBeDefined();
@@ -96,7 +96,7 @@ describe("Exim as Bob's provider, Postfix as Alice's", () => {
   test("none: no STARTTLS on offer, Postfix at may delivers in plaintext, and both logs say so", async () => {
     await exim.applyReceiverLevel("none");
     expect(await exim.nativeServerSettings()).toEqual(EXIM_RECEIVER_LEVELS.none);
-    await world.sender.applySettings({ ...toExim, smtp_tls_security_level: "may" });
+    await world.postfix("sender", "this test").applySettings({ ...toExim, smtp_tls_security_level: "may" });
     const { status, tls } = await sentThroughPostfix("to exim, none");
     expect(status.status).toBe("sent");
     expect(tls).toBeUndefined();
@@ -108,7 +108,7 @@ describe("Exim as Bob's provider, Postfix as Alice's", () => {
   test("encrypt: a plaintext sender is refused at MAIL in RFC 3207's words; a sender at may still delivers over TLS", async () => {
     await exim.applyReceiverLevel("encrypt");
     expect(await exim.nativeServerSettings()).toEqual(EXIM_RECEIVER_LEVELS.encrypt);
-    await world.sender.applySettings({ ...toExim, smtp_tls_security_level: "none" });
+    await world.postfix("sender", "this test").applySettings({ ...toExim, smtp_tls_security_level: "none" });
     const from = exim.log.cursor;
     const refused = await sentThroughPostfix("to exim, encrypt, sender none");
     expect(refused.status.status).toBe("bounced");
@@ -118,7 +118,7 @@ describe("Exim as Bob's provider, Postfix as Alice's", () => {
     const rejection = parseEximLogLine(rejected.line) as EximRejection;
     expect(rejection).toMatchObject({ command: "MAIL", address: PROVIDERS.sender.mailbox, reason: expect.stringContaining("Must issue a STARTTLS command first") });
 
-    await world.sender.applySettings({ ...toExim, smtp_tls_security_level: "may" });
+    await world.postfix("sender", "this test").applySettings({ ...toExim, smtp_tls_security_level: "may" });
     const { status, tls } = await sentThroughPostfix("to exim, encrypt, sender may");
     expect(status.status).toBe("sent");
     expect(tls).toBeDefined();

@@ -125,7 +125,7 @@ describe("Exim as Alice's provider", () => {
   });
 
   test("encrypt against a receiver without STARTTLS: deferred with Exim's words, held in exim -bp; STARTTLS back + retry → delivered over TLS exactly once", async () => {
-    await world.receiver.applySettings({ smtpd_tls_security_level: "none" });
+    await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "none" });
     await exim.applyLevel("encrypt");
     const from = exim.log.cursor;
     const { id, messageId } = await aliceSends("exim encrypt");
@@ -135,7 +135,7 @@ describe("Exim as Alice's provider", () => {
     const held = (await exim.queue()).find((message) => message.id === id);
     expect(held).toMatchObject({ sender: exim.identity.mailbox, recipients: [BOB.mailbox], frozen: false });
 
-    await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
+    await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "may" });
     const retried = exim.log.cursor;
     await exim.retry(id);
     const delivered = await nextAttempt(id, retried);
@@ -148,7 +148,7 @@ describe("Exim as Alice's provider", () => {
   });
 
   test("verify: delivered to the valid certificate, deferred with Exim's verification error against the wrong-name one", async () => {
-    await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
+    await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "may" });
     await exim.applyLevel("verify");
     expect(await exim.nativeSettings()).toEqual(EXIM_LEVELS.verify);
     // The control: the same level against the receiver's valid certificate delivers.

@@ -96,7 +96,7 @@ test("a deferred message does not leak into the next scenario: the queue starts 
       expect: { outcome: deferred }
     `),
   );
-  expect(await world.sender.queueJson()).not.toBe("");
+  expect(await world.postfix("sender", "this test").queueJson()).not.toBe("");
   const next = await runScenario(
     world,
     scenarioFromYaml(`
@@ -107,5 +107,5 @@ test("a deferred message does not leak into the next scenario: the queue starts 
     `),
   );
   expect(next.verdict.passed).toBe(true);
-  expect(await world.sender.queueJson()).toBe("");
+  expect(await world.postfix("sender", "this test").queueJson()).toBe("");
 });

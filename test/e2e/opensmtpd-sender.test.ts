@@ -162,7 +162,7 @@ test("the founding story with an OpenSMTPD sender: encrypt against a receiver wi
   const settings = await opensmtpd.applyLevel("encrypt");
   expect(settings.relayOptions).toEqual(["tls", "no-verify"]);
   expect(settings.action).toMatch(/ relay .* tls no-verify$/);
-  await world.receiver.applySettings({ smtpd_tls_security_level: "none" });
+  await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "none" });
   try {
     const { sent, delivery, session } = await sendOne(world, opensmtpd, "encrypt, receiver without STARTTLS");
     expect(delivery.result).toBe("TempFail");
@@ -175,7 +175,7 @@ test("the founding story with an OpenSMTPD sender: encrypt against a receiver wi
     expect(queued[0]).toMatchObject({ messageId: sent.queueId, agent: "mta", recipient: BOB.mailbox, runState: "pending", error: delivery.stat });
     expect(await countInInbox(world.receiver, world.caCertPem, { name: "Message-ID", value: sent.messageId }, BOB)).toBe(0);
 
-    await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
+    await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "may" });
     const [again, receiverFrom] = [opensmtpd.log.cursor, world.receiver.log.cursor];
     await opensmtpd.retry(sent.queueId);
     const retried = await nextTry(opensmtpd, sent.queueId, again);
@@ -186,7 +186,7 @@ test("the founding story with an OpenSMTPD sender: encrypt against a receiver wi
     expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTPS");
     expect(await opensmtpd.queue()).toEqual([]);
   } finally {
-    await world.receiver.applySettings({ smtpd_tls_security_level: "may" });
+    await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "may" });
   }
 });
 
@@ -229,7 +229,7 @@ const PLAINTEXT_FALLBACKS = [
 
 test.for(PLAINTEXT_FALLBACKS)("may against a receiver $receiver: delivered in plaintext", async (fallback, { world, opensmtpd }) => {
   await opensmtpd.applyLevel("may");
-  await world.receiver.applySettings(fallback.settings);
+  await world.postfix("receiver", "this test").applySettings(fallback.settings);
   try {
     const { sent, delivery, session, receiverFrom } = await sendOne(world, opensmtpd, `may, receiver ${fallback.receiver}`);
     expect(delivery.result).toBe("Ok");
@@ -240,7 +240,7 @@ test.for(PLAINTEXT_FALLBACKS)("may against a receiver $receiver: delivered in pl
     expect(copies).toHaveLength(1);
     expect(findSmtpReceived(headerValues(copies[0]!.source, "Received"), BOB.smtpHost)?.with).toBe("ESMTP");
   } finally {
-    await world.receiver.applySettings({});
+    await world.postfix("receiver", "this test").applySettings({});
   }
 });
 

@@ -57,8 +57,8 @@ describe("the shipped REQUIRETLS scenarios", () => {
     for (const result of shipped) {
       expect(result.error, result.scenario.name).toBeUndefined();
       expect(result.verdict, result.scenario.name).toEqual({ passed: true, differences: [] });
-      expect(result.world?.sender.postfix, result.scenario.name).toMatch(/^3\.11\./);
-      expect(result.world?.receiver.postfix, result.scenario.name).toMatch(/^3\.11\./);
+      expect(result.world?.sender.version, result.scenario.name).toMatch(/^3\.11\./);
+      expect(result.world?.receiver.version, result.scenario.name).toMatch(/^3\.11\./);
     }
   });
 
@@ -117,7 +117,7 @@ describe("wrong expectations about REQUIRETLS", () => {
       expect(result.verdict.passed, result.scenario.name).toBe(false);
       expect(result.verdict.differences.map((difference) => difference.field), result.scenario.name).toEqual([field]);
     }
-    expect(named("requireTls: a Postfix 3.10 sender").world?.sender.postfix).toMatch(/^3\.10\./);
+    expect(named("requireTls: a Postfix 3.10 sender").world?.sender.version).toMatch(/^3\.10\./);
   });
 });
 

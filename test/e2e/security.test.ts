@@ -11,7 +11,7 @@ import Docker from "dockerode";
 import { expect } from "vitest";
 import { explainResult } from "../../src/report/explain.js";
 import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
-import type { StartedMtaContainer as Provider } from "../../src/world/mtaContainer.js";
+import type { StartedProvider as Provider } from "../../src/world/world.js";
 import type { MailWorld } from "../../src/world/world.js";
 import { defaultCacheDir } from "../../src/world/world.js";
 import { authPlain, clientOffersVersion, ehloKeywords, handshakeOutcome, SmtpClient, tlsConnect, type HandshakeOutcome } from "./helpers/security.js";
@@ -60,7 +60,7 @@ async function submissionsEhlo(world: MailWorld, provider: Provider) {
 
 async function expectNothingQueued(world: MailWorld): Promise<void> {
   for (const role of ROLES) {
-    expect(await world.provider(role).queueJson(), `${role} queue`).toBe("");
+    expect(await world.postfix(role, "this test").queueJson(), `${role} queue`).toBe("");
   }
 }
 
@@ -68,7 +68,7 @@ async function expectNothingQueued(world: MailWorld): Promise<void> {
 
 test("no AUTH without TLS: port 25 in plaintext offers no AUTH and refuses Alice's real credentials", async ({ world }) => {
   for (const role of ROLES) {
-    const provider = world.provider(role);
+    const provider = world.postfix(role, "this test");
     const { client, ehlo } = await plainEhlo(provider);
     try {
       expect(ehloKeywords(ehlo), `${role} EHLO in plaintext`).not.toContain("AUTH");
@@ -84,7 +84,7 @@ test("no AUTH without TLS: port 25 in plaintext offers no AUTH and refuses Alice
 
 test("no AUTH on port 25 even after STARTTLS: submission happens on 465 only", async ({ world }) => {
   for (const role of ROLES) {
-    const provider = world.provider(role);
+    const provider = world.postfix(role, "this test");
     const { client, ehlo } = await startTlsEhlo(world, provider);
     try {
       expect(ehloKeywords(ehlo), `${role} EHLO after STARTTLS`).not.toContain("AUTH");
@@ -99,7 +99,7 @@ test("no AUTH on port 25 even after STARTTLS: submission happens on 465 only", a
 
 test("port 465 (implicit TLS) offers AUTH, refuses a wrong password with 535 and accepts the right one", async ({ world }) => {
   for (const role of ROLES) {
-    const provider = world.provider(role);
+    const provider = world.postfix(role, "this test");
     const user = provider.identity.mailbox;
     {
       const { client, ehlo } = await submissionsEhlo(world, provider);
@@ -133,7 +133,7 @@ test("port 465 (implicit TLS) offers AUTH, refuses a wrong password with 535 and
 
 test("neither provider is an open relay: no AUTH on 465 means no recipient at all", async ({ world }) => {
   for (const role of ROLES) {
-    const provider = world.provider(role);
+    const provider = world.postfix(role, "this test");
     for (const recipient of ["bob@iroco.test", ALICE, "carol@example.com"]) {
       const { client } = await submissionsEhlo(world, provider);
       try {
@@ -159,7 +159,7 @@ test("neither provider is an open relay: port 25 without AUTH refuses other doma
     { role: "receiver", recipient: "@mx.iroco.test:carol@example.com" },
   ];
   for (const { role, recipient } of cases) {
-    const { client } = await plainEhlo(world.provider(role));
+    const { client } = await plainEhlo(world.postfix(role, "this test"));
     try {
       const from = await client.send("MAIL FROM:<mallory@iroco.test>");
       expect(from.code, from.text).toBe(250);
@@ -221,7 +221,7 @@ interface Endpoint {
 
 function endpoints(world: MailWorld): Endpoint[] {
   return ROLES.flatMap((role): Endpoint[] => {
-    const provider = world.provider(role);
+    const provider = world.postfix(role, "this test");
     const { smtpHost, imapHost } = provider.identity;
     return [
       {
@@ -323,7 +323,7 @@ test("inside each container the private keys are mode 600 and no CA key is among
   expect(authorityKeys.filter((body) => body !== "").length, "the root CA key in the cache").toBeGreaterThan(0);
 
   for (const role of ROLES) {
-    const provider = world.provider(role);
+    const provider = world.postfix(role, "this test");
     const stat = await provider.exec(["stat", "-c", "%a %U", "/etc/starttls-lab/tls/server.key"]);
     expect(stat.exitCode, stat.output).toBe(0);
     expect(stat.stdout.trim(), role).toBe("600 root");
@@ -372,7 +372,7 @@ test("the harness's cached private keys are mode 0600", async ({ world }) => {
 test("containers are unprivileged, mount nothing from the host, publish on 127.0.0.1 only and sit on the world's network only", async ({ world }) => {
   const docker = new Docker();
   for (const role of ROLES) {
-    const info = await docker.getContainer(world.provider(role).getId()).inspect();
+    const info = await docker.getContainer(world.postfix(role, "this test").getId()).inspect();
     const host = info.HostConfig;
     expect(host.Privileged, role).toBe(false);
     expect(host.Binds ?? [], role).toEqual([]);
@@ -417,7 +417,7 @@ test("nothing leaves the world: mail to example.com is refused with the error tr
   await expectNothingQueued(world);
 
   for (const role of ROLES) {
-    const table = await world.provider(role).exec(["cat", "/etc/starttls-lab/transport"]);
+    const table = await world.postfix(role, "this test").exec(["cat", "/etc/starttls-lab/transport"]);
     expect(table.exitCode, table.output).toBe(0);
     expect(table.stdout, role).toMatch(/^\*\terror:5\.1\.2 starttls-lab: only the test world's domains are reachable$/m);
     // Besides the catch-all, only the world's own domains, each to Dovecot or over SMTP to its MX host (looked up in DNS).
@@ -449,9 +449,9 @@ test("private keys are never printed: not in the providers' logs, not in an expl
   expect(explained).not.toContain("PRIVATE KEY");
   expect(JSON.stringify(result)).not.toContain("PRIVATE KEY");
   for (const role of ROLES) {
-    const lines = world.provider(role).log.since(0);
+    const lines = world.postfix(role, "this test").log.since(0);
     expect(lines.length, role).toBeGreaterThan(0);
     expect(lines.join("\n"), role).not.toContain("PRIVATE KEY");
-    expect(lines.join("\n"), role).not.toContain(world.provider(role).credentials.keyPem.split("\n")[1]!);
+    expect(lines.join("\n"), role).not.toContain(world.postfix(role, "this test").credentials.keyPem.split("\n")[1]!);
   }
 });

@@ -23,7 +23,7 @@ async function expectSuitePasses(scenarios: Scenario[], postfix: PostfixRelease)
   // The release each result ran on is read from its containers: an unpinned provider really ran `postfix`.
   for (const result of run.results) {
     for (const role of ["sender", "receiver"] as const) {
-      expect(result.world?.[role].postfix, `${result.scenario.name}: ${role}`).toMatch(new RegExp(`^${(result.scenario[role].postfix ?? postfix).replace(".", "\\.")}\\.`));
+      expect(result.world?.[role].version, `${result.scenario.name}: ${role}`).toMatch(new RegExp(`^${(result.scenario[role].postfix ?? postfix).replace(".", "\\.")}\\.`));
     }
   }
 

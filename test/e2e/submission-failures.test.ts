@@ -67,12 +67,12 @@ test("the server refusing RCPT TO, for good (5xx) or for now (4xx), is a refusal
   const noAuth = await failureOf("465 without AUTH, refused at RCPT (5xx)", submissionTransportOptions(world, { ...SENDER_465, auth: false }));
   expect(classifySubmissionFailure(noAuth, where)).toMatchObject({ accepted: false, command: "RCPT TO", response: expect.stringMatching(/^554 5\.7\.1 .*Access denied/) });
 
-  await world.sender.applySettings({ smtpd_relay_restrictions: "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination" });
+  await world.postfix("sender", "this test").applySettings({ smtpd_relay_restrictions: "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination" });
   try {
     const deferred = await failureOf("relay deferred at RCPT (4xx)", submissionTransportOptions(world, SENDER_25), { from: "mallory@iroco.test", to: "bob@iroco.test" });
     expect(classifySubmissionFailure(deferred, where)).toMatchObject({ accepted: false, command: "RCPT TO", response: expect.stringMatching(/^4\d\d /) });
   } finally {
-    await world.sender.applySettings({});
+    await world.postfix("sender", "this test").applySettings({});
   }
 });
 

@@ -19,13 +19,13 @@ test("TLS-Required: No is honoured by Postfix 3.10 only, and wrong header expect
   // Each release read from its container, not assumed from the pin.
   for (const result of results) {
     for (const role of ["sender", "receiver"] as const) {
-      expect(result.world?.[role].postfix, `${result.scenario.name}: ${role}`).toMatch(new RegExp(`^${result.scenario[role].postfix!.replace(".", "\\.")}\\.`));
+      expect(result.world?.[role].version, `${result.scenario.name}: ${role}`).toMatch(new RegExp(`^${result.scenario[role].postfix!.replace(".", "\\.")}\\.`));
     }
   }
 
   // Only the sender's release decides; the stored copy carries the header as Alice's client spelled it.
   const matrix = results.filter((result) => result.scenario.name.includes("[sender="));
-  expect(matrix.map((result) => [result.world?.sender.postfix.split(".").slice(0, 2).join("."), result.observation?.outcome, result.observation?.transport ?? null])).toEqual([
+  expect(matrix.map((result) => [result.world?.sender.version.split(".").slice(0, 2).join("."), result.observation?.outcome, result.observation?.transport ?? null])).toEqual([
     ["3.7", "deferred", null],
     ["3.7", "deferred", null],
     ["3.10", "delivered", "plaintext"],

@@ -14,10 +14,10 @@ import { submitAsAlice } from "../../src/drive/alice.js";
 import { countInInbox } from "../../src/drive/mailbox.js";
 import { markMessage, type MarkedMessage } from "../../src/drive/message.js";
 import { parseLogLine, type DeliveryEvent, type DeliveryStatus } from "../../src/observe/postfixLog.js";
-import { parsePostqueueJson, type QueuedMessage } from "../../src/observe/queue.js";
+import type { QueuedMessage } from "../../src/observe/queue.js";
 import { FAST_RETRY_SETTINGS } from "../../src/runner.js";
 import { applyScenario, runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
-import type { StartedMtaContainer } from "../../src/world/mtaContainer.js";
+import type { StartedProvider } from "../../src/world/world.js";
 import { findMailbox } from "../../src/world/providers.js";
 import type { MailWorld } from "../../src/world/world.js";
 
@@ -82,7 +82,7 @@ async function aliceSends(world: MailWorld, name: string): Promise<Sent> {
 }
 
 /** A provider's next status line for Bob's copy of this queue ID with this status, from `from` on. */
-async function statusIn(provider: StartedMtaContainer, queueId: string, status: DeliveryStatus, from: number): Promise<DeliveryEvent> {
+async function statusIn(provider: StartedProvider, queueId: string, status: DeliveryStatus, from: number): Promise<DeliveryEvent> {
   const found = await provider.log.waitFor(
     (line) => {
       const event = parseLogLine(line);
@@ -98,8 +98,8 @@ function statusLine(world: MailWorld, sent: Sent, status: DeliveryStatus): Promi
   return statusIn(world.sender, sent.queueId, status, sent.from);
 }
 
-async function queued(provider: StartedMtaContainer, queueId: string): Promise<QueuedMessage | undefined> {
-  return parsePostqueueJson(await provider.queueJson()).find((message) => message.queueId === queueId);
+async function queued(provider: StartedProvider, queueId: string): Promise<QueuedMessage | undefined> {
+  return (await provider.queued()).find((message) => message.queueId === queueId);
 }
 
 async function copiesInBobsInbox(world: MailWorld, sent: Sent): Promise<number> {
@@ -147,8 +147,8 @@ async function timed<T>(what: string, operation: () => Promise<T>): Promise<T> {
 
 test("Bob's provider down: deferred, the wire resets what it cannot relay; back up: delivered once", async ({ world }) => {
   await applyScenario(world, defaults("receiver down and up"));
-  await timed("receiver stopPostfix", () => world.receiver.stopPostfix());
-  expect(world.receiver.postfixRunning).toBe(false);
+  await timed("receiver stopPostfix", () => world.postfix("receiver", "this test").stopPostfix());
+  expect(world.postfix("receiver", "this test").postfixRunning).toBe(false);
   // An outage, not a death: the container and Dovecot stay (Bob's inbox still answers).
   expect(await world.deathNotice()).toBeUndefined();
 
@@ -162,26 +162,26 @@ test("Bob's provider down: deferred, the wire resets what it cannot relay; back 
     expect(hop.transcript.events.filter((event) => event.kind === "smtp")).toEqual([]);
   }
 
-  await timed("receiver startPostfix", () => world.receiver.startPostfix());
-  expect(world.receiver.postfixRunning).toBe(true);
+  await timed("receiver startPostfix", () => world.postfix("receiver", "this test").startPostfix());
+  expect(world.postfix("receiver", "this test").postfixRunning).toBe(true);
   const delivered = await deliveredOnce(world, sent);
   expect(delivered.relay).toMatch(/^mx\.iroco\.test\[/);
 });
 
 test("Alice's provider restarted with a deferred message: still queued after the restart, delivered once", async ({ world }) => {
   await applyScenario(world, defaults("sender restart"));
-  await world.receiver.stopPostfix();
+  await world.postfix("receiver", "this test").stopPostfix();
   const sent = await deferredAs(world, "sender restart", RECEIVER_DOWN);
 
   const restartFrom = world.sender.log.cursor;
-  await timed("sender restartPostfix", () => world.sender.restartPostfix());
-  expect(world.sender.postfixRunning).toBe(true);
+  await timed("sender restartPostfix", () => world.postfix("sender", "this test").restartPostfix());
+  expect(world.postfix("sender", "this test").postfixRunning).toBe(true);
   expect(await world.deathNotice()).toBeUndefined();
   // A real stop and start: the master of the restart logs its start (a reload would say "reload").
   expect(world.sender.log.since(restartFrom).some((line) => parseLogLine(line)?.kind === "started")).toBe(true);
   expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId, recipients: [{ address: BOB }] });
 
-  await world.receiver.startPostfix();
+  await world.postfix("receiver", "this test").startPostfix();
   await deliveredOnce(world, sent);
 });
 
@@ -212,18 +212,18 @@ test("the resolver down: deferred (name service error), up again: delivered, and
 
 test("a configuration change while mail waits: the queue is kept, and the next attempt goes out in clear", async ({ world }) => {
   await applyScenario(world, defaults("config change while mail waits"));
-  await world.receiver.stopPostfix();
+  await world.postfix("receiver", "this test").stopPostfix();
   const sent = await deferredAs(world, "config change while mail waits", RECEIVER_DOWN);
 
   // Bob's admin disables STARTTLS while his Postfix is down: written now, read when it starts.
-  await world.receiver.applySettings({ smtpd_tls_security_level: "none" }, { keepQueue: true });
-  expect(world.receiver.postfixRunning).toBe(false);
+  await world.postfix("receiver", "this test").applySettings({ smtpd_tls_security_level: "none" }, { keepQueue: true });
+  expect(world.postfix("receiver", "this test").postfixRunning).toBe(false);
   // Alice's admin changes a setting while the message waits in her provider's queue (one the
   // queue manager reads, so Postfix is reloaded): the message stays there.
-  await world.sender.applySettings({ ...FAST_RETRY_SETTINGS, maximal_queue_lifetime: "2d" }, { keepQueue: true });
+  await world.postfix("sender", "this test").applySettings({ ...FAST_RETRY_SETTINGS, maximal_queue_lifetime: "2d" }, { keepQueue: true });
   expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
 
-  await world.receiver.startPostfix();
+  await world.postfix("receiver", "this test").startPostfix();
   await deliveredOnce(world, sent);
   // In clear: the marker crossed the wire readable, and the sender logged no TLS session.
   const { hops } = await world.wire.hops();
@@ -246,7 +246,7 @@ test("a certificate expires while mail waits: a verifying sender defers; renewed
 
 test("a new scenario after an outage starts from a running Postfix with an empty queue", async ({ world }) => {
   await applyScenario(world, defaults("left stopped"));
-  await world.receiver.stopPostfix();
+  await world.postfix("receiver", "this test").stopPostfix();
   const sent = await deferredAs(world, "left stopped", RECEIVER_DOWN);
 
   const next = await runScenario(world, scenarioFromYaml(`
@@ -255,7 +255,7 @@ test("a new scenario after an outage starts from a running Postfix with an empty
   `));
   expect(next.error).toBeUndefined();
   expect(next.verdict.passed).toBe(true);
-  expect(world.receiver.postfixRunning).toBe(true);
+  expect(world.postfix("receiver", "this test").postfixRunning).toBe(true);
   expect(await queued(world.sender, sent.queueId)).toBeUndefined();
 });
 

@@ -36,7 +36,7 @@ test("wrong expectations about releases and key exchange fail on their own field
   const scenarios = await loadScenarioFiles([RELEASES]);
   expect(scenarios.length).toBe(4);
   const run = await runScenarios(scenarios, { workers: 1 });
-  expect(run.results.map((result) => Object.values(result.world ?? {}).map((provider) => provider.postfix.split(".").slice(0, 2).join(".")))).toEqual([
+  expect(run.results.map((result) => Object.values(result.world ?? {}).map((provider) => provider.version.split(".").slice(0, 2).join(".")))).toEqual([
     ["3.10", "3.10"],
     ["3.7", "3.10"],
     ["3.10", "3.10"],

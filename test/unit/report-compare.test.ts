@@ -3,7 +3,7 @@ import type { ScenarioResult } from "../../src/core/result.js";
 import { compareRuns, comparisonDiffers, renderComparison, toComparisonJson } from "../../src/report/compare.js";
 import { failing, passing, scenario } from "./report-fixtures.js";
 
-const software = (postfix: string, openssl: string) => ({ release: postfix.startsWith("3.7") ? "3.7" : "3.10", postfix, openssl }) as const;
+const software = (version: string, tls: string) => ({ mta: "postfix", release: version.startsWith("3.7") ? "3.7" : "3.10", version, tls }) as const;
 const on37 = { sender: software("3.7.11", "OpenSSL 3.0.20 7 Apr 2026"), receiver: software("3.7.11", "OpenSSL 3.0.20 7 Apr 2026") };
 const on310 = { sender: software("3.10.13", "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)"), receiver: software("3.10.13", "OpenSSL 3.5.9 29 Sep 2026") };
 

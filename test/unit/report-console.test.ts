@@ -125,8 +125,8 @@ describe("console progress", () => {
 
 describe("what the providers ran", () => {
   const world = {
-    sender: { release: "3.7", postfix: "3.7.11", openssl: "OpenSSL 3.0.20 7 Apr 2026 (Library: OpenSSL 3.0.20 7 Apr 2026)" },
-    receiver: { release: "3.10", postfix: "3.10.13", openssl: "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)" },
+    sender: { mta: "postfix", release: "3.7", version: "3.7.11", tls: "OpenSSL 3.0.20 7 Apr 2026 (Library: OpenSSL 3.0.20 7 Apr 2026)" },
+    receiver: { mta: "postfix", release: "3.10", version: "3.10.13", tls: "OpenSSL 3.5.9 29 Sep 2026 (Library: OpenSSL 3.5.9 29 Sep 2026)" },
   } as const;
 
   it("is said when a world shape is ready, per provider, as its container answered", () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { nextShape, SCENARIOS_WORTH_ANOTHER_WORLD, type ShapeWork } from "../../src/runner.js";
 
 const shape = (sender: "3.7" | "3.10" | "3.11", receiver: "3.7" | "3.10" | "3.11", left: number, worlds: number): ShapeWork => ({
-  shape: { sender, receiver },
+  shape: { sender: { mta: "postfix", release: sender }, receiver: { mta: "postfix", release: receiver } },
   queue: Array.from({ length: left }, (_, i) => i),
   worlds,
 });

@@ -59,21 +59,21 @@ describe("world shapes", () => {
   const [unpinned, mixed, receiver310] = load(`name: unpinned\n${delivered}\n---\nname: mixed\nsender: { postfix: "3.7" }\nreceiver: { postfix: "3.10" }\n${delivered}\n---\nname: receiver\nreceiver: { postfix: "3.10" }\n${delivered}\n`);
 
   it("let a scenario's pin win and give every other provider the run's release", () => {
-    expect(worldShapeOf(unpinned!, "3.7")).toEqual({ sender: "3.7", receiver: "3.7" });
-    expect(worldShapeOf(mixed!, "3.11")).toEqual({ sender: "3.7", receiver: "3.10" });
-    expect(worldShapeOf(receiver310!, "3.7")).toEqual({ sender: "3.7", receiver: "3.10" });
+    expect(worldShapeOf(unpinned!, "3.7")).toEqual({ sender: { mta: "postfix", release: "3.7" }, receiver: { mta: "postfix", release: "3.7" } });
+    expect(worldShapeOf(mixed!, "3.11")).toEqual({ sender: { mta: "postfix", release: "3.7" }, receiver: { mta: "postfix", release: "3.10" } });
+    expect(worldShapeOf(receiver310!, "3.7")).toEqual({ sender: { mta: "postfix", release: "3.7" }, receiver: { mta: "postfix", release: "3.10" } });
   });
 
   it("group scenarios in the order their first one comes, keeping each one's position", () => {
     expect(groupByWorldShape([unpinned!, mixed!, receiver310!, unpinned!], "3.7")).toEqual([
-      { shape: { sender: "3.7", receiver: "3.7" }, indices: [0, 3] },
-      { shape: { sender: "3.7", receiver: "3.10" }, indices: [1, 2] },
+      { shape: { sender: { mta: "postfix", release: "3.7" }, receiver: { mta: "postfix", release: "3.7" } }, indices: [0, 3] },
+      { shape: { sender: { mta: "postfix", release: "3.7" }, receiver: { mta: "postfix", release: "3.10" } }, indices: [1, 2] },
     ]);
   });
 
   it("say whether a started world can run a scenario", () => {
-    expect(fitsWorld(unpinned!, { sender: "3.7", receiver: "3.10" })).toBe(true);
-    expect(fitsWorld(mixed!, { sender: "3.10", receiver: "3.10" })).toBe(false);
+    expect(fitsWorld(unpinned!, { sender: { mta: "postfix", release: "3.7" }, receiver: { mta: "postfix", release: "3.10" } })).toBe(true);
+    expect(fitsWorld(mixed!, { sender: { mta: "postfix", release: "3.10" }, receiver: { mta: "postfix", release: "3.10" } })).toBe(false);
     expect(describePins(mixed!)).toBe("sender Postfix 3.7, receiver Postfix 3.10");
     expect(describePins(unpinned!)).toBe("");
   });
