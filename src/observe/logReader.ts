@@ -17,6 +17,13 @@ export interface MtaLogReader {
    * line with the TLS session of the same process.
    */
   events(line: string): PostfixEvent[];
+  /**
+   * The events of consecutive lines, for an MTA that spreads one fact over
+   * several lines (OpenSMTPD logs a session's TLS and its certificate check
+   * apart): status lines as `events` reads them, the rest completed from the
+   * lines around. Without it, each line is read on its own.
+   */
+  readLines?(lines: readonly string[]): PostfixEvent[];
   /** The queue ID of the message this line says left the queue for good (delivered or bounced everywhere). */
   leftQueue(line: string): string | undefined;
   /** The queue ID a server of this MTA names in its reply accepting a message (the reply to Alice's DATA). */
@@ -34,5 +41,5 @@ export const POSTFIX_LOG_READER: MtaLogReader = {
 
 /** A whole log (or a slice of its lines) in the common vocabulary. */
 export function readEvents(reader: MtaLogReader, lines: readonly string[]): PostfixEvent[] {
-  return lines.flatMap((line) => reader.events(line));
+  return reader.readLines ? reader.readLines(lines) : lines.flatMap((line) => reader.events(line));
 }
