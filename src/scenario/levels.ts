@@ -19,6 +19,9 @@ export type Mta = (typeof MTAS)[number];
 /** OpenSMTPD serves one domain per listener here, while Bob's provider hosts three (chosen by SNI): a sender only. */
 export const RECEIVER_MTAS = ["postfix", "exim"] as const satisfies readonly Mta[];
 
+/** The options of OpenSMTPD's relay action that concern TLS, the ones `sender.opensmtpd` may list (smtpd.conf(5)). */
+export const OPENSMTPD_RELAY_OPTIONS = ["tls", "no-verify"] as const;
+
 /** How an MTA is named in reports and errors. */
 export const MTA_NAMES: Readonly<Record<Mta, string>> = { postfix: "Postfix", exim: "Exim", opensmtpd: "OpenSMTPD" };
 

@@ -7,6 +7,7 @@ import { problemsFromIssues } from "./issues.js";
 import { expandMatrix } from "./matrix.js";
 import { tlsrptReleaseProblems } from "./tlsrptRelease.js";
 import { scenarioDocumentSchema } from "./schema.js";
+import { mtaChoiceProblems } from "./mtaChoice.js";
 import { requireTlsReleaseProblems } from "./requireTls.js";
 import { toScenario } from "./toScenario.js";
 import type { Scenario } from "./types.js";
@@ -63,12 +64,24 @@ function parseDocument(raw: unknown, file: string, locate: Locator, line: number
   const nameProblems = documentNameProblems(document, file, locate, unpinned);
   if (document.matrix) {
     const expanded = expandMatrix({ raw: raw as Record<string, unknown>, document, matrix: document.matrix, file, locate });
-    const releaseProblems = [...requireTlsReleaseProblems(expanded.scenarios, file, locate, unpinned), ...tlsrptReleaseProblems(expanded.scenarios, unpinned)];
+    const releaseProblems = [
+      ...requireTlsReleaseProblems(expanded.scenarios, file, locate, unpinned),
+      ...tlsrptReleaseProblems(expanded.scenarios, unpinned),
+      ...mtaChoiceProblems(expanded.scenarios, file, locate),
+    ];
     return { scenarios: expanded.scenarios, problems: [...nameProblems, ...expanded.problems, ...releaseProblems] };
   }
   if (!document.expect) throw new Error("the schema lets a document through without expect or matrix");
   const scenarios = [toScenario(document, document.expect, { file, line })];
-  return { scenarios, problems: [...nameProblems, ...requireTlsReleaseProblems(scenarios, file, locate, unpinned), ...tlsrptReleaseProblems(scenarios, unpinned)] };
+  return {
+    scenarios,
+    problems: [
+      ...nameProblems,
+      ...requireTlsReleaseProblems(scenarios, file, locate, unpinned),
+      ...tlsrptReleaseProblems(scenarios, unpinned),
+      ...mtaChoiceProblems(scenarios, file, locate),
+    ],
+  };
 }
 
 function toJavaScript(document: Document): { value: unknown } | { error: string } {

@@ -18,7 +18,8 @@ const FIELD: FieldPath = ["message", "requireTls"];
 
 export function requireTlsReleaseProblems(scenarios: readonly Scenario[], file: string, locate: Locator, unpinned: PostfixRelease | undefined): ScenarioProblem[] {
   return scenarios.flatMap((scenario) => {
-    if (!scenario.message.requireTls) return [];
+    // Another MTA as the sender is refused in mtaChoice.ts, with its own reason.
+    if (!scenario.message.requireTls || (scenario.sender.mta ?? "postfix") !== "postfix") return [];
     const release = scenario.sender.postfix ?? unpinned;
     const supporting = releasesWith("requiretls_enable");
     if (release !== undefined && supporting.includes(release)) return [];

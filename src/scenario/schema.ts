@@ -9,7 +9,7 @@ import { z } from "zod";
 import { POSTFIX_RELEASES } from "../core/releases.js";
 import { CERTIFICATE_VARIANTS } from "../pki/variantNames.js";
 import { DEFAULT_DNS_SETTINGS } from "./dnsDefaults.js";
-import { POSTFIX_LEVEL_PARAMETER, RECEIVER_LEVELS, SENDER_LEVELS } from "./levels.js";
+import { MTAS, OPENSMTPD_RELAY_OPTIONS, POSTFIX_LEVEL_PARAMETER, RECEIVER_LEVELS, RECEIVER_MTAS, SENDER_LEVELS } from "./levels.js";
 import { CLIENT_SECURITY_LEVELS, postconfValueProblem, SECURITY_LEVEL_PARAMETERS, SERVER_SECURITY_LEVELS } from "./postfixValues.js";
 import { textMatcherSchema } from "./textMatcher.js";
 import { attemptsForEvents, EVENT_CHANGES, eventListProblems, postfixActions, resolverActions } from "./events.js";
@@ -105,6 +105,26 @@ const certificateKeySchema = z.enum(certificateKeys);
 
 const providerSchema = (role: Role, owner: string, host: string) =>
   strictObject({
+    mta: z
+      .enum(role === "sender" ? MTAS : RECEIVER_MTAS)
+      .optional()
+      .describe(
+        role === "sender"
+          ? `The mail server ${host} runs: postfix (default), exim (Exim 4.98, GnuTLS) or opensmtpd (OpenSMTPD 7.6), each Debian 13's package. With another MTA than Postfix, the level says what it does with TLS (sender.exim / sender.opensmtpd for its own options), and postconf, mainCf, masterCf, files and postfix do not apply.`
+          : `The mail server ${host} runs: postfix (default) or exim (Exim 4.98, GnuTLS), each Debian 13's package. With Exim, the level says what port 25 offers (receiver.exim for its own options), and postconf, mainCf, masterCf, files and postfix do not apply.`,
+      ),
+    exim: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe(
+        role === "sender"
+          ? "Exim's own options on the remote_smtp transport, on top of the level's: hosts_avoid_tls, hosts_require_tls, tls_verify_hosts, tls_try_verify_hosts, tls_verify_cert_hostnames, hosts_try_dane, hosts_require_dane (host lists, e.g. \"*\" or \"\"). Only with mta: exim."
+          : "Exim's own settings for port 25, on top of the level's: tls_advertise_hosts (a host list), mail_requires_tls (yes/no: the lab's MAIL ACL refuses clients without TLS). Only with mta: exim.",
+      ),
+    opensmtpd: z
+      .array(z.enum(OPENSMTPD_RELAY_OPTIONS))
+      .optional()
+      .describe("OpenSMTPD's own options for its relay action instead of the level's: [] (opportunistic), [tls] (required, verified), [tls, no-verify] (required, any certificate). Only with sender.mta: opensmtpd."),
     level: z
       .enum(role === "sender" ? SENDER_LEVELS : RECEIVER_LEVELS)
       .optional()
@@ -442,14 +462,14 @@ const axisValue = z.union([z.string(), z.number(), z.boolean()], {
 export type AxisValue = z.output<typeof axisValue>;
 
 export const settablePathPattern =
-  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.(?:certificate(?:Key)?|postfix|level)|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
+  /^(?:(?:sender|receiver)\.postconf\.[a-z][a-z0-9_]*|(?:sender|receiver)\.(?:certificate(?:Key)?|postfix|level|mta)|wire|dns\.(?:zone|tlsa|mtaSts\.mode)|message\.via\.(?:provider|port|auth))$/;
 
 const axisSchema = strictObject({
   set: z
     .string()
     .regex(
       settablePathPattern,
-      "cannot be set by a matrix; use sender.level, receiver.level, sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
+      "cannot be set by a matrix; use sender.mta, receiver.mta, sender.level, receiver.level, sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
     )
     .describe("The field of this document the axis sets, e.g. sender.postconf.smtp_tls_security_level."),
   values: z.array(axisValue).min(1, "an axis needs at least one value").describe("The values the axis takes, in order."),

@@ -13,7 +13,7 @@ import type { Scenario } from "./types.js";
 export function tlsrptReleaseProblems(scenarios: readonly Scenario[], unpinned: PostfixRelease | undefined): ScenarioProblem[] {
   return scenarios.flatMap((scenario) => {
     const release = scenario.sender.postfix ?? unpinned;
-    if (scenario.expect.tlsrpt === undefined || release === undefined) return [];
+    if (scenario.expect.tlsrpt === undefined || release === undefined || (scenario.sender.mta ?? "postfix") !== "postfix") return [];
     if (releasesWith("smtp_tlsrpt_enable").includes(release)) return [];
     return [
       {

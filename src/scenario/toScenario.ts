@@ -5,12 +5,18 @@ import type { Expectation, ProviderSettings, Role, Scenario, ScenarioSource } fr
 
 type ProviderDocument = ScenarioDocument["sender"];
 
-function toProvider(role: Role, { level, postfix, postconf, certificate, certificateKey, mainCf, masterCf, files }: ProviderDocument): ProviderSettings {
+function toProvider(role: Role, document: ProviderDocument): ProviderSettings {
+  const { mta, exim, opensmtpd, level, postfix, postconf, certificate, certificateKey, mainCf, masterCf, files } = document;
   const hasOwn = mainCf !== undefined || masterCf !== undefined || files !== undefined;
+  const isPostfix = mta === undefined || mta === "postfix";
   return {
+    ...(mta && { mta }),
+    ...(exim && { exim }),
+    ...(opensmtpd && { opensmtpd }),
     ...(level && { level }),
     ...(postfix && { postfix }),
-    postconf: postconfWithLevel(role, level, postconf),
+    // On Postfix a level is its native setting, so it lives in postconf; another MTA applies it in its own terms.
+    postconf: isPostfix ? postconfWithLevel(role, level, postconf) : postconf,
     certificate,
     certificateKey,
     ...(hasOwn && { ownPaths: { ...(mainCf && { mainCf }), ...(masterCf && { masterCf }), ...(files && { files }) } }),

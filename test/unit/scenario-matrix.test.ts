@@ -103,7 +103,7 @@ describe("matrix cells", () => {
 describe("matrix axes", () => {
   it("set only the fields a matrix may vary", () => {
     expect(errorOf(securityLevels.replace("set: sender.postconf.smtp_tls_security_level", "set: message.subject"))).toBe(
-      "matrix.yaml:4:22: matrix.axes.sender.set: cannot be set by a matrix; use sender.level, receiver.level, sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
+      "matrix.yaml:4:22: matrix.axes.sender.set: cannot be set by a matrix; use sender.mta, receiver.mta, sender.level, receiver.level, sender.postconf.<param>, receiver.postconf.<param>, sender.postfix, receiver.postfix, sender.certificate, receiver.certificate, sender.certificateKey, receiver.certificateKey, wire, dns.zone, dns.tlsa, dns.mtaSts.mode or message.via.provider|port|auth",
     );
   });
 

@@ -47,7 +47,7 @@ describe("a scenario document", () => {
 
   it("refuses unknown keys and says which keys are allowed there", () => {
     expect(errorOf(`name: x\nsender: { certificat: valid }\n${delivered}`)).toBe(
-      "case.yaml:2:11: sender.certificat: unknown key (allowed here: level, postfix, postconf, certificate, certificateKey, mainCf, masterCf, files)",
+      "case.yaml:2:11: sender.certificat: unknown key (allowed here: mta, exim, opensmtpd, level, postfix, postconf, certificate, certificateKey, mainCf, masterCf, files)",
     );
   });
 
