@@ -75,7 +75,7 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
   const started = performance.now();
   const events = new EventPlayer(world, scenario);
   try {
-    if (options.apply) await applyScenario(world, scenario);
+    const native = options.apply ? await applyScenario(world, scenario) : undefined;
     const applied = performance.now();
     onMoment?.("applied");
     const message = markMessage(scenario.message, scenario.name, Object.keys(scenario.expect.headers ?? {}));
@@ -125,6 +125,7 @@ async function playScenario(world: MailWorld, scenario: Scenario, options: { app
       verdict,
       ...(flags.length > 0 ? { flags } : {}),
       durationMs: ended - started,
+      ...(native && Object.keys(native).length > 0 && { native }),
       phases: { applyMs: applied - started, submitMs: submitted - applied, relayMs: settled - submitted, observeMs: ended - settled },
     };
   } catch (error) {

@@ -47,7 +47,16 @@ export interface ScenarioResult {
   flags?: string[];
   /** Where the scenario's time went (absent when it failed before submitting). */
   phases?: ScenarioPhases;
+  /**
+   * The TLS configuration each provider running another MTA than Postfix
+   * was put in, as that MTA printed it back (`exim -bP …`, OpenSMTPD's relay
+   * action); a Postfix provider's is its postconf, in the scenario.
+   */
+  native?: NativeConfiguration;
 }
+
+/** Per role, the lines of an MTA's own configuration in force, e.g. ["hosts_require_tls = *", …]. */
+export type NativeConfiguration = Partial<Record<Role, string[]>>;
 
 /**
  * apply: both providers put into the scenario's state; submit: Alice's

@@ -5,6 +5,7 @@
 import * as util from "node:util";
 import type { Scenario } from "../scenario/types.js";
 import {
+  configurationLines,
   describeExpectation,
   describeObservation,
   describeResultObserved,
@@ -222,6 +223,10 @@ export function createConsoleReporter(out: NodeJS.WritableStream, options: Conso
       write(`${mark} ${counter(index, total)} ${name}: ${observed} ${paint("dim", `(${formatDuration(result.durationMs)})`)}`);
       for (const line of result.observation ? [...observedAttempts(result.observation), ...observedStandards(result.observation)] : []) write(`    ${paint("dim", clean(line))}`);
       for (const flag of result.flags ?? []) write(`    ${paint("yellow", "⚑ flag:")} ${clean(flag)}`);
+      for (const role of ["sender", "receiver"] as const) {
+        const native = result.native?.[role];
+        if (native) write(`    ${paint("dim", clean(`${role}: ${configurationLines(result.scenario[role], native).join("; ")}`))}`);
+      }
       if (passed) return;
       for (const d of result.verdict.differences) {
         write(`    ${paint("yellow", `${clean(d.field)}:`)} expected ${clean(d.expected)}, observed ${clean(d.observed)}`);

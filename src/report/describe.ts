@@ -3,7 +3,7 @@
  * JUnit, JSON and HTML reporters and the explain lesson.
  */
 import type { Observation } from "../observe/types.js";
-import type { Expectation, TextMatcher, TlsExpectation } from "../scenario/types.js";
+import type { Expectation, ProviderSettings, TextMatcher, TlsExpectation } from "../scenario/types.js";
 import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
 import { formatMatcher } from "../judge/matchText.js";
 import { MTA_NAMES } from "../scenario/levels.js";
@@ -13,6 +13,19 @@ import { expectedAttempts } from "./attempts.js";
 /** "Postfix 3.10.13, OpenSSL 3.5.9 29 Sep 2026", "Exim 4.98.2, GnuTLS 3.8.9", as the container's programs said it (the library part of `openssl version` left out). */
 export function describeProviderSoftware(software: ProviderSoftware): string {
   return `${MTA_NAMES[software.mta]} ${software.version}, ${software.tls.replace(/\s*\(Library:.*\)$/, "")}`;
+}
+
+/**
+ * What a provider was configured with, in its MTA's own words: a Postfix
+ * provider's postconf, or another MTA's name and level and the settings it
+ * printed back (ScenarioResult.native).
+ */
+export function configurationLines(settings: ProviderSettings, native: readonly string[] | undefined): string[] {
+  const mta = settings.mta ?? "postfix";
+  if (mta === "postfix") return Object.entries(settings.postconf).map(([name, value]) => `${name} = ${value}`);
+  const own = settings.exim ?? settings.opensmtpd;
+  const chosen = own !== undefined ? "its own options" : `level ${settings.level ?? "may"}`;
+  return [`${MTA_NAMES[mta]}, ${chosen}`, ...(native ?? [])];
 }
 
 /** Both providers' software, sender first. */

@@ -18,11 +18,11 @@ import type { DnsEvent } from "../observe/dnsLog.js";
 import { postfixEvents, type Evidence } from "../observe/evidence.js";
 import type { PeerCertificateEvent, PostfixEvent, SmtpdTlsEvent, TlsEstablishedEvent } from "../observe/postfixLog.js";
 import type { Observation } from "../observe/types.js";
-import { describeExpectation, describeObservation, describeWorldSoftware } from "./describe.js";
+import { configurationLines, describeExpectation, describeObservation, describeWorldSoftware } from "./describe.js";
 import { expectedStandards, observedStandards } from "./standards.js";
 import { expectedAttempts, observedAttempts } from "./attempts.js";
 import { describeEvent } from "../scenario/events.js";
-import type { ScenarioResult } from "../core/result.js";
+import type { NativeConfiguration, ScenarioResult } from "../core/result.js";
 import type { ProviderSettings, Scenario, Trust } from "../scenario/types.js";
 
 /** What each trust level means, in two parts: the first is never split from the level's name. */
@@ -52,7 +52,7 @@ interface Section {
 
 // ------------------------------------------------------------------ 1, 2: setup and submission
 
-function settingsText(title: string, settings: ProviderSettings): string {
+function settingsText(title: string, settings: ProviderSettings, native: readonly string[] | undefined): string {
   const own = settings.own;
   const ownLines = [
     ...(own?.mainCf ? [`    your main.cf: ${own.mainCf.file} (${own.mainCf.settings.length} settings)`] : []),
@@ -60,18 +60,17 @@ function settingsText(title: string, settings: ProviderSettings): string {
     ...(own?.files ?? []).map((file) => `    your file ${file.file} as ${file.target}`),
     ...(own?.overrides ?? []).map((note) => `    note: ${note}`),
   ];
-  const entries = Object.entries(settings.postconf);
-  const lines = [...ownLines, ...entries.map(([name, value]) => `    ${name} = ${value}`)];
+  const lines = [...ownLines, ...configurationLines(settings, native).map((line) => `    ${line}`)];
   if (lines.length === 0) lines.push("    (the world's defaults)");
   return `  ${title}, certificate ${settings.certificate} (${settings.certificateKey}):\n${lines.join("\n")}`;
 }
 
-function setupSection(scenario: Scenario): Section {
+function setupSection(scenario: Scenario, native: NativeConfiguration | undefined): Section {
   return {
     title: "The world was set up like this:",
     lines: [
-      settingsText("Alice's provider (sender)", scenario.sender),
-      settingsText("Bob's provider (receiver)", scenario.receiver),
+      settingsText("Alice's provider (sender)", scenario.sender, native?.sender),
+      settingsText("Bob's provider (receiver)", scenario.receiver, native?.receiver),
     ],
   };
 }
@@ -320,7 +319,7 @@ function header({ scenario, world }: ScenarioResult): string[] {
 
 export function explainResult(result: ScenarioResult): string {
   const { scenario, observation } = result;
-  const sections: Section[] = [setupSection(scenario), submissionSection(scenario), wireDialogueSection(result)];
+  const sections: Section[] = [setupSection(scenario, result.native), submissionSection(scenario), wireDialogueSection(result)];
   if (observation) {
     const certificate = certificateSection(scenario, observation);
     if (certificate) sections.push(certificate);

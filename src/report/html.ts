@@ -7,12 +7,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ProviderSettings, Scenario } from "../scenario/types.js";
-import { describeExpectation, describeResultObserved, describeWorldSoftware, evidenceLines, formatDuration } from "./describe.js";
+import { configurationLines, describeExpectation, describeResultObserved, describeWorldSoftware, evidenceLines, formatDuration } from "./describe.js";
 import { observedStandards } from "./standards.js";
 import { observedAttempts } from "./attempts.js";
 import { escapeMarkup as esc } from "./markup.js";
 import { BANDS, DIAGRAM_CSS, sequenceDiagram } from "./sequenceDiagram.js";
-import { countResults, scenarioPassed, type RunResult, type ScenarioResult } from "../core/result.js";
+import { countResults, scenarioPassed, type NativeConfiguration, type RunResult, type ScenarioResult } from "../core/result.js";
 import type { Zone } from "./hopSteps.js";
 
 const PAGE_CSS = `
@@ -90,15 +90,14 @@ function badge(passed: boolean): string {
   return passed ? `<span class="badge pass">PASS</span>` : `<span class="badge fail">FAIL</span>`;
 }
 
-function settings(label: string, p: ProviderSettings): string {
-  const conf = Object.entries(p.postconf).map(([k, v]) => `${k} = ${v}`);
-  return `${label}: ${[...conf, `certificate ${p.certificate} (${p.certificateKey})`].join(", ")}`;
+function settings(label: string, p: ProviderSettings, native: readonly string[] | undefined): string {
+  return `${label}: ${[...configurationLines(p, native), `certificate ${p.certificate} (${p.certificateKey})`].join(", ")}`;
 }
 
-function setup(s: Scenario): string {
+function setup(s: Scenario, native: NativeConfiguration | undefined): string {
   return [
-    settings("Infomaniak (sender)", s.sender),
-    settings("Iroco (receiver)", s.receiver),
+    settings("Infomaniak (sender)", s.sender, native?.sender),
+    settings("Iroco (receiver)", s.receiver, native?.receiver),
     `wire: ${s.wire}`,
   ]
     .map((t) => `<div>${esc(t)}</div>`)
@@ -135,7 +134,7 @@ function scenarioSection(r: ScenarioResult, index: number): string {
   const passed = scenarioPassed(r);
   const s = r.scenario;
   const facts: [string, string][] = [
-    ["Setup", setup(s)],
+    ["Setup", setup(s, r.native)],
     ...(r.world ? ([["Ran on", esc(describeWorldSoftware(r.world))]] as [string, string][]) : []),
     ["Expected", esc(describeExpectation(s.expect))],
     ["Observed", esc(describeResultObserved(r))],

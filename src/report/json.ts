@@ -15,7 +15,7 @@ import type { DeliveryAttempt, Observation, ObservedTrust, RequireTlsObservation
 import type { AttemptStatus, Expectation, Outcome, RequireTlsExpectation, Role, Scenario, TlsrptExpectation, Transport, Trust, WireExpectation, WireMode } from "../scenario/types.js";
 import type { WireTranscript } from "../wire/transcript.js";
 import { formatMatcher } from "./describe.js";
-import { scenarioPassed, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
+import { scenarioPassed, type NativeConfiguration, type RunResult, type ScenarioResult, type WorldSoftware } from "../core/result.js";
 
 /** A scenario's expectation, text matchers written as the user wrote them (substring, or "/source/flags"). */
 export interface JsonTlsExpected {
@@ -88,7 +88,7 @@ export interface JsonScenario {
   expected: JsonExpected;
   /** null when the harness observed nothing (then `error` says why). */
   observed: JsonObserved | null;
-  /** Each provider's release, Postfix and OpenSSL, read from its container; absent when no world ran the scenario. */
+  /** Each provider's MTA, its version and TLS library (and a Postfix's release), read from its container; absent when no world ran the scenario. */
   world?: WorldSoftware;
   durationMs: number;
   /** Extra: the harness failure, when there was one. */
@@ -101,6 +101,8 @@ export interface JsonScenario {
   evidence?: JsonEvidence[];
   /** Extra: the scenario as the loader read it, so that `merge` can render every report from this file alone. */
   definition: Scenario;
+  /** Extra: another MTA's configuration as it printed it back, per role (ScenarioResult.native). */
+  native?: NativeConfiguration;
 }
 
 export interface JsonReport {
@@ -202,6 +204,7 @@ function toJsonScenario(r: ScenarioResult): JsonScenario {
     ...(r.flags && r.flags.length > 0 ? { flags: [...r.flags] } : {}),
     ...(r.observation ? { evidence: r.observation.evidence.map(toJsonEvidence) } : {}),
     definition: r.scenario,
+    ...(r.native && { native: r.native }),
   };
 }
 
@@ -240,6 +243,7 @@ export function scenarioResultFromJson(json: JsonScenario): ScenarioResult {
     ...(json.error !== undefined ? { error: json.error } : {}),
     durationMs: json.durationMs,
     ...(json.flags ? { flags: json.flags } : {}),
+    ...(json.native && { native: json.native }),
   };
 }
 

@@ -84,6 +84,7 @@ function testcase(r: ScenarioResult): string {
     const properties = (["sender", "receiver"] as const).flatMap((role) => [
       `        <property${attrs({ name: `${role}.${world[role].mta}`, value: world[role].version })}/>`,
       `        <property${attrs({ name: `${role}.tls`, value: world[role].tls })}/>`,
+      ...(r.native?.[role] ? [`        <property${attrs({ name: `${role}.configuration`, value: r.native[role].join("; ") })}/>`] : []),
     ]);
     body.push(`      <properties>\n${properties.join("\n")}\n      </properties>`);
   }

@@ -5,6 +5,7 @@
  * scenario's postconf, the harness's retry timers), Exim's options and
  * OpenSMTPD's relay action for the scenario's level and native settings.
  */
+import type { NativeConfiguration } from "../core/result.js";
 import type { Role, Scenario } from "../scenario/types.js";
 import type { MailWorld } from "./world.js";
 
@@ -89,22 +90,29 @@ export function providerSettings(world: MailWorld, scenario: Scenario, role: Rol
  * (and `.pkey_sha256`, and the sender's) stand for the presented
  * certificate's fingerprints, so a scenario can pin them.
  */
-export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<void> {
+export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<NativeConfiguration> {
   await Promise.all([
     world.sender.presentCertificate(scenario.sender.certificate, scenario.sender.certificateKey),
     world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey, { chainWithCa: scenario.dns.tlsa === "ca" }),
   ]);
-  await Promise.all([
-    world.publishDns(scenario.dns),
-    ...(["sender", "receiver"] as const).map((role) => applyProvider(world, scenario, role)),
-  ]);
+  const [, sender, receiver] = await Promise.all([world.publishDns(scenario.dns), applyProvider(world, scenario, "sender"), applyProvider(world, scenario, "receiver")]);
+  return { ...(sender && { sender }), ...(receiver && { receiver }) };
+}
+
+/** "name = value" lines, as the MTAs' own tools print their settings. */
+function settingLines(settings: Readonly<Record<string, string>>): string[] {
+  return Object.entries(settings).map(([name, value]) => (value === "" ? `${name} =` : `${name} = ${value}`));
 }
 
 /** The level a provider of another MTA runs when the scenario names none: `may`, what Debian's packages of each do. */
 const DEFAULT_LEVEL = "may";
 
-/** One provider's TLS settings and an empty queue, in its MTA's own terms. */
-async function applyProvider(world: MailWorld, scenario: Scenario, role: Role): Promise<void> {
+/**
+ * One provider's TLS settings and an empty queue, in its MTA's own terms;
+ * returns, for another MTA than Postfix, its configuration as it prints it
+ * back (Postfix's is the scenario's postconf).
+ */
+async function applyProvider(world: MailWorld, scenario: Scenario, role: Role): Promise<string[] | undefined> {
   const provider = world.provider(role);
   const settings = scenario[role];
   switch (provider.mta) {
@@ -112,16 +120,18 @@ async function applyProvider(world: MailWorld, scenario: Scenario, role: Role): 
       const main = providerSettings(world, scenario, role);
       await provider.useOwnFiles(settings.own, main);
       await provider.applySettings(main);
-      return;
+      return undefined;
     }
     case "exim":
       await provider.emptyQueue();
-      if (role === "sender") await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
-      else await provider.applyReceiverLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
-      return;
+      if (role === "sender") {
+        await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
+        return settingLines(await provider.nativeSettings());
+      }
+      await provider.applyReceiverLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
+      return settingLines(await provider.nativeServerSettings());
     case "opensmtpd":
       await provider.emptyQueue();
-      await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.opensmtpd);
-      return;
+      return [(await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.opensmtpd)).action];
   }
 }
