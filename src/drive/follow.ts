@@ -300,17 +300,19 @@ async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop
   if (ndrLast.final.status !== "sent") throw new Error(`the bounce for ${message.messageId} was not delivered: ${ndrLast.final.line}`);
   const ndrMessageId = ndrHops[0]!.trail.messageId;
   const senderMailbox = findMailbox(message.spec.from);
-  if (!ndrMessageId || senderMailbox?.role !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
-  const inbox = await findInInbox(world.provider(senderMailbox.role), world.caCertPem, { name: "Message-ID", value: `<${ndrMessageId}>` }, senderMailbox.hosted);
+  if (senderMailbox?.role !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
+  // The report by its Message-ID where the MTA logs one; OpenSMTPD logs none, but names its own id in the Received header it writes.
+  const report = ndrMessageId ? { name: "Message-ID", value: `<${ndrMessageId}>` } : { name: "Received", value: ndrHops[0]!.queueId };
+  const inbox = await findInInbox(world.provider(senderMailbox.role), world.caCertPem, report, senderMailbox.hosted);
   const reports = inbox.filter((found) => found.source.includes(message.messageId));
   if (reports.length !== 1) {
     throw new Error(`expected one non-delivery report quoting ${message.messageId} in ${message.spec.from}'s inbox, found ${reports.length}`);
   }
-  evidence.push(statement("mailbox", `${message.spec.from}'s inbox: non-delivery report <${ndrMessageId}> quoting ${message.messageId}`));
-  const report = reports[0]!.source;
+  evidence.push(statement("mailbox", `${message.spec.from}'s inbox: non-delivery report ${ndrMessageId ? `<${ndrMessageId}>` : `(${report.name}: ${report.value})`} quoting ${message.messageId}`));
+  const reportSource = reports[0]!.source;
   // Postfix 3.10 marks its own report "TLS-Required: no" when the returned message carried the header: shown, not judged.
-  evidence.push(...fieldsNamed(report, [TLS_REQUIRED_HEADER]).map((field) => statement("mailbox", `${message.spec.from}'s inbox, the report itself: ${field.name}: ${field.value}`)));
-  const returned = await returnedMessage(report);
+  evidence.push(...fieldsNamed(reportSource, [TLS_REQUIRED_HEADER]).map((field) => statement("mailbox", `${message.spec.from}'s inbox, the report itself: ${field.name}: ${field.value}`)));
+  const returned = await returnedMessage(reportSource);
   const headers = returned === undefined ? undefined : readBackHeaders(returned, message, `${message.spec.from}'s inbox, the message the report returns:`, evidence);
   return { outcome: "bounced", reason: hop.final.detail, ...(headers && { headers }), evidence };
 }
