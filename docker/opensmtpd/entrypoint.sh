@@ -51,8 +51,12 @@ stop_container() {
 }
 # A trapped signal interrupts `wait` at once; a foreground command would delay it.
 trap stop_container TERM INT
+# -v -T bounce: at its plain level smtpd logs no line tying a bounce to the
+# message it reports on; bounce.c's debug line ("found message …") and its
+# trace of the reply naming the report's own id do, through the bounce
+# session (observe/opensmtpdReader.ts). The price is many debug lines.
 while :; do
-  smtpd -d &
+  smtpd -d -v -T bounce &
   smtpd_job=$!
   echo "$smtpd_job" > "$SUPERVISOR/smtpd.pid"
   status=0

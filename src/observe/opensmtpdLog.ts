@@ -11,7 +11,13 @@
  *   4f0c…89 mta cert-check result="valid" fingerprint="SHA256:…"
  *   4f0c…89 mta error reason=TLS required but not supported by remote host
  *   4f0c…89 mta delivery evpid=… from=<…> to=<…> rcpt=<-> source="…" relay="…" delay=1s result="Ok" stat="250 2.0.0 Ok: queued as …"
+ *   4f0c…89 mda delivery evpid=… from=<> to=<…> rcpt=<…> user=postfix delay=0s result=Ok stat=Delivered
  * and a few session-less "smtp-out:" lines about TLS fallback and routes.
+ * With `-v -T bounce` (docker/opensmtpd/entrypoint.sh) it also logs how a
+ * bounce is written (bounce.c): the session (a pointer) takes a message
+ * whose recipients failed, then submits the report to smtpd itself:
+ *   debug: bounce: 0x564d4c147c60: found message b7433a1a
+ *   bounce: 0x564d4c147c60: <<< 250 2.0.0 6bff6045 Message accepted for delivery
  */
 
 export interface OpensmtpdLineBase {
@@ -113,7 +119,70 @@ export interface OpensmtpdDelivery extends SessionLine {
   stat: string;
 }
 
-export type OpensmtpdEvent = StartingEvent | ConnectingEvent | TlsEvent | CertCheckEvent | SessionErrorEvent | TlsDowngradeEvent | RouteDisabledEvent | OpensmtpdDelivery;
+/**
+ * `… mda delivery evpid=… user=postfix delay=0s result=Ok stat=Delivered`: one
+ * recipient's outcome for a local delivery (the "mailbox" action of smtpd.conf).
+ * The session id is the mda's own, not the one the message came in with.
+ */
+export interface OpensmtpdLocalDelivery extends SessionLine {
+  kind: "localDelivery";
+  envelopeId: string;
+  messageId: string;
+  /** Empty for a bounce (from=<>). */
+  from: string;
+  to: string;
+  /** The address it came in as, when it differs from `to` (OpenSMTPD leaves the field out otherwise). */
+  rcpt?: string;
+  /** The system user the delivery ran as. */
+  user: string;
+  delay: string;
+  result: DeliveryResult;
+  /** "Delivered", or the delivery agent's error. */
+  stat: string;
+}
+
+/** Fields of a bounce session's lines: which bounce session (bounce.c logs its address, e.g. "0x564d4c147c60"). */
+interface BounceSessionLine extends OpensmtpdLineBase {
+  bounceSession: string;
+}
+
+/** `debug: bounce: 0x…: found message b7433a1a`: this bounce session now reports on that message's failed recipients. */
+export interface BounceMessageEvent extends BounceSessionLine {
+  kind: "bounceMessage";
+  /** The message (8 hex digits) whose recipients the report is about. */
+  messageId: string;
+}
+
+/** `bounce: 0x…: <<< 250 2.0.0 6bff6045 Message accepted for delivery`: smtpd took the report as a new message. */
+export interface BounceAcceptedEvent extends BounceSessionLine {
+  kind: "bounceAccepted";
+  /** The report's own message id. */
+  messageId: string;
+}
+
+/**
+ * `relay: Remove for 40d503beb8a2b268: from=<…>, to=<…>, rcpt=<->, delay=11s, stat=Removed by administrator`
+ * (queue.c's queue_log): `smtpctl remove` took the envelope out of the queue, no report sent.
+ */
+export interface RemovedEvent extends OpensmtpdLineBase {
+  kind: "removed";
+  envelopeId: string;
+  messageId: string;
+}
+
+export type OpensmtpdEvent =
+  | StartingEvent
+  | ConnectingEvent
+  | TlsEvent
+  | CertCheckEvent
+  | SessionErrorEvent
+  | TlsDowngradeEvent
+  | RouteDisabledEvent
+  | OpensmtpdDelivery
+  | OpensmtpdLocalDelivery
+  | BounceMessageEvent
+  | BounceAcceptedEvent
+  | RemovedEvent;
 
 const SESSION = "([0-9a-f]{16})";
 const STARTING = /^info: OpenSMTPD (\S+) starting$/;
@@ -127,9 +196,29 @@ const DELIVERY = new RegExp(
   `^${SESSION} mta delivery evpid=([0-9a-f]{16}) from=<([^>]*)> to=<([^>]*)> rcpt=<([^>]*)> source="([^"]*)" relay="([^"]*)" delay=(\\S+) result="(Ok|TempFail|PermFail)" stat="(.*)"$`,
 );
 
+const LOCAL_DELIVERY = new RegExp(
+  `^${SESSION} mda delivery evpid=([0-9a-f]{16}) from=<([^>]*)> to=<([^>]*)> (?:rcpt=<([^>]*)> )?user=(\\S+) delay=(\\S+) result=(Ok|TempFail|PermFail) stat=(.*)$`,
+);
+const BOUNCE_SESSION = "(0x[0-9a-f]+)";
+const BOUNCE_MESSAGE = new RegExp(`^debug: bounce: ${BOUNCE_SESSION}: found message ([0-9a-f]{8})$`);
+/** The reply smtpd gives to any accepted message (smtp_session.c); here read on the bounce session's side. */
+export const MESSAGE_ACCEPTED = /^250 \d\.\d\.\d ([0-9a-f]{8}) Message accepted for delivery$/;
+const BOUNCE_REPLY = new RegExp(`^bounce: ${BOUNCE_SESSION}: <<< (.*)$`);
+
+const REMOVED = /^(?:relay|delivery): Remove for ([0-9a-f]{16}): /;
+
 /** "-" is how OpenSMTPD logs an absent value. */
 function present(value: string): string | undefined {
   return value === "-" ? undefined : value;
+}
+
+/** The fields an mta and an mda delivery line share, as read from their matches. */
+function envelopeOutcome(
+  line: string,
+  fields: { session: string; envelopeId: string; from: string; to: string; rcpt: string | undefined; delay: string; result: string; stat: string },
+) {
+  const { rcpt, result, ...rest } = fields;
+  return { line, ...rest, messageId: fields.envelopeId.slice(0, 8), ...(rcpt !== undefined && { rcpt }), result: result as DeliveryResult };
 }
 
 /** One event for a line OpenSMTPD logs about delivery and TLS; null for any other line. */
@@ -151,23 +240,27 @@ export function parseOpensmtpdLine(rawLine: string): OpensmtpdEvent | null {
   if ((match = ROUTE_DISABLED.exec(line))) return { kind: "routeDisabled", line, route: match[1]!, for: match[2]! };
   if ((match = DELIVERY.exec(line))) {
     const [, session, envelopeId, from, to, rcpt, source, relay, delay, result, stat] = match;
-    const rcptValue = present(rcpt!);
     const sourceValue = present(source!);
     return {
       kind: "delivery",
-      line,
-      session: session!,
-      envelopeId: envelopeId!,
-      messageId: envelopeId!.slice(0, 8),
-      from: from!,
-      to: to!,
-      ...(rcptValue !== undefined && { rcpt: rcptValue }),
+      ...envelopeOutcome(line, { session: session!, envelopeId: envelopeId!, from: from!, to: to!, rcpt: present(rcpt!), delay: delay!, result: result!, stat: stat! }),
       ...(sourceValue !== undefined && { source: sourceValue }),
       relay: relay!,
-      delay: delay!,
-      result: result as DeliveryResult,
-      stat: stat!,
     };
+  }
+  if ((match = LOCAL_DELIVERY.exec(line))) {
+    const [, session, envelopeId, from, to, rcpt, user, delay, result, stat] = match;
+    return {
+      kind: "localDelivery",
+      ...envelopeOutcome(line, { session: session!, envelopeId: envelopeId!, from: from!, to: to!, rcpt, delay: delay!, result: result!, stat: stat! }),
+      user: user!,
+    };
+  }
+  if ((match = REMOVED.exec(line))) return { kind: "removed", line, envelopeId: match[1]!, messageId: match[1]!.slice(0, 8) };
+  if ((match = BOUNCE_MESSAGE.exec(line))) return { kind: "bounceMessage", line, bounceSession: match[1]!, messageId: match[2]! };
+  if ((match = BOUNCE_REPLY.exec(line))) {
+    const accepted = MESSAGE_ACCEPTED.exec(match[2]!);
+    return accepted ? { kind: "bounceAccepted", line, bounceSession: match[1]!, messageId: accepted[1]! } : null;
   }
   return null;
 }

@@ -14,7 +14,10 @@ import { afterAll, expect } from "vitest";
 import { headerValues } from "../../src/drive/headers.js";
 import { countInInbox, findInInbox } from "../../src/drive/mailbox.js";
 import { parseOpensmtpdLine, parseOpensmtpdLog, sessionEvents, type OpensmtpdDelivery, type OpensmtpdEvent } from "../../src/observe/opensmtpdLog.js";
-import { parseLogLine, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
+import { readEvents } from "../../src/observe/logReader.js";
+import { OPENSMTPD_LOG_READER } from "../../src/observe/opensmtpdReader.js";
+import { parseLogLine, type DeliveryEvent, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
+import { relayTrail } from "../../src/observe/relayTrail.js";
 import { findSmtpReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
 import { dockerClient } from "../../src/world/docker.js";
 import { ensureImage } from "../../src/world/images.js";
@@ -58,7 +61,7 @@ async function submitAsAlice(world: MailWorld, opensmtpd: StartedOpensmtpdContai
   try {
     const messageId = `<opensmtpd-${Date.now()}-${Math.random().toString(16).slice(2)}@${opensmtpd.identity.domain}>`;
     const info = await transport.sendMail({ from: opensmtpd.identity.mailbox, to, subject, messageId, text: `Hello from OpenSMTPD: ${subject}.` });
-    const queueId = /^250 2\.0\.0 ([0-9a-f]{8}) Message accepted/.exec(info.response)?.[1];
+    const queueId = OPENSMTPD_LOG_READER.replyQueueId(info.response);
     if (!queueId) throw new Error(`OpenSMTPD accepted the message but named no message id: ${info.response}`);
     return { messageId, queueId };
   } finally {
@@ -82,7 +85,30 @@ async function nextTry(opensmtpd: StartedOpensmtpdContainer, queueId: string, fr
   const events = parseOpensmtpdLog(opensmtpd.log.since(from).slice(0, found.index - from + 1).join("\n"));
   const sessions = [...new Set(events.flatMap((event) => (event.kind === "connecting" ? [event.session] : [])))];
   if (sessions.length !== 1) throw new Error(`the try of message ${queueId} opened ${sessions.length} outgoing sessions, expected one:\n${events.map((event) => event.line).join("\n")}`);
-  return { delivery: events.at(-1) as OpensmtpdDelivery, session: sessionEvents(events, sessions[0]!) };
+  const delivery = events.at(-1) as OpensmtpdDelivery;
+  const session = sessionEvents(events, sessions[0]!);
+  expectTheReaderAgrees(opensmtpd.log.since(from).slice(0, found.index - from + 1), delivery, session);
+  return { delivery, session };
+}
+
+const STATUS_OF_RESULT = { Ok: "sent", TempFail: "deferred", PermFail: "bounced" } as const;
+
+/**
+ * What the follow will read of this try through OPENSMTPD_LOG_READER agrees
+ * with OpenSMTPD's own lines as this file reads them: the same status line,
+ * TLS exactly when the session logged it, with the certificate check's trust.
+ */
+function expectTheReaderAgrees(lines: string[], delivery: OpensmtpdDelivery, session: OpensmtpdEvent[]): void {
+  const trail = relayTrail(readEvents(OPENSMTPD_LOG_READER, lines), delivery.messageId, { recipient: delivery.to });
+  expect(trail.final).toMatchObject({ line: delivery.line, status: STATUS_OF_RESULT[delivery.result], detail: delivery.stat });
+  expect(OPENSMTPD_LOG_READER.leftQueue(delivery.line)).toBe(delivery.result === "Ok" ? delivery.messageId : undefined);
+  const tls = session.find((event) => event.kind === "tls");
+  const check = session.find((event) => event.kind === "certCheck");
+  if (tls?.kind !== "tls" || check?.kind !== "certCheck") {
+    expect(trail.tls).toBeUndefined();
+    return;
+  }
+  expect(trail.tls).toMatchObject({ line: tls.line, version: tls.version, cipher: tls.cipher, trust: check.result === "valid" ? "verified" : "untrusted" });
 }
 
 /** Alice submits a message and OpenSMTPD tries it once: what it logged, and where Bob's log stood before. */
@@ -266,6 +292,19 @@ test("a recipient Bob's provider does not know: PermFail with its reply, and the
   });
   expect(bounce.line).toContain("stat=Delivered");
   expect(await opensmtpd.queue()).toEqual([]);
+
+  // The reader ties the report to the message and follows it to Alice's mailbox, over LMTP.
+  const events = readEvents(OPENSMTPD_LOG_READER, opensmtpd.log.since(from).slice(0, bounce.index - from + 1));
+  const report = relayTrail(events, sent.queueId, { recipient: unknown }).ndrQueueId;
+  expect(report, "a nonDeliveryNotice for the refused message").toBeDefined();
+  const reportDelivery = events.filter((event): event is DeliveryEvent => event.kind === "delivery" && event.queueId === report);
+  expect(reportDelivery.map((event) => [event.service, event.to, event.status, event.line])).toEqual([["lmtp", opensmtpd.identity.mailbox, "sent", bounce.line]]);
+  // In her inbox: smtpd wrote the report's message id in its Received header, and the report quotes the refused message's headers.
+  const inbox = await findInInbox(opensmtpd, world.caCertPem, { name: "Received", value: `id ${report}` });
+  expect(inbox).toHaveLength(1);
+  expect(headerValues(inbox[0]!.source, "From")).toEqual([`Mailer Daemon <MAILER-DAEMON@${opensmtpd.identity.smtpHost}>`]);
+  expect(inbox[0]!.source).toContain(`Message-ID: ${sent.messageId}`);
+  expect(inbox[0]!.source).toContain(unknown);
 });
 
 test("levels OpenSMTPD cannot express are refused by name, and the relay in force stays", async ({ opensmtpd }) => {

@@ -129,3 +129,55 @@ describe("parseOpensmtpdLog on a captured log", () => {
     expect(parseOpensmtpdLine(lineWith("mta delivery", "evpid=c538bed67025fc4e", "TempFail").replace('result="TempFail"', 'result="Maybe"'))).toBeNull();
   });
 });
+
+describe("parseOpensmtpdLog on a captured log with smtpd -v -T bounce", () => {
+  const verboseLines = readFileSync(new URL("../fixtures/logs/opensmtpd-7.6-sender-verbose.log", import.meta.url), "utf8")
+    .split("\n")
+    .filter((line) => line !== "");
+  const verboseWith = (...parts: string[]) => {
+    const found = verboseLines.filter((line) => parts.every((part) => line.includes(part)));
+    if (found.length !== 1) throw new Error(`${found.length} fixture lines contain ${parts.join(" and ")}`);
+    return found[0]!;
+  };
+
+  it("reads only the bounce session's message and accepted reply out of the debug and trace lines", () => {
+    const read = verboseLines.filter((line) => /^(debug: |bounce: )/.test(line)).flatMap((line) => parseOpensmtpdLine(line) ?? []);
+    expect(read.map((event) => event.kind)).toEqual(["bounceMessage", "bounceAccepted"]);
+  });
+
+  it("ties a bounce's message to the report it submitted through the bounce session", () => {
+    const found = parseOpensmtpdLine(verboseWith("found message"));
+    const accepted = parseOpensmtpdLine(verboseWith("bounce: 0x", "Message accepted"));
+    const refused = parseOpensmtpdLine(verboseWith("mta delivery", "PermFail"));
+    const report = parseOpensmtpdLine(verboseWith("smtp envelope", "from=<>"));
+    expect(found).toMatchObject({ kind: "bounceMessage", messageId: refused?.kind === "delivery" && refused.messageId });
+    expect(accepted).toMatchObject({ kind: "bounceAccepted", bounceSession: found?.kind === "bounceMessage" && found.bounceSession });
+    // The smtp side's own line names the report's envelope: the accepted id is its message.
+    expect(report).toBeNull();
+    expect(verboseWith("smtp envelope", "from=<>")).toContain(`evpid=${accepted?.kind === "bounceAccepted" && accepted.messageId}`);
+  });
+
+  it("reads a local delivery, with the rcpt field OpenSMTPD adds", () => {
+    const line = verboseWith("mda delivery");
+    expect(parseOpensmtpdLine(line)).toMatchObject({
+      kind: "localDelivery",
+      session: line.slice(0, 16),
+      envelopeId: /evpid=(\w+)/.exec(line)![1],
+      messageId: /evpid=(\w{8})/.exec(line)![1],
+      from: "",
+      to: "alice@infomaniak.test",
+      rcpt: "alice@infomaniak.test",
+      user: "postfix",
+      result: "Ok",
+      stat: "Delivered",
+    });
+    expect(parseOpensmtpdLine(line.replace(" rcpt=<alice@infomaniak.test>", ""))).not.toHaveProperty("rcpt");
+    expect(parseOpensmtpdLine(line.replace("result=Ok", "result=Maybe"))).toBeNull();
+  });
+
+  it("reads an administrator's removal of an envelope", () => {
+    const line = verboseWith("Remove for");
+    const envelopeId = /Remove for (\w+):/.exec(line)![1]!;
+    expect(parseOpensmtpdLine(line)).toMatchObject({ kind: "removed", envelopeId, messageId: envelopeId.slice(0, 8) });
+  });
+});
