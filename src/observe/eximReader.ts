@@ -14,6 +14,7 @@
  * status line only with the TLS session logged on that very line.
  */
 import type { Trust } from "../scenario/types.js";
+import { openSslVersion } from "./cipherSuite.js";
 import { parseEximLogLine, type EximAddressEvent, type EximDelivery, type EximTls } from "./eximLog.js";
 import type { MtaLogReader } from "./logReader.js";
 import { queuedAs, type DeliveryEvent, type DeliveryStatus, type LogLineBase, type PostfixEvent, type TlsEstablishedEvent } from "./postfixLog.js";
@@ -63,11 +64,6 @@ function recipientOf(event: EximAddressEvent): { to: string; origTo?: string } {
 /** An RFC 3463 enhanced status code in a reply Exim quotes ("250 2.0.0 Ok: …"); "" when the reply had none. */
 function enhancedCode(text: string): string {
   return /\b[245]\d\d[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1] ?? "";
-}
-
-/** GnuTLS's "TLS1.3" as OpenSSL, Postfix and the Received header write it: "TLSv1.3". */
-export function openSslVersion(version: string): string {
-  return version.replace(/^TLS(?=\d)/, "TLSv");
 }
 
 /**
