@@ -4,6 +4,7 @@ import { gnutlsKeyExchange, EXIM_LOG_READER } from "../../src/observe/eximReader
 import { readEvents } from "../../src/observe/logReader.js";
 import { relayTrail } from "../../src/observe/relayTrail.js";
 import { sameKeyExchange } from "../../src/observe/keyExchange.js";
+import { parseLogLine, queuedAs } from "../../src/observe/postfixLog.js";
 
 /** Lines captured from the real containers (see observe-eximLog.test.ts). */
 const lines = (name: string) => readFileSync(new URL(`../fixtures/logs/${name}`, import.meta.url), "utf8").split("\n");
@@ -174,5 +175,26 @@ describe("gnutlsKeyExchange", () => {
 
   it("a suite name without a group names none", () => {
     expect(gnutlsKeyExchange("ECDHE_RSA_AES_256_GCM_SHA384")).toBeUndefined();
+  });
+});
+
+describe("queuedAs on Postfix's status line for a delivery into Exim", () => {
+  it("Exim's '250 OK id=…' reply gives the next hop's id, as Postfix's own 'queued as' does", () => {
+    // Captured by test/e2e/exim-receiver.test.ts: Alice's Postfix delivering to Exim as Bob's provider.
+    const line = "Dec 02 03:40:27 smtp postfix/smtp[123]: AF7981EC479: to=<dan@ecole.test>, relay=172.20.0.6[172.20.0.6]:25, delay=0.14, delays=0.03/0.04/0.06/0.01, dsn=2.0.0, status=sent (250 OK id=1xYbCl-0000000001I-3VRY)";
+    const status = parseLogLine(line);
+    expect(status).toMatchObject({ kind: "delivery", status: "sent", remoteQueueId: "1xYbCl-0000000001I-3VRY" });
+    // …which is the id Exim's own log follows into Dovecot.
+    const stored = readEvents(EXIM_LOG_READER, receiver).filter((event) => event.kind === "delivery" && event.queueId === "1xYbCl-0000000001I-3VRY");
+    expect(stored.map((event) => event.kind === "delivery" && [event.to, event.service, event.status])).toEqual([
+      ["dan@ecole.test", "lmtp", "sent"],
+      ["bob@iroco.test", "lmtp", "sent"],
+      ["carol@lutins.test", "lmtp", "sent"],
+    ]);
+  });
+
+  it("a reply naming neither gives none", () => {
+    expect(queuedAs("250 2.0.0 Ok")).toBeUndefined();
+    expect(queuedAs("250 2.0.0 Ok: queued as 4dKxyzABC")).toBe("4dKxyzABC");
   });
 });
