@@ -171,16 +171,30 @@ describe("Exim's Received header", () => {
 });
 
 describe("witnessDisagreements with Exim's log (GnuTLS's names) against Postfix's header (OpenSSL's)", () => {
-  const postfixHeader = (cipher: string) =>
-    parseReceived(`from smtp.infomaniak.test (unknown [192.168.224.6]) (using TLSv1.3 with cipher ${cipher} (256/256 bits)) by mx.iroco.test (Postfix) with ESMTPS id DDE481EC802; Wed, 02 Dec 2026 00:37:04 +0000 (UTC)`);
+  // Captured by test/e2e/exim-sender.test.ts: Exim as Alice's provider delivering to Bob's Postfix 3.10, then Bob's copy's headers.
+  const eximLogged = { version: "TLS1.3", cipher: "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__AES_256_GCM" };
+  const postfixHeader =
+    "from smtp.infomaniak.test (unknown [172.24.0.5]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange secp256r1 server-signature RSA-PSS (2048 bits) server-digest SHA256) (No client certificate requested) by mx.iroco.test (Postfix) with ESMTPS id 0E6A71EC837 for <bob@iroco.test>; Wed, 02 Dec 2026 03:44:48 +0000 (UTC)";
+  /** Alice's submission to Exim, in the same copy: esmtpsa, and the recipient after "for". */
+  const eximSubmission =
+    "from [172.24.0.1] (helo=alice-laptop.infomaniak.test) by smtp.infomaniak.test with esmtpsa  (TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Exim 4.98.2) (envelope-from <alice@infomaniak.test>) id 1xYbGx-0000000000h-397i for bob@iroco.test; Wed, 02 Dec 2026 03:44:47 +0000";
 
   it("the same suite in both libraries' names agrees, the version read as OpenSSL writes it", () => {
-    expect(witnessDisagreements(EXIM_LOGGED_TLS13, postfixHeader("TLS_AES_256_GCM_SHA384"))).toEqual([]);
+    expect(witnessDisagreements(eximLogged, parseReceived(postfixHeader))).toEqual([]);
   });
 
-  it("another suite still disagrees", () => {
-    expect(witnessDisagreements(EXIM_LOGGED_TLS13, postfixHeader("TLS_CHACHA20_POLY1305_SHA256"))).toEqual([
-      "the log says cipher ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__AES_256_GCM, but the Received header says cipher TLS_CHACHA20_POLY1305_SHA256",
+  it("another suite or version still disagrees", () => {
+    expect(witnessDisagreements({ ...eximLogged, cipher: "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__CHACHA20_POLY1305" }, parseReceived(postfixHeader))).toEqual([
+      "the log says cipher ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__CHACHA20_POLY1305, but the Received header says cipher TLS_AES_256_GCM_SHA384",
     ]);
+    expect(witnessDisagreements({ ...eximLogged, version: "TLS1.2" }, parseReceived(postfixHeader))).toEqual([
+      "the log says TLS1.2, but the Received header says TLSv1.3",
+    ]);
+  });
+
+  it("Exim's header of an authenticated submission: esmtpsa is TLS, the recipient after 'for'", () => {
+    const received = parseReceived(eximSubmission);
+    expect(received).toMatchObject({ from: "alice-laptop.infomaniak.test", fromDetail: "[172.24.0.1]", with: "esmtpsa", for: "bob@iroco.test", id: "1xYbGx-0000000000h-397i" });
+    expect(transportFromReceived(received)).toBe("tls");
   });
 });
