@@ -9,7 +9,11 @@ import { findInInbox, countInInbox } from "../../src/drive/mailbox.js";
 import { headerValues } from "../../src/drive/headers.js";
 import { parseEximLogLine, type EximDeferral, type EximDelivery } from "../../src/observe/eximLog.js";
 import { parseLogLine, type DeliveryEvent, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
-import { findSmtpReceived } from "../../src/observe/receivedHeader.js";
+import { findSmtpReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
+import { EXIM_LOG_READER } from "../../src/observe/eximReader.js";
+import { readEvents } from "../../src/observe/logReader.js";
+import { relayTrail } from "../../src/observe/relayTrail.js";
+import { sameKeyExchange } from "../../src/observe/keyExchange.js";
 import { EXIM_LEVELS, type StartedEximContainer } from "../../src/world/eximContainer.js";
 import { dockerClient } from "../../src/world/docker.js";
 import { PROVIDERS } from "../../src/world/providers.js";
@@ -122,6 +126,14 @@ describe("Exim as Alice's provider", () => {
     expect(received?.id).toBe(remoteQueueId);
     expect(received?.from).toBe(exim.identity.smtpHost);
     expect(received?.tls?.version).toBe(bob.tls!.version);
+
+    // Exim's log read in the common vocabulary: the status line, its TLS session, and the same suite as Bob's header in OpenSSL's words.
+    const trail = relayTrail(readEvents(EXIM_LOG_READER, exim.log.since(from)), id, { recipient: BOB.mailbox });
+    expect(trail.final).toMatchObject({ status: "sent", service: "smtp", remoteQueueId });
+    expect(trail.messageId).toBe(messageId.slice(1, -1));
+    expect(trail.tls?.trust).toBe("verified");
+    expect(sameKeyExchange(trail.tls!.keyExchange!, keyExchange!)).toBe(true);
+    expect(witnessDisagreements(trail.tls, received!)).toEqual([]);
   });
 
   test("encrypt against a receiver without STARTTLS: deferred with Exim's words, held in exim -bp; STARTTLS back + retry → delivered over TLS exactly once", async () => {
