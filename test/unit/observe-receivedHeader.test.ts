@@ -122,8 +122,6 @@ const DOVECOT_ABOVE_EXIM =
   "from mx.iroco.test by fb61c8ebc98b with LMTP id Ac9dChKSD2s+AAAAlt30Sg (envelope-from <alice@infomaniak.test>); Wed, 02 Dec 2026 03:35:46 +0000";
 /** Postfix's TLS session of that hop, as its log named it (Dec 02 03:35:46 … postfix/smtp … TLSv1.3 with cipher TLS_AES_256_GCM_SHA384). */
 const POSTFIX_LOGGED_TLS13 = { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" };
-/** Exim's log of its own delivery to Bob's Postfix (exim-sender-4.98.log, 1xYYLI-00000000011-1MKC), whose Received header named TLS_AES_256_GCM_SHA384. */
-const EXIM_LOGGED_TLS13 = { version: "TLS1.3", cipher: "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__AES_256_GCM" };
 
 /** The same hop with Postfix held to TLS 1.2 (smtp_tls_protocols = !TLSv1.3): Exim's header, and the suite Postfix and Exim each logged. */
 const EXIM_TLS12 =
