@@ -17,8 +17,9 @@ if [ -n "${LAB_RESOLVER:-}" ]; then
   printf 'nameserver %s\noptions trust-ad\n' "$LAB_RESOLVER" > /etc/resolv.conf
 fi
 
-# Exim's receiving processes run as Debian-exim and read the key themselves.
-chown root:Debian-exim "$LAB"/tls/*.key && chmod 0640 "$LAB"/tls/*.key
+# Exim's receiving processes run as Debian-exim and read the keys themselves
+# (each domain's, chosen by SNI, too).
+lab-exim-keys
 : > "$LAB/dovecot-sni.conf"
 dovecot
 

@@ -68,7 +68,7 @@ export interface EximArrival extends EximLineBase {
   recipients: string[];
 }
 
-interface EximAddressEvent extends EximLineBase {
+export interface EximAddressEvent extends EximLineBase {
   /** The recipient, e.g. "bob@iroco.test", or a local part ("alice") for a local delivery. */
   address: string;
   /** The address it was routed from, in angle brackets after it (`alice <alice@infomaniak.test>`). */

@@ -182,12 +182,13 @@ function keyExchangeOf(msg: string): { keyExchange?: string } {
 }
 
 /**
- * The queue ID a Postfix server names in its 250 reply to the message
- * ("250 2.0.0 Ok: queued as 4dKxyz", in a status line's parentheses, in
- * Exim's C= field, in the reply to Alice's submission).
+ * The queue ID a server names in its 250 reply to the message: Postfix's
+ * "250 2.0.0 Ok: queued as 4dKxyz", Exim's "250 OK id=1xYYLI-00000000011-1MKC"
+ * (in a status line's parentheses, in Exim's C= field, in the reply to
+ * Alice's submission).
  */
 export function queuedAs(reply: string): string | undefined {
-  return /queued as ([0-9A-Za-z]+)\)?\s*$/.exec(reply)?.[1];
+  return /(?:queued as |\bid=)([0-9A-Za-z]+(?:-[0-9A-Za-z]+)*)\)?\s*$/.exec(reply)?.[1];
 }
 
 /** The queue ID of a "QUEUEID: removed" line (the queue manager's, or postsuper's): the message left the queue. */

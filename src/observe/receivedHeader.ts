@@ -7,8 +7,19 @@
  *   	(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) …)
  *   	by mx.iroco.test (Postfix) with ESMTPS id 2426C178491
  *   	for <bob@iroco.test>; Fri, 27 Nov 2026 22:47:19 +0000 (UTC)
+ *
+ * and as Exim 4.98 writes it by default (received_header_text), the client
+ * by address with its HELO name in a comment, the TLS version in a comment
+ * and the suite's standard name after "tls":
+ *
+ *   from [172.19.0.3] (helo=smtp.infomaniak.test)
+ *   	by mx.iroco.test with esmtps  (TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+ *   	(Exim 4.98.2)
+ *   	(envelope-from <alice@infomaniak.test>)
+ *   	id 1xYb8E-0000000001J-0TtA; Wed, 02 Dec 2026 03:35:46 +0000
  */
 import type { Transport } from "../scenario/types.js";
+import { openSslVersion, sameCipherSuite } from "./cipherSuite.js";
 
 export interface ReceivedHeader {
   /** The name the client greeted with (HELO/EHLO), e.g. "smtp.infomaniak.test". */
@@ -25,7 +36,7 @@ export interface ReceivedHeader {
   for?: string;
   /** The date after the ";". */
   date?: string;
-  /** From the "(using TLSv1.3 with cipher …)" comment. */
+  /** Postfix's "(using TLSv1.3 with cipher …)" comment, or Exim's "(TLS1.3) tls NAME" (the version as OpenSSL writes it, "TLSv1.3"). */
   tls?: { version: string; cipher: string };
 }
 
@@ -68,6 +79,10 @@ function splitComments(value: string): Split {
 }
 
 const TLS_COMMENT = /^using (\S+) with cipher (\S+)/;
+/** Exim's "(TLS1.3)" comment after the protocol. */
+const EXIM_TLS_VERSION = /^TLS(\d\.\d)$/;
+/** Exim's HELO comment after a client known only by address: "(helo=smtp.infomaniak.test)". */
+const EXIM_HELO = /^helo=(\S+)$/;
 
 /** Parses one Received header value (folded or not; a leading "Received:" is tolerated). */
 export function parseReceived(headerValue: string): ReceivedHeader {
@@ -97,7 +112,12 @@ export function parseReceived(headerValue: string): ReceivedHeader {
   const header: ReceivedHeader = { from: from.value, by: by.value, with: protocol.value };
   // The comment right after "from NAME" says who really connected.
   const fromComment = comments.find((c) => c.at >= from.end && clauses.slice(from.end, c.at).trim() === "");
-  if (fromComment && !TLS_COMMENT.test(fromComment.content)) header.fromDetail = fromComment.content;
+  const helo = fromComment && from.value.startsWith("[") ? EXIM_HELO.exec(fromComment.content)?.[1] : undefined;
+  if (helo !== undefined) {
+    // Exim: "from [address] (helo=NAME)", the greeting's name in the comment.
+    header.from = helo;
+    header.fromDetail = from.value;
+  } else if (fromComment && !TLS_COMMENT.test(fromComment.content)) header.fromDetail = fromComment.content;
   const id = clause("id");
   if (id) header.id = id.value;
   const forClause = clause("for");
@@ -111,6 +131,9 @@ export function parseReceived(headerValue: string): ReceivedHeader {
       break;
     }
   }
+  const eximVersion = comments.map((c) => EXIM_TLS_VERSION.exec(c.content)?.[1]).find((version) => version !== undefined);
+  const eximSuite = /(?:^|\s)tls\s+(\S+)/.exec(clauses)?.[1];
+  if (!header.tls && eximVersion !== undefined && eximSuite !== undefined) header.tls = { version: `TLSv${eximVersion}`, cipher: eximSuite };
   return header;
 }
 
@@ -151,7 +174,10 @@ export function findSmtpReceived(headerValues: readonly string[], byHost: string
  * Where the sending MTA's log and the receiver's Received header disagree
  * about the hop between them: TLS or not, then the version and the cipher
  * when the header names them (Postfix writes them with
- * `smtpd_tls_received_header = yes`). Empty when the two witnesses agree.
+ * `smtpd_tls_received_header = yes`, Exim by default). The version is
+ * compared as OpenSSL writes it (Exim's log says "TLS1.3"), the cipher as
+ * the same suite whichever library named it (cipherSuite.ts). Empty when
+ * the two witnesses agree.
  */
 export function witnessDisagreements(logged: { version: string; cipher: string } | undefined, received: ReceivedHeader): string[] {
   const headerSaysTls = transportFromReceived(received) === "tls";
@@ -160,10 +186,10 @@ export function witnessDisagreements(logged: { version: string; cipher: string }
   }
   if (!logged || !received.tls) return [];
   const disagreements: string[] = [];
-  if (logged.version !== received.tls.version) {
+  if (openSslVersion(logged.version) !== received.tls.version) {
     disagreements.push(`the log says ${logged.version}, but the Received header says ${received.tls.version}`);
   }
-  if (logged.cipher !== received.tls.cipher) {
+  if (!sameCipherSuite(received.tls.version, logged.cipher, received.tls.cipher)) {
     disagreements.push(`the log says cipher ${logged.cipher}, but the Received header says cipher ${received.tls.cipher}`);
   }
   return disagreements;

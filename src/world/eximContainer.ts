@@ -19,7 +19,7 @@ import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js"
 import type { QueuedMessage } from "../observe/queue.js";
 import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
 import { LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
-import { hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
+import { hostAliases, hostedDomains, otherRole, PROVIDERS, sniTable, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
 import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
 
@@ -163,7 +163,12 @@ export class EximContainer extends ProviderContainer<StartedEximContainer> {
     super(image, eximTitle(identity), identity);
     this.withWaitStrategy(Wait.forAll([Wait.forLogMessage(DAEMON_STARTED), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]))
       .withLabels({ [LABEL_ROLE]: `exim-${identity.role}` })
-      .withCopyContentToContainer([labFile("role.conf", eximRoleMacros(identity)), ...mailboxFiles(identity, this.password)]);
+      .withCopyContentToContainer([
+        labFile("role.conf", eximRoleMacros(identity)),
+        // Postfix's SNI table, which exim.conf's tls_certificate and tls_privatekey look $tls_in_sni up in.
+        labFile("sni", sniTable(identity)),
+        ...mailboxFiles(identity, this.password),
+      ]);
   }
 
   /**
@@ -229,6 +234,15 @@ export class StartedEximContainer extends StartedProviderContainer {
     const from = this.log.cursor;
     await this.run(["sh", "-c", `kill -HUP "$(cat ${PID_FILE})"`]);
     await this.log.waitFor((line) => DAEMON_STARTED.test(line), { from, timeoutMs: RELOAD_TIMEOUT_MS, what: "the Exim daemon restarting with the new settings" });
+  }
+
+  /**
+   * Exim reads the presented certificate at each connection (exim.conf's
+   * tls_certificate names $tls_in_sni, so the daemon preloads nothing): the
+   * new files only need the key readable by the receiving processes.
+   */
+  protected override async certificateReplaced(): Promise<void> {
+    await this.run(["lab-exim-keys"]);
   }
 
   /** The TLS options of the remote_smtp transport as Exim itself reads them now (`exim -bP transport remote_smtp`), for reports. */

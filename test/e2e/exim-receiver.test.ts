@@ -7,11 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { eventsOfMessage, parseEximLogLine, type EximArrival, type EximDelivery, type EximRejection } from "../../src/observe/eximLog.js";
-import { parseLogLine, type DeliveryEvent, type TlsEstablishedEvent } from "../../src/observe/postfixLog.js";
+import { parseLogLine, type DeliveryEvent, type MessageIdEvent, type TlsEstablishedEvent } from "../../src/observe/postfixLog.js";
+import { EXIM_LOG_READER } from "../../src/observe/eximReader.js";
+import { openSslVersion, sameCipherSuite } from "../../src/observe/cipherSuite.js";
+import { readEvents } from "../../src/observe/logReader.js";
+import { findSmtpReceived, transportFromReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
+import { findInInbox } from "../../src/drive/mailbox.js";
+import { headerValues } from "../../src/drive/headers.js";
 import { EXIM_RECEIVER_LEVELS, type StartedEximContainer } from "../../src/world/eximContainer.js";
 import { hostedDomains, PROVIDERS } from "../../src/world/providers.js";
 import { MailWorld } from "../../src/world/world.js";
-import { aliceSubmits, joinExim } from "./helpers/exim.js";
+import { aliceSubmits, certificateAfterStartTls, joinExim } from "./helpers/exim.js";
 import { UnsupportedLevelError } from "../../src/scenario/levels.js";
 
 const WAIT_MS = 60_000;
@@ -91,6 +97,70 @@ describe("Exim as Bob's provider, Postfix as Alice's", () => {
       expect(delivery.transport).toBe("dovecot_lmtp");
       expect(delivery.confirmation).toMatch(/^250 .* Saved$/);
     }
+  });
+
+  test.each<{ session: string; protocols: Record<string, string> }>([
+    { session: "TLS 1.3", protocols: {} },
+    // Postfix's classic exclusion syntax, which every release reads.
+    { session: "TLS 1.2", protocols: { smtp_tls_protocols: "!TLSv1.3" } },
+  ])("$session: Postfix's status names Exim's id, Exim's reader follows it into Dovecot, and Exim's log and Received header agree with Postfix's log", async ({ protocols }) => {
+    await exim.applyReceiverLevel("may");
+    await world.postfix("sender", "this test").applySettings({ ...toExim, smtp_tls_security_level: "may", ...protocols });
+    const from = exim.log.cursor;
+    const { status, tls } = await sentThroughPostfix("to exim, followed");
+    const eximId = status.remoteQueueId;
+    expect(eximId, `queuedAs read no Exim id from ${status.detail}`).toMatch(/^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$/);
+    await exim.log.waitFor((line) => EXIM_LOG_READER.leftQueue(line) === eximId, { from, timeoutMs: WAIT_MS, what: `Exim completing ${eximId}` });
+    const lines = exim.log.since(from);
+    const events = readEvents(EXIM_LOG_READER, lines);
+    const stored = events.filter((event): event is DeliveryEvent => event.kind === "delivery" && event.queueId === eximId);
+    expect(stored.map((event) => [event.to, event.service, event.status]).sort()).toEqual(RECIPIENTS.map((to) => [to, "lmtp", "sent"]).sort());
+
+    // Exim's own witness of the session (X= on its <= line) names the suite Postfix logged, in GnuTLS's words.
+    const arrival = lines.map(parseEximLogLine).find((event): event is EximArrival => event?.kind === "arrival" && event.messageId === eximId);
+    expect(arrival?.tls, "Exim logged no TLS for the arrival").toBeDefined();
+    expect(openSslVersion(arrival!.tls!.version)).toBe(tls!.version);
+    expect(sameCipherSuite(tls!.version, arrival!.tls!.cipher, tls!.cipher), `${arrival!.tls!.cipher} vs ${tls!.cipher}`).toBe(true);
+
+    const bob = PROVIDERS.receiver;
+    const messageId = events.find((event): event is MessageIdEvent => event.kind === "messageId" && event.queueId === eximId);
+    expect(messageId).toBeDefined();
+    const [copy] = await findInInbox(exim, world.caCertPem, { name: "Message-ID", value: `<${messageId!.messageId}>` }, bob);
+    expect(copy, "Bob's Exim mailbox holds no copy").toBeDefined();
+    const values = headerValues(copy!.source, "Received");
+    const received = findSmtpReceived(values, bob.smtpHost);
+    expect(received, "no Received header by Exim").toBeDefined();
+    expect(received!.id).toBe(eximId);
+    expect(received!.from).toBe(PROVIDERS.sender.smtpHost);
+    expect(transportFromReceived(received!)).toBe("tls");
+    expect(received!.tls?.version).toBe(tls!.version);
+    expect(witnessDisagreements({ version: tls!.version, cipher: tls!.cipher }, received!)).toEqual([]);
+  });
+
+  test("three domains on one server: each MX name sent as SNI gets its own certificate, no SNI or another name the presented one", async () => {
+    await exim.applyReceiverLevel("may");
+    const presented = exim.presentedCertificate.certSha256.postfix;
+    for (const hosted of hostedDomains(PROVIDERS.receiver)) {
+      const certificate = await certificateAfterStartTls(exim, hosted.smtpHost);
+      expect(certificate.subjectaltname, `SNI ${hosted.smtpHost}`).toContain(`DNS:${hosted.smtpHost}`);
+      expect(certificate.fingerprint256 === presented, `SNI ${hosted.smtpHost}`).toBe(hosted === PROVIDERS.receiver);
+    }
+    expect((await certificateAfterStartTls(exim)).fingerprint256).toBe(presented);
+    expect((await certificateAfterStartTls(exim, "mx.elsewhere.test")).fingerprint256).toBe(presented);
+  });
+
+  test("a replaced certificate is presented from the next connection on, with and without SNI, and the valid one again after", async () => {
+    await exim.applyReceiverLevel("may");
+    const valid = exim.presentedCertificate.certSha256.postfix;
+    const expired = await exim.presentCertificate("expired", "rsa");
+    try {
+      expect(expired.certSha256.postfix).not.toBe(valid);
+      expect((await certificateAfterStartTls(exim, PROVIDERS.receiver.smtpHost)).fingerprint256).toBe(expired.certSha256.postfix);
+      expect((await certificateAfterStartTls(exim)).fingerprint256).toBe(expired.certSha256.postfix);
+    } finally {
+      await exim.presentCertificate("valid", "rsa");
+    }
+    expect((await certificateAfterStartTls(exim)).fingerprint256).toBe(valid);
   });
 
   test("none: no STARTTLS on offer, Postfix at may delivers in plaintext, and both logs say so", async () => {

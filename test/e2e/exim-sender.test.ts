@@ -8,8 +8,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { findInInbox, countInInbox } from "../../src/drive/mailbox.js";
 import { headerValues } from "../../src/drive/headers.js";
 import { parseEximLogLine, type EximDeferral, type EximDelivery } from "../../src/observe/eximLog.js";
-import { parseLogLine, type DeliveryEvent, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
-import { findSmtpReceived } from "../../src/observe/receivedHeader.js";
+import { parseLogLine, type DeliveryEvent, type NonDeliveryNoticeEvent, type SmtpdTlsEvent } from "../../src/observe/postfixLog.js";
+import { findSmtpReceived, witnessDisagreements } from "../../src/observe/receivedHeader.js";
+import { EXIM_LOG_READER } from "../../src/observe/eximReader.js";
+import { readEvents } from "../../src/observe/logReader.js";
+import { relayTrail } from "../../src/observe/relayTrail.js";
+import { sameKeyExchange } from "../../src/observe/keyExchange.js";
 import { EXIM_LEVELS, type StartedEximContainer } from "../../src/world/eximContainer.js";
 import { dockerClient } from "../../src/world/docker.js";
 import { PROVIDERS } from "../../src/world/providers.js";
@@ -122,6 +126,14 @@ describe("Exim as Alice's provider", () => {
     expect(received?.id).toBe(remoteQueueId);
     expect(received?.from).toBe(exim.identity.smtpHost);
     expect(received?.tls?.version).toBe(bob.tls!.version);
+
+    // Exim's log read in the common vocabulary: the status line, its TLS session, and the same suite as Bob's header in OpenSSL's words.
+    const trail = relayTrail(readEvents(EXIM_LOG_READER, exim.log.since(from)), id, { recipient: BOB.mailbox });
+    expect(trail.final).toMatchObject({ status: "sent", service: "smtp", remoteQueueId });
+    expect(trail.messageId).toBe(messageId.slice(1, -1));
+    expect(trail.tls?.trust).toBe("verified");
+    expect(sameKeyExchange(trail.tls!.keyExchange!, keyExchange!)).toBe(true);
+    expect(witnessDisagreements(trail.tls, received!)).toEqual([]);
   });
 
   test("encrypt against a receiver without STARTTLS: deferred with Exim's words, held in exim -bp; STARTTLS back + retry → delivered over TLS exactly once", async () => {
@@ -172,6 +184,31 @@ describe("Exim as Alice's provider", () => {
     } finally {
       await world.receiver.presentCertificate("valid", "rsa");
     }
+  });
+
+  test("a bounce to Alice through Exim's reader: the refused recipient, the notice naming Exim's bounce, and that bounce's Message-ID (from Dovecot's line) in Alice's inbox", async () => {
+    await exim.applyLevel("may");
+    const outside = "nobody@elsewhere.test";
+    const from = exim.log.cursor;
+    const { response, messageId } = await aliceSubmits(exim, world.caCertPem, [outside], "exim bounce");
+    const id = EXIM_LOG_READER.replyQueueId(response);
+    expect(id, `no id in Exim's reply ${response}`).toBeDefined();
+    const noticeIn = (line: string) => EXIM_LOG_READER.events(line).find((event): event is NonDeliveryNoticeEvent => event.kind === "nonDeliveryNotice" && event.queueId === id);
+    const { line } = await exim.log.waitFor((candidate) => noticeIn(candidate) !== undefined, { from, timeoutMs: WAIT_MS, what: `Exim's bounce of ${id}` });
+    const { ndrQueueId } = noticeIn(line)!;
+    await exim.log.waitFor((candidate) => EXIM_LOG_READER.leftQueue(candidate) === ndrQueueId, { from, timeoutMs: WAIT_MS, what: `the bounce ${ndrQueueId} stored and completed` });
+
+    const events = readEvents(EXIM_LOG_READER, exim.log.since(from));
+    const bounced = relayTrail(events, id!, { recipient: outside });
+    expect(bounced.final).toMatchObject({ status: "bounced", service: "error", detail: "starttls-lab: only the test world's domains are reachable" });
+    expect(bounced.ndrQueueId).toBe(ndrQueueId);
+    const stored = events.find((event) => event.kind === "delivery" && event.queueId === ndrQueueId);
+    expect(stored).toMatchObject({ service: "lmtp", status: "sent", to: exim.identity.mailbox });
+    const ndrMessageId = relayTrail(events, ndrQueueId).messageId;
+    expect(ndrMessageId, "no Message-ID for Exim's bounce").toBeDefined();
+    const reports = await findInInbox(exim, world.caCertPem, { name: "Message-ID", value: `<${ndrMessageId}>` });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.source).toContain(messageId);
   });
 
   test("a level Exim cannot express is refused with the reason, and the level in force stays", async () => {

@@ -113,3 +113,86 @@ describe("witnessDisagreements: the sender's log and the receiver's Received hea
     expect(witnessDisagreements(logged, parseReceived(esmtpsWithoutComment))).toEqual([]);
   });
 });
+
+/** Exim 4.98.2 as Bob's provider, Postfix delivering to it over TLS 1.3 (test/e2e/exim-receiver.test.ts), as the mailbox handed it over. */
+const EXIM_TLS13 =
+  "from [172.19.0.3] (helo=smtp.infomaniak.test) by mx.iroco.test with esmtps  (TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Exim 4.98.2) (envelope-from <alice@infomaniak.test>) id 1xYb8E-0000000001J-0TtA; Wed, 02 Dec 2026 03:35:46 +0000";
+/** Dovecot's LMTP header above it in the same copy. */
+const DOVECOT_ABOVE_EXIM =
+  "from mx.iroco.test by fb61c8ebc98b with LMTP id Ac9dChKSD2s+AAAAlt30Sg (envelope-from <alice@infomaniak.test>); Wed, 02 Dec 2026 03:35:46 +0000";
+/** Postfix's TLS session of that hop, as its log named it (Dec 02 03:35:46 … postfix/smtp … TLSv1.3 with cipher TLS_AES_256_GCM_SHA384). */
+const POSTFIX_LOGGED_TLS13 = { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" };
+
+/** The same hop with Postfix held to TLS 1.2 (smtp_tls_protocols = !TLSv1.3): Exim's header, and the suite Postfix and Exim each logged. */
+const EXIM_TLS12 =
+  "from [172.20.0.4] (helo=smtp.infomaniak.test) by mx.iroco.test with esmtps  (TLS1.2) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Exim 4.98.2) (envelope-from <alice@infomaniak.test>) id 1xYbCo-0000000001d-03F0; Wed, 02 Dec 2026 03:40:30 +0000";
+const POSTFIX_LOGGED_TLS12 = { version: "TLSv1.2", cipher: "ECDHE-RSA-AES256-GCM-SHA384" };
+const EXIM_ARRIVAL_TLS12 = { version: "TLS1.2", cipher: "ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM" };
+
+describe("Exim's Received header", () => {
+  it("over TLS 1.2: the IANA name in Exim's header, OpenSSL's in Postfix's log and GnuTLS's in Exim's agree", () => {
+    const received = parseReceived(EXIM_TLS12);
+    expect(received.tls).toEqual({ version: "TLSv1.2", cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" });
+    expect(witnessDisagreements(POSTFIX_LOGGED_TLS12, received)).toEqual([]);
+    expect(witnessDisagreements(EXIM_ARRIVAL_TLS12, received)).toEqual([]);
+    expect(witnessDisagreements({ version: "TLSv1.2", cipher: "ECDHE-RSA-AES128-GCM-SHA256" }, received)).toHaveLength(1);
+  });
+
+
+  it("reads the client's HELO name from Exim's comment, its address as the detail, and TLS from '(TLS1.3) tls NAME'", () => {
+    expect(parseReceived(EXIM_TLS13)).toEqual({
+      from: "smtp.infomaniak.test",
+      fromDetail: "[172.19.0.3]",
+      by: "mx.iroco.test",
+      with: "esmtps",
+      id: "1xYb8E-0000000001J-0TtA",
+      date: "Wed, 02 Dec 2026 03:35:46 +0000",
+      tls: { version: "TLSv1.3", cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+    });
+    expect(transportFromReceived(parseReceived(EXIM_TLS13))).toBe("tls");
+  });
+
+  it("is the SMTP hop into mx.iroco.test, under Dovecot's LMTP header", () => {
+    expect(findSmtpReceived([DOVECOT_ABOVE_EXIM, EXIM_TLS13], "mx.iroco.test")?.id).toBe("1xYb8E-0000000001J-0TtA");
+  });
+
+  it("agrees with Postfix's log of the same session, though Exim names the TLS 1.3 suite in TLS 1.2's shape", () => {
+    expect(witnessDisagreements(POSTFIX_LOGGED_TLS13, parseReceived(EXIM_TLS13))).toEqual([]);
+  });
+
+  it("disagrees with a log naming another suite or version", () => {
+    expect(witnessDisagreements({ version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256" }, parseReceived(EXIM_TLS13))).toEqual([
+      "the log says cipher TLS_AES_128_GCM_SHA256, but the Received header says cipher TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    ]);
+    expect(witnessDisagreements({ version: "TLSv1.2", cipher: "TLS_AES_256_GCM_SHA384" }, parseReceived(EXIM_TLS13))).toHaveLength(1);
+  });
+});
+
+describe("witnessDisagreements with Exim's log (GnuTLS's names) against Postfix's header (OpenSSL's)", () => {
+  // Captured by test/e2e/exim-sender.test.ts: Exim as Alice's provider delivering to Bob's Postfix 3.10, then Bob's copy's headers.
+  const eximLogged = { version: "TLS1.3", cipher: "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__AES_256_GCM" };
+  const postfixHeader =
+    "from smtp.infomaniak.test (unknown [172.24.0.5]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange secp256r1 server-signature RSA-PSS (2048 bits) server-digest SHA256) (No client certificate requested) by mx.iroco.test (Postfix) with ESMTPS id 0E6A71EC837 for <bob@iroco.test>; Wed, 02 Dec 2026 03:44:48 +0000 (UTC)";
+  /** Alice's submission to Exim, in the same copy: esmtpsa, and the recipient after "for". */
+  const eximSubmission =
+    "from [172.24.0.1] (helo=alice-laptop.infomaniak.test) by smtp.infomaniak.test with esmtpsa  (TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Exim 4.98.2) (envelope-from <alice@infomaniak.test>) id 1xYbGx-0000000000h-397i for bob@iroco.test; Wed, 02 Dec 2026 03:44:47 +0000";
+
+  it("the same suite in both libraries' names agrees, the version read as OpenSSL writes it", () => {
+    expect(witnessDisagreements(eximLogged, parseReceived(postfixHeader))).toEqual([]);
+  });
+
+  it("another suite or version still disagrees", () => {
+    expect(witnessDisagreements({ ...eximLogged, cipher: "ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__CHACHA20_POLY1305" }, parseReceived(postfixHeader))).toEqual([
+      "the log says cipher ECDHE_SECP256R1__RSA_PSS_RSAE_SHA256__CHACHA20_POLY1305, but the Received header says cipher TLS_AES_256_GCM_SHA384",
+    ]);
+    expect(witnessDisagreements({ ...eximLogged, version: "TLS1.2" }, parseReceived(postfixHeader))).toEqual([
+      "the log says TLS1.2, but the Received header says TLSv1.3",
+    ]);
+  });
+
+  it("Exim's header of an authenticated submission: esmtpsa is TLS, the recipient after 'for'", () => {
+    const received = parseReceived(eximSubmission);
+    expect(received).toMatchObject({ from: "alice-laptop.infomaniak.test", fromDetail: "[172.24.0.1]", with: "esmtpsa", for: "bob@iroco.test", id: "1xYbGx-0000000000h-397i" });
+    expect(transportFromReceived(received)).toBe("tls");
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
+import type tls from "node:tls";
 import nodemailer from "nodemailer";
 import type { Role } from "../../../src/scenario/types.js";
 import { EximContainer, type StartedEximContainer } from "../../../src/world/eximContainer.js";
@@ -12,6 +13,7 @@ import { ensureImage } from "../../../src/world/images.js";
 import type { StartedProviderContainer } from "../../../src/world/providerContainer.js";
 import { PROVIDERS } from "../../../src/world/providers.js";
 import { defaultCacheDir, type MailWorld } from "../../../src/world/world.js";
+import { ehloKeywords, SmtpClient } from "./security.js";
 
 /** Starts an Exim container as the role's provider in the world; `aliases` as EximContainer.inProviderWorld takes them. */
 export async function joinExim(world: MailWorld, role: Role, aliases?: string[]): Promise<StartedEximContainer> {
@@ -47,5 +49,24 @@ export async function aliceSubmits(
     return { response: info.response, messageId };
   } finally {
     transport.close();
+  }
+}
+
+/**
+ * The certificate a provider's port 25 presents after STARTTLS to a client
+ * sending `servername` as SNI (none when undefined). The chain is not
+ * judged here (an expired one must be seen too), only read.
+ */
+export async function certificateAfterStartTls(provider: StartedProviderContainer, servername?: string): Promise<tls.PeerCertificate> {
+  const { client } = await SmtpClient.plain(provider.smtpPort);
+  try {
+    const ehlo = await client.send("EHLO sni-probe.test");
+    if (!ehloKeywords(ehlo).includes("STARTTLS")) throw new Error(`${provider.identity.smtpHost} offers no STARTTLS: ${ehlo.text}`);
+    const ready = await client.send("STARTTLS");
+    if (ready.code !== 220) throw new Error(`STARTTLS refused: ${ready.text}`);
+    const secure = await client.upgrade({ rejectUnauthorized: false, ...(servername !== undefined && { servername }) });
+    return secure.getPeerCertificate();
+  } finally {
+    await client.close();
   }
 }
