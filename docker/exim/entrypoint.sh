@@ -20,7 +20,8 @@ fi
 # Exim's receiving processes run as Debian-exim and read the keys themselves
 # (each domain's, chosen by SNI, too).
 lab-exim-keys
-: > "$LAB/dovecot-sni.conf"
+# IMAPS chooses each domain's certificate by SNI, as Postfix's Dovecot does.
+lab-dovecot-sni > "$LAB/dovecot-sni.conf"
 dovecot
 
 # A configuration Exim refuses is said here, not by a daemon that died.

@@ -18,28 +18,6 @@ if [ -n "${LAB_RESOLVER:-}" ]; then
   printf 'nameserver %s\noptions trust-ad\n' "$LAB_RESOLVER" > /etc/resolv.conf
 fi
 
-# Dovecot's per-name IMAPS certificates, from the same SNI table Postfix
-# uses ("name key-file cert-file" per line), in the syntax of the installed
-# Dovecot (2.4 renamed every ssl setting). Each certificate is served for
-# every DNS name it carries, so imap.<domain> finds its domain's certificate
-# though the table is keyed by MX names. Entries for the presented
-# certificate (server.pem, the scenario's variant) are left out: IMAPS keeps
-# its own, always valid, certificate.
-dovecot_sni_config() {
-  [ -s "$LAB/sni" ] || return 0
-  case "$(dovecot --version)" in
-    2.3.*) cert_setting='ssl_cert = <' key_setting='ssl_key = <' ;;
-    *) cert_setting='ssl_server_cert_file = ' key_setting='ssl_server_key_file = ' ;;
-  esac
-  while read -r _ key cert; do
-    [ "$cert" = "$LAB/tls/server.pem" ] && continue
-    openssl x509 -noout -ext subjectAltName -in "$cert" | tr ',' '\n' | sed -n 's/^ *DNS://p' |
-      while read -r name; do
-        printf 'local_name %s {\n  %s%s\n  %s%s\n}\n' "$name" "$cert_setting" "$cert" "$key_setting" "$key"
-      done
-  done < "$LAB/sni"
-}
-
 # Postfix programs (postconf -h too) wait until main.cf is about two seconds
 # old before reading it: each change here is backdated at once, or every
 # later postconf would wait (about 2 s each, measured at world start).
@@ -99,7 +77,7 @@ if [ -s "$LAB/sni" ]; then
   cp "$LAB/sni" "$LAB/sni-indexed" && postmap -F "hash:$LAB/sni-indexed"
   cp "$LAB/sni" "$LAB/sni-without-F" && postmap "hash:$LAB/sni-without-F"
 fi
-dovecot_sni_config > "$LAB/dovecot-sni.conf"
+lab-dovecot-sni > "$LAB/dovecot-sni.conf"
 # Postfix waits until a configuration file or table is about two seconds old
 # before reading it; these were all written just now.
 find /etc/postfix "$LAB" -type f -exec touch -d '10 seconds ago' {} +

@@ -286,19 +286,26 @@ async function observeDeferred(world: MailWorld, hop: Hop, evidence: Evidence[])
 
 async function observeBounced(world: MailWorld, message: MarkedMessage, hop: Hop, cursors: LogCursors, evidence: Evidence[]): Promise<Observation> {
   const provider = world.provider(hop.role);
-  const noticeIn = (line: string) =>
-    provider.reader.events(line).find((event): event is NonDeliveryNoticeEvent => event.kind === "nonDeliveryNotice" && event.queueId === hop.queueId);
-  const notice = await provider.log.waitFor((line) => noticeIn(line) !== undefined, {
-    from: cursors[hop.role],
-    timeoutMs: STATUS_TIMEOUT_MS,
-    what: `the non-delivery notification for ${hop.queueId}`,
-  });
-  const noticeEvent = noticeIn(notice.line)!;
+  const from = cursors[hop.role];
+  // Read as a slice, not line by line: OpenSMTPD ties a report to its message only across two lines of its bounce trace.
+  const noticeSince = () =>
+    readEvents(provider.reader, provider.log.since(from)).find((event): event is NonDeliveryNoticeEvent => event.kind === "nonDeliveryNotice" && event.queueId === hop.queueId);
+  let noticeEvent = noticeSince();
+  if (!noticeEvent) {
+    // Each new line re-reads the slice; the lines before it were read just now.
+    await provider.log.waitFor(() => (noticeEvent = noticeSince()) !== undefined, {
+      from: provider.log.cursor,
+      timeoutMs: STATUS_TIMEOUT_MS,
+      what: `the non-delivery notification for ${hop.queueId}`,
+    });
+  }
+  if (!noticeEvent) throw new Error(`the non-delivery notification for ${hop.queueId} came and went`);
   evidence.push(logEvidence(hop.role, noticeEvent));
   const ndrHops = await followHops(world, hop.role, noticeEvent.ndrQueueId, message.spec.from, cursors);
   const ndrLast = ndrHops.at(-1)!;
   if (ndrLast.final.status !== "sent") throw new Error(`the bounce for ${message.messageId} was not delivered: ${ndrLast.final.line}`);
-  const ndrMessageId = ndrHops[0]!.trail.messageId;
+  // The first hop that logged it: an Exim relaying the report over SMTP logs no id=, the Postfix it hands it to does.
+  const ndrMessageId = ndrHops.map((ndrHop) => ndrHop.trail.messageId).find((id) => id !== undefined);
   const senderMailbox = findMailbox(message.spec.from);
   if (senderMailbox?.role !== ndrLast.role) throw new Error(`the bounce for ${message.messageId} did not reach ${message.spec.from}`);
   // The report by its Message-ID where the MTA logs one; OpenSMTPD logs none, but names its own id in the Received header it writes.
