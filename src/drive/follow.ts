@@ -331,13 +331,13 @@ export interface FollowTimeline {
 
 /** Lines where a server complained (TLS problems, map errors) since the scenario began: the other side of a failure. */
 function serverTrouble(world: MailWorld, cursors: LogCursors): Evidence[] {
-  return (["sender", "receiver"] as Role[]).flatMap((role) =>
-    world
-      .provider(role)
-      .log.since(cursors[role])
-      .filter((line) => /postfix\/[\w/-]+\[\d+\]: (warning:|fatal:|SSL_accept error|lost connection after STARTTLS)/.test(line))
-      .map((line) => logEvidence(role, line)),
-  );
+  return (["sender", "receiver"] as Role[]).flatMap((role) => {
+    const provider = world.provider(role);
+    return provider.log
+      .since(cursors[role])
+      .filter((line) => provider.reader.complaint(line))
+      .map((line) => logEvidence(role, line));
+  });
 }
 
 export async function followMessage(

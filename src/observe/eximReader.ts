@@ -165,9 +165,17 @@ function readLines(lines: readonly string[]): PostfixEvent[] {
   return events;
 }
 
+/**
+ * A host's failure in Exim's words before the deferral or bounce it causes
+ * ("1xYY…-… H=mx.iroco.test [192.0.2.5]:25: a TLS session is required, but
+ * the server did not offer TLS support"), and TLS errors on either side.
+ */
+const EXIM_COMPLAINT = /^\S+ \S+ (?:\S+ H=\S+ \[[^\]]+\](?::\d+)?: |TLS error on )/;
+
 export const EXIM_LOG_READER: MtaLogReader = {
   events: eximEvents,
   readLines,
+  complaint: (line) => EXIM_COMPLAINT.test(line),
   leftQueue(line) {
     const event = parseEximLogLine(line);
     return event?.kind === "completed" ? event.messageId : undefined;

@@ -24,6 +24,12 @@ export interface MtaLogReader {
    * lines around. Without it, each line is read on its own.
    */
   readLines?(lines: readonly string[]): PostfixEvent[];
+  /**
+   * Whether the server complained on this line (a TLS failure, a session
+   * given up, a warning): shown beside the status lines as the other side of
+   * a failure, often the only place its cause is written.
+   */
+  complaint(line: string): boolean;
   /** The queue ID of the message this line says left the queue for good (delivered or bounced everywhere). */
   leftQueue(line: string): string | undefined;
   /** The queue ID a server of this MTA names in its reply accepting a message (the reply to Alice's DATA). */
@@ -35,6 +41,7 @@ export const POSTFIX_LOG_READER: MtaLogReader = {
     const event = parseLogLine(line);
     return event ? [event] : [];
   },
+  complaint: (line) => /postfix\/[\w/-]+\[\d+\]: (warning:|fatal:|SSL_accept error|lost connection after STARTTLS)/.test(line),
   leftQueue: removedQueueId,
   replyQueueId: queuedAs,
 };

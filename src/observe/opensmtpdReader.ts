@@ -168,6 +168,11 @@ export const OPENSMTPD_LOG_READER: MtaLogReader = {
     return status ? [status] : [];
   },
   readLines,
+  // A session's own words for its failure: the deferral line that follows names only "Network error on destination MXs".
+  complaint(line) {
+    const kind = parseOpensmtpdLine(line)?.kind;
+    return kind === "sessionError" || kind === "tlsDowngrade";
+  },
   /**
    * A message leaves OpenSMTPD's queue with its last envelope, and OpenSMTPD
    * logs no line for the message itself. The harness sends one envelope per

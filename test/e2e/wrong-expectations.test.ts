@@ -10,6 +10,7 @@ import { runScenarios, worldTest as test } from "../../src/vitest.js";
 
 const FILE = path.join("test", "fixtures", "scenarios", "wrong", "every-kind-of-expectation.yaml");
 const RELEASES = path.join("test", "fixtures", "scenarios", "wrong", "releases.yaml");
+const OTHER_MTAS = path.join("test", "fixtures", "scenarios", "wrong", "other-mtas.yaml");
 
 /** Each scenario's name starts with the one field it expects wrongly. */
 function expectEachToFailOnItsField(results: Awaited<ReturnType<typeof runScenarios>>["results"]): void {
@@ -42,5 +43,16 @@ test("wrong expectations about releases and key exchange fail on their own field
     ["3.10", "3.10"],
     ["3.10", "3.7"],
   ]);
+  expectEachToFailOnItsField(run.results);
+}, 600_000);
+
+// Exim and OpenSMTPD are read by their own log readers and Exim's Received header: each reading must be able to say no.
+test("wrong expectations about Exim and OpenSMTPD fail on their own field", async () => {
+  const scenarios = await loadScenarioFiles([OTHER_MTAS]);
+  expect(scenarios.length).toBe(10);
+  const run = await runScenarios(scenarios, { workers: 2 });
+  expect(run.results.map((result) => [result.world?.sender.mta, result.world?.receiver.mta])).toEqual(
+    scenarios.map((scenario) => [scenario.sender.mta ?? "postfix", scenario.receiver.mta ?? "postfix"]),
+  );
   expectEachToFailOnItsField(run.results);
 }, 600_000);

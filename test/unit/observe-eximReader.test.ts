@@ -198,3 +198,13 @@ describe("queuedAs on Postfix's status line for a delivery into Exim", () => {
     expect(queuedAs("250 2.0.0 Ok: queued as 4dKxyzABC")).toBe("4dKxyzABC");
   });
 });
+
+describe("Exim's complaints", () => {
+  it("are a host's failure in Exim's words, logged before the deferral it causes; deliveries and daemon lines are not", () => {
+    const complaints = sender.filter((line) => EXIM_LOG_READER.complaint(line));
+    expect(complaints).toContain(
+      "2026-12-02 00:37:07 1xYYLL-0000000001M-1IUD H=mx.iroco.test [192.168.224.5]:25: a TLS session is required, but the server did not offer TLS support",
+    );
+    expect(complaints.some((line) => / (=>|==|<=|\*\*) /.test(line) || /daemon started|Completed$/.test(line))).toBe(false);
+  });
+});

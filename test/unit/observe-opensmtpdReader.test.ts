@@ -201,3 +201,12 @@ describe("OPENSMTPD_LOG_READER.leftQueue and replyQueueId", () => {
     expect(reader.replyQueueId("451 4.3.0 Temporary failure")).toBeUndefined();
   });
 });
+
+describe("OpenSMTPD's complaints", () => {
+  it("are a session's error and its downgrade to plaintext, the lines that say why a try failed", () => {
+    const complaints = lines.filter((line) => reader.complaint(line));
+    expect(complaints).toContain("a7f54dbbb8f1ace9 mta error reason=TLS required but not supported by remote host");
+    expect(complaints).toContain("smtp-out: Error on session 78942518f1556034: opportunistic TLS failed, downgrading to plain");
+    expect(complaints.every((line) => / mta error reason=|downgrading to plain$/.test(line))).toBe(true);
+  });
+});
