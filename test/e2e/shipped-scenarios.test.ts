@@ -1,5 +1,6 @@
 /**
- * Every scenario shipped in scenarios/ holds against real Postfix, through
+ * Every scenario shipped in scenarios/ holds against real servers (Postfix,
+ * and Exim or OpenSMTPD where a scenario chooses them), through
  * the same code path as `starttls-lab run`, on the default release (3.10)
  * and on 3.7; the 3.7 pass runs shuffled, so the verdicts are also shown
  * not to depend on the order the scenarios run in.
@@ -20,9 +21,12 @@ async function expectSuitePasses(scenarios: Scenario[], postfix: PostfixRelease)
   expect(failures, `Postfix ${postfix}`).toEqual([]);
   expect(run.results.map((result) => result.scenario.name)).toEqual(scenarios.map((scenario) => scenario.name));
 
-  // The release each result ran on is read from its containers: an unpinned provider really ran `postfix`.
+  // What each result ran on is read from its containers: the MTA the scenario chose, and an unpinned Postfix really ran `postfix`.
   for (const result of run.results) {
     for (const role of ["sender", "receiver"] as const) {
+      const mta = result.scenario[role].mta ?? "postfix";
+      expect(result.world?.[role].mta, `${result.scenario.name}: ${role}`).toBe(mta);
+      if (mta !== "postfix") continue;
       expect(result.world?.[role].version, `${result.scenario.name}: ${role}`).toMatch(new RegExp(`^${(result.scenario[role].postfix ?? postfix).replace(".", "\\.")}\\.`));
     }
   }
