@@ -66,6 +66,9 @@ export function mtaChoiceProblems(scenarios: readonly Scenario[], file: string, 
       const runs = `the ${role} runs ${MTA_NAMES[mta]}`;
       if (settings.exim !== undefined && mta !== "exim") problem([role, "exim"], `Exim's own options, but ${runs}: set ${role}.mta: exim`);
       if (settings.opensmtpd !== undefined && mta !== "opensmtpd") problem([role, "opensmtpd"], `OpenSMTPD's own options, but ${runs}: set ${role}.mta: opensmtpd`);
+      if (settings.opensmtpd?.includes("no-verify") && !settings.opensmtpd.includes("tls")) {
+        problem([role, "opensmtpd"], "no-verify comes with tls (relay tls no-verify): without tls nothing is verified anyway");
+      }
       if (mta === "postfix") continue;
       const level = settings.level;
       const why = level === undefined ? undefined : unsupportedLevel(mta, role, level);

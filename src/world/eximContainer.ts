@@ -13,6 +13,7 @@
  */
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { RECEIVER_LEVELS, SENDER_LEVELS, UnsupportedLevelError, type ReceiverLevel, type SenderLevel } from "../scenario/levels.js";
+import { UNSUPPORTED_LEVELS } from "../scenario/mtaChoice.js";
 import type { OtherMtaSoftware } from "../core/result.js";
 import { EXIM_LOG_READER } from "../observe/eximReader.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
@@ -70,10 +71,7 @@ export const EXIM_LEVELS: Readonly<Record<SenderLevel, EximTlsSettings | Unsuppo
   dane: { ...OPPORTUNISTIC, hosts_try_dane: "*" },
   // Without usable TLSA records Exim defers, as Postfix's dane-only.
   "dane-only": { ...NO_TLS_OPTIONS, hosts_require_dane: "*" },
-  secure: {
-    unsupported:
-      "Exim checks a certificate against the MX host's name only (tls_verify_cert_hostnames); Postfix's secure matches the next-hop domain itself and does not trust the MX lookup, which no Exim option does",
-  },
+  secure: { unsupported: UNSUPPORTED_LEVELS.exim.sender.secure! },
 };
 
 function isSenderLevel(level: string): level is SenderLevel {

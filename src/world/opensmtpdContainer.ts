@@ -10,7 +10,8 @@ import type { OtherMtaSoftware } from "../core/result.js";
 import { OPENSMTPD_LOG_READER } from "../observe/opensmtpdReader.js";
 import type { QueuedMessage } from "../observe/queue.js";
 import { Wait, type StartedTestContainer } from "testcontainers";
-import { SENDER_LEVELS, UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
+import { OPENSMTPD_RELAY_OPTIONS, SENDER_LEVELS, UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
+import { UNSUPPORTED_LEVELS } from "../scenario/mtaChoice.js";
 import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
 import { mtaTitle } from "./mtaContainer.js";
 import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
@@ -18,6 +19,8 @@ import { labFile } from "./providerFiles.js";
 import { dovecotUsers, hostAliases, hostedDomains, otherRole, PROVIDERS, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
 import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
+
+const UNSUPPORTED = UNSUPPORTED_LEVELS.opensmtpd.sender;
 
 /** How OpenSMTPD does a level: the options of its `relay` action, or why it cannot. */
 export type OpensmtpdRelay = { options: readonly string[]; meaning: string } | { unsupported: string };
@@ -27,22 +30,17 @@ export type OpensmtpdRelay = { options: readonly string[]; meaning: string } | {
  * mta.c and mta_session.c of 7.6.0p1). The relay looks up the MX and checks
  * a certificate, when asked to, against the MX host name and the harness CA
  * (`ca lab`), as Postfix's verify does. Levels OpenSMTPD cannot express are
- * refused with the reason, never approximated.
+ * refused with the reason (said once, where scenarios are checked), never
+ * approximated.
  */
 export const OPENSMTPD_RELAY: Readonly<Record<SenderLevel, OpensmtpdRelay>> = {
-  none: {
-    unsupported:
-      "OpenSMTPD's MX relay always tries STARTTLS when offered; plaintext only is smtp+notls:// on a fixed relay host (relay host …), which skips the MX lookup",
-  },
+  none: { unsupported: UNSUPPORTED.none! },
   may: { options: [], meaning: "STARTTLS when offered, certificate not checked; plaintext when not offered or when the handshake fails" },
   encrypt: { options: ["tls", "no-verify"], meaning: "STARTTLS required, any certificate" },
   verify: { options: ["tls"], meaning: "STARTTLS required, certificate chain to the harness CA and the MX host name checked" },
-  secure: {
-    unsupported:
-      "OpenSMTPD checks the certificate against the MX host name only; it has no match against the next-hop domain (smtp_tls_secure_cert_match)",
-  },
-  dane: { unsupported: "OpenSMTPD 7.6 has no DANE support (no TLSA lookups)" },
-  "dane-only": { unsupported: "OpenSMTPD 7.6 has no DANE support (no TLSA lookups)" },
+  secure: { unsupported: UNSUPPORTED.secure! },
+  dane: { unsupported: UNSUPPORTED.dane! },
+  "dane-only": { unsupported: UNSUPPORTED["dane-only"]! },
 };
 
 /** OpenSMTPD's relay options for a level; throws UnsupportedLevelError for one it cannot express. */
@@ -52,9 +50,6 @@ export function relayOptionsFor(level: string): readonly string[] {
   if ("unsupported" in relay) throw new UnsupportedLevelError("OpenSMTPD", level, relay.unsupported);
   return relay.options;
 }
-
-/** The relay options a scenario may write itself (`sender.opensmtpd`): those of the MX relay action that concern TLS. */
-export const OPENSMTPD_RELAY_OPTIONS = ["tls", "no-verify"] as const;
 
 /** A scenario's own relay options, checked: only OPENSMTPD_RELAY_OPTIONS, each once, and no-verify only with tls (smtpd.conf(5)). */
 export function nativeRelayOptions(options: readonly string[]): readonly string[] {

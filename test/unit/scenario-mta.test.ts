@@ -125,3 +125,11 @@ describe("choosing each provider's MTA", () => {
     expect(scenarios.map((scenario) => scenario.sender.postconf.smtp_tls_security_level)).toEqual(["may", "may", undefined, undefined, undefined, undefined]);
   });
 });
+
+describe("OpenSMTPD's own relay options", () => {
+  it("refuses no-verify without tls", () => {
+    expect(problemsOf(`name: OpenSMTPD no-verify\nsender: { mta: opensmtpd, opensmtpd: [no-verify] }\n${DELIVERED}`)).toEqual([
+      "mta.yaml:2:27: sender.opensmtpd: no-verify comes with tls (relay tls no-verify): without tls nothing is verified anyway",
+    ]);
+  });
+});
