@@ -6,6 +6,7 @@
  * OpenSMTPD's relay action for the scenario's level and native settings.
  */
 import type { NativeConfiguration } from "../core/result.js";
+import { MTA_NAMES } from "../scenario/levels.js";
 import type { Role, Scenario } from "../scenario/types.js";
 import type { MailWorld } from "./world.js";
 
@@ -91,6 +92,15 @@ export function providerSettings(world: MailWorld, scenario: Scenario, role: Rol
  * certificate's fingerprints, so a scenario can pin them.
  */
 export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<NativeConfiguration> {
+  for (const role of ["sender", "receiver"] as const) {
+    const wanted = scenario[role].mta ?? "postfix";
+    const running = world.provider(role).mta;
+    if (wanted !== running) {
+      throw new Error(
+        `"${scenario.name}" needs ${MTA_NAMES[wanted]} as the ${role}, and this world's ${role} runs ${MTA_NAMES[running]}: \`starttls-lab run\` starts a world of each scenario's shape`,
+      );
+    }
+  }
   await Promise.all([
     world.sender.presentCertificate(scenario.sender.certificate, scenario.sender.certificateKey),
     world.receiver.presentCertificate(scenario.receiver.certificate, scenario.receiver.certificateKey, { chainWithCa: scenario.dns.tlsa === "ca" }),

@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import { expect } from "vitest";
-import { loadScenarioFiles } from "../../src/scenario/load.js";
+import { loadScenarioFiles, loadScenarioText } from "../../src/scenario/load.js";
+import { runScenario } from "../../src/runner.js";
 import { runScenarios, worldTest as test } from "../../src/vitest.js";
 
 const FILE = path.join("test", "fixtures", "scenarios", "wrong", "every-kind-of-expectation.yaml");
@@ -56,3 +57,11 @@ test("wrong expectations about Exim and OpenSMTPD fail on their own field", asyn
   );
   expectEachToFailOnItsField(run.results);
 }, 600_000);
+
+// A world runs one MTA per role: a scenario for another is refused before anything changes, never run on the wrong server.
+test("a scenario that chooses Exim is not applied to a world whose sender runs Postfix", async ({ world }) => {
+  const [scenario] = loadScenarioText("name: Exim sender\nsender: { mta: exim, level: may }\nexpect: { outcome: delivered, transport: tls }\n", "mta.yaml");
+  const result = await runScenario(world, scenario!);
+  expect(result.observation).toBeUndefined();
+  expect(result.error).toBe('"Exim sender" needs Exim as the sender, and this world\'s sender runs Postfix: `starttls-lab run` starts a world of each scenario\'s shape');
+});
