@@ -5,18 +5,11 @@
  * postconf, or a level the role has not, are refused at their line.
  */
 import { describe, expect, it } from "vitest";
-import { ScenarioError } from "../../src/scenario/errors.js";
 import { loadScenarioText } from "../../src/scenario/load.js";
+import { scenarioTextLoader } from "./helpers/scenarioText.js";
 
-function problemsOf(text: string): string[] {
-  try {
-    loadScenarioText(text, "levels.yaml");
-  } catch (thrown) {
-    if (thrown instanceof ScenarioError) return thrown.message.split("\n");
-    throw thrown;
-  }
-  throw new Error("expected a ScenarioError");
-}
+const { errorOf } = scenarioTextLoader("levels.yaml");
+const problemsOf = (text: string): string[] => errorOf(text).split("\n");
 
 describe("security levels in one vocabulary", () => {
   it("writes a Postfix provider's level into its postconf as the native parameter, and keeps the level", () => {

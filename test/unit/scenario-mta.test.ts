@@ -5,19 +5,12 @@
  * the harness are refused at their line, with the reason.
  */
 import { describe, expect, it } from "vitest";
-import { ScenarioError } from "../../src/scenario/errors.js";
 import { loadScenarioText } from "../../src/scenario/load.js";
 import { describePins, describeShape, fitsWorld, groupByWorldShape, worldShapeOf } from "../../src/scenario/worldShape.js";
+import { scenarioTextLoader } from "./helpers/scenarioText.js";
 
-function problemsOf(text: string): string[] {
-  try {
-    loadScenarioText(text, "mta.yaml");
-  } catch (thrown) {
-    if (thrown instanceof ScenarioError) return thrown.message.split("\n");
-    throw thrown;
-  }
-  throw new Error("expected a ScenarioError");
-}
+const { errorOf } = scenarioTextLoader("mta.yaml");
+const problemsOf = (text: string): string[] => errorOf(text).split("\n");
 
 const DELIVERED = "expect: { outcome: delivered, transport: tls }\n";
 
