@@ -152,6 +152,9 @@ export function eximTitle(identity: ProviderIdentity): ContainerTitle {
 }
 
 const DAEMON_STARTED = /exim \S+ daemon started/;
+/** The macro files of a sender level and a receiver level (docker/exim/exim.conf includes both). */
+const CLIENT_MACROS = "smtp-client.conf";
+const SERVER_MACROS = "smtp-server.conf";
 const PID_FILE = "/run/exim4/exim.pid";
 /** How long Exim may take to re-read its configuration after SIGHUP. */
 const RELOAD_TIMEOUT_MS = 20_000;
@@ -187,6 +190,9 @@ export class EximContainer extends ProviderContainer<StartedEximContainer> {
 export class StartedEximContainer extends StartedProviderContainer {
   readonly mta = "exim";
   readonly reader = EXIM_LOG_READER;
+  /** Each macro file's content the daemon last started with (none until the harness wrote one). */
+  private readonly macrosInForce = new Map<string, string>();
+  private readonly readBack = new Map<string, { content: string; printed: unknown }>();
   private level: SenderLevel = "may";
   private receiverLevel: ReceiverLevel = "may";
 
@@ -208,7 +214,7 @@ export class StartedEximContainer extends StartedProviderContainer {
    */
   async applyLevel(level: string, native: Readonly<Record<string, string>> = {}): Promise<EximTlsSettings> {
     const settings = { ...eximSettingsFor(level), ...nativeOptions(native, EXIM_TLS_OPTIONS, "sender") };
-    await this.reload("smtp-client.conf", settings);
+    await this.reload(CLIENT_MACROS, settings);
     this.level = level as SenderLevel;
     return settings;
   }
@@ -216,7 +222,7 @@ export class StartedEximContainer extends StartedProviderContainer {
   /** Make port 25 offer and require STARTTLS as this receiver level says, from the next connection on. */
   async applyReceiverLevel(level: string, native: Readonly<Record<string, string>> = {}): Promise<EximServerSettings> {
     const settings = { ...eximServerSettingsFor(level), ...nativeOptions(native, EXIM_SERVER_OPTIONS, "receiver") };
-    await this.reload("smtp-server.conf", settings);
+    await this.reload(SERVER_MACROS, settings);
     this.receiverLevel = level as ReceiverLevel;
     return settings;
   }
@@ -227,11 +233,26 @@ export class StartedEximContainer extends StartedProviderContainer {
    * once the daemon logs that it started again.
    */
   private async reload(file: string, settings: Readonly<Record<string, string>>): Promise<void> {
-    await this.copyContentToContainer([{ content: levelMacros(settings), target: `${LAB_DIR}/${file}`, mode: 0o644 }]);
+    const content = levelMacros(settings);
+    // The daemon runs with this file already: a reload would change nothing (about 1 s per scenario).
+    if (this.macrosInForce.get(file) === content) return;
+    this.macrosInForce.delete(file);
+    await this.copyContentToContainer([{ content, target: `${LAB_DIR}/${file}`, mode: 0o644 }]);
     await this.run(["exim", "-bV"]);
     const from = this.log.cursor;
     await this.run(["sh", "-c", `kill -HUP "$(cat ${PID_FILE})"`]);
     await this.log.waitFor((line) => DAEMON_STARTED.test(line), { from, timeoutMs: RELOAD_TIMEOUT_MS, what: "the Exim daemon restarting with the new settings" });
+    this.macrosInForce.set(file, content);
+  }
+
+  /** What Exim printed back for the macro file in force, read once per content of that file. */
+  private async printedBack<T>(file: string, read: () => Promise<T>): Promise<T> {
+    const content = this.macrosInForce.get(file);
+    const known = this.readBack.get(file);
+    if (content !== undefined && known?.content === content) return known.printed as T;
+    const printed = await read();
+    if (content !== undefined) this.readBack.set(file, { content, printed });
+    return printed;
   }
 
   /**
@@ -245,15 +266,16 @@ export class StartedEximContainer extends StartedProviderContainer {
 
   /** The TLS options of the remote_smtp transport as Exim itself reads them now (`exim -bP transport remote_smtp`), for reports. */
   async nativeSettings(): Promise<EximTlsSettings> {
-    const printed = (await this.run(["exim", "-bP", "transport", "remote_smtp"])).stdout;
-    return parseTransportOptions(printed);
+    return this.printedBack(CLIENT_MACROS, async () => parseTransportOptions((await this.run(["exim", "-bP", "transport", "remote_smtp"])).stdout));
   }
 
   /** Port 25's settings as Exim reads them now: `exim -bP tls_advertise_hosts` and the MAIL ACL's macro (`exim -bP macro`). */
   async nativeServerSettings(): Promise<EximServerSettings> {
-    const advertised = (await this.run(["exim", "-bP", "tls_advertise_hosts"])).stdout;
-    const macro = (await this.run(["exim", "-bP", "macro", macroOf("mail_requires_tls")])).stdout;
-    return parseServerSettings(advertised, macro);
+    return this.printedBack(SERVER_MACROS, async () => {
+      const advertised = (await this.run(["exim", "-bP", "tls_advertise_hosts"])).stdout;
+      const macro = (await this.run(["exim", "-bP", "macro", macroOf("mail_requires_tls")])).stdout;
+      return parseServerSettings(advertised, macro);
+    });
   }
 
   /** `exim -bp`: every message in the queue, with its recipients still to deliver and whether it is frozen. */
