@@ -32,15 +32,19 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
 
 /**
  * What a world must change to go from one scenario's state to the next's,
- * as a cost: a release change needs another world (runner groups by shape
- * anyway), a certificate or DNS change rewrites files and republishes zones,
- * a wire mode restarts the wire's listener, each differing main.cf
- * parameter is one more `postconf -e`.
+ * as a cost: a release or MTA change needs another world (runner groups by
+ * shape anyway), a certificate or DNS change rewrites files and republishes
+ * zones, another MTA's new level or options reload it (Exim re-reads its
+ * configuration, OpenSMTPD restarts), a wire mode restarts the wire's
+ * listener, each differing main.cf parameter is one more `postconf -e`.
  */
 function stateDistance(a: Scenario, b: Scenario): number {
   let cost = 0;
   for (const role of ["sender", "receiver"] as const) {
     if (a[role].postfix !== b[role].postfix) cost += 1000;
+    const mta = a[role].mta ?? "postfix";
+    if (mta !== (b[role].mta ?? "postfix")) cost += 1000;
+    else if (mta !== "postfix" && JSON.stringify([a[role].level, a[role].exim, a[role].opensmtpd]) !== JSON.stringify([b[role].level, b[role].exim, b[role].opensmtpd])) cost += 20;
     if (a[role].certificate !== b[role].certificate || a[role].certificateKey !== b[role].certificateKey) cost += 20;
     if (a[role].own !== undefined || b[role].own !== undefined) cost += 20;
     const names = new Set([...Object.keys(a[role].postconf), ...Object.keys(b[role].postconf)]);

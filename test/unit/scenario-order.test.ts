@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { shuffled } from "../../src/scenario/order.js";
+import { loadScenarioText } from "../../src/scenario/load.js";
+import { orderByState, shuffled } from "../../src/scenario/order.js";
 
 describe("shuffled scenario order", () => {
   const names = Array.from({ length: 22 }, (_, i) => `scenario ${i}`);
@@ -21,5 +22,29 @@ describe("shuffled scenario order", () => {
     const copy = [...names];
     shuffled(names, 3);
     expect(names).toEqual(copy);
+  });
+});
+
+describe("nearest-state order with other MTAs", () => {
+  it("keeps an MTA's scenarios of one level together, so it reloads once per level", () => {
+    const scenarios = loadScenarioText(
+      [
+        "name: Exim levels",
+        "sender: { mta: exim }",
+        "matrix:",
+        "  axes:",
+        "    sender: { set: sender.level, values: [may, encrypt] }",
+        "    receiver: { set: receiver.level, values: [none, may, encrypt] }",
+        "  cells:",
+        "    - when: { sender: [may, encrypt], receiver: [none, may, encrypt] }",
+        "      expect: { outcome: deferred }",
+        "",
+      ].join("\n"),
+      "order.yaml",
+    );
+    const levels = orderByState(scenarios).map((scenario) => scenario.sender.level);
+    // Each change of the sender's level is an Exim reload; the receiver's (Postfix) a postconf.
+    const changes = levels.filter((level, index) => index > 0 && level !== levels[index - 1]).length;
+    expect(changes).toBe(1);
   });
 });
