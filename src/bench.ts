@@ -12,7 +12,8 @@ import { loadScenarioFiles } from "./scenario/load.js";
 import { byLoadOrder, orderByState } from "./scenario/order.js";
 import { fitsWorld, postfixWorld } from "./scenario/worldShape.js";
 import { DEFAULT_WORKERS } from "./commands/shared.js";
-import type { Scenario } from "./scenario/types.js";
+import type { Mta } from "./scenario/levels.js";
+import type { Role, Scenario } from "./scenario/types.js";
 import { DEFAULT_POSTFIX_RELEASE, POSTFIX_RELEASES } from "./core/releases.js";
 import { MailWorld } from "./world/world.js";
 
@@ -109,6 +110,17 @@ async function main(): Promise<void> {
     progress(`an extra release in a run: one Postfix ${release} world, started and stopped`);
     const extra = await timed(async () => (await MailWorld.start({ postfix: { sender: release, receiver: release } })).stop());
     figure(`extra_release_${release}_world_ms`, extra.ms);
+  }
+  // And another MTA: a world whose role runs Exim or OpenSMTPD (the other role Postfix 3.10).
+  const otherMtas: Array<{ role: Role; mta: Mta }> = [
+    { role: "sender", mta: "exim" },
+    { role: "receiver", mta: "exim" },
+    { role: "sender", mta: "opensmtpd" },
+  ];
+  for (const { role, mta } of otherMtas) {
+    progress(`another MTA in a run: one world with ${mta} as the ${role}, started and stopped`);
+    const extra = await timed(async () => (await MailWorld.start({ mta: { [role]: mta } })).stop());
+    figure(`extra_mta_${role}_${mta}_world_ms`, extra.ms);
   }
 
   const baseline = sample(fitting, 12);
