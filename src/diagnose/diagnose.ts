@@ -6,6 +6,7 @@
  */
 import { readCustomerText } from "./customerText.js";
 import { readFacts, type Facts } from "./facts.js";
+import { asSentBy } from "./otherSender.js";
 import { SITUATIONS, type Detail, type DraftDocument, type Drafts, type Situation } from "./situations.js";
 
 export interface Recognised {
@@ -68,7 +69,7 @@ export async function diagnose(raw: string): Promise<Diagnosis> {
   const [situation, ...alsoShows] = SITUATIONS.filter((candidate) => applies(candidate, input.text));
   if (!situation) return { recognised: false, facts };
   const detail = situation.details?.find((candidate) => candidate.wording.test(input.text));
-  const { failing, fix } = atVersion(situation.draft(facts, detail), facts.tlsVersion);
+  const { failing, fix } = atVersion(asSentBy(situation, facts, situation.draft(facts, detail)), facts.tlsVersion);
   return {
     recognised: true,
     situation,
