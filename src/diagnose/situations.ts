@@ -50,6 +50,19 @@ export const OTHER_SENDERS = { Exim: "exim", OpenSMTPD: "opensmtpd" } as const s
 export type OtherSenderName = keyof typeof OTHER_SENDERS;
 export type OtherSenderMta = (typeof OTHER_SENDERS)[OtherSenderName];
 
+/** A question about the sender's own settings, in each MTA's words: Postfix's unless the text is another's. */
+export type SenderWords = { Postfix: string } & Partial<Record<OtherSenderName, string>>;
+export type Ask = string | SenderWords;
+
+export const askedOf = (facts: Facts, ask: Ask): string => {
+  if (typeof ask === "string") return ask;
+  const other = otherSender(facts);
+  return (other && ask[other]) ?? ask.Postfix;
+};
+
+/** Exim prints a transport's options as it runs them. */
+const EXIM_TRANSPORT = "`exim -bP transport remote_smtp`";
+
 export interface Situation {
   id: string;
   title: string;
@@ -66,7 +79,7 @@ export interface Situation {
   /** Narrower cases: the first whose wording appears replaces reproducedBy, and is said as read. */
   details?: readonly Detail[];
   probably(facts: Facts): string[];
-  ask: readonly string[];
+  ask: readonly Ask[];
   draft(facts: Facts, detail: Detail | undefined): Drafts;
   /**
    * What the failing case expects when another MTA sends, in its own words as
@@ -336,7 +349,10 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     ask: [
       "the TLSA record they mean to publish: `dig +dnssec TLSA _25._tcp.<MX host>` (does it exist, is the answer authenticated: flag ad)",
-      "the sender's TLS policy for this destination (smtp_tls_security_level, smtp_tls_policy_maps)",
+      {
+        Postfix: "the sender's TLS policy for this destination (smtp_tls_security_level, smtp_tls_policy_maps)",
+        Exim: `the smtp transport's DANE options for this destination (hosts_require_dane, hosts_try_dane): ${EXIM_TRANSPORT}`,
+      },
     ],
     draft: (facts) =>
       caseAndFix(
@@ -473,7 +489,10 @@ export const SITUATIONS: readonly Situation[] = [
       ...(facts.receiverLevel ? [] : ["the receiving server enforces TLS (smtpd_tls_security_level = encrypt)"]),
     ],
     ask: [
-      "the sender's smtp_tls_security_level (and smtp_tls_policy_maps) for this destination",
+      {
+        Postfix: "the sender's smtp_tls_security_level (and smtp_tls_policy_maps) for this destination",
+        Exim: `the smtp transport's TLS options for this destination (hosts_avoid_tls, hosts_require_tls): ${EXIM_TRANSPORT}`,
+      },
       "the sender's log before the 530: a failed TLS handshake there means it fell back to clear text (then diagnose that log)",
     ],
     draft: (facts) =>
@@ -588,9 +607,16 @@ export const SITUATIONS: readonly Situation[] = [
         OpenSMTPD: "probably checks certificates for this destination (its relay action says tls without no-verify)",
       }),
     ask: [
-      "the reason the sender logged next to it (`certificate verification failed for …: …`, `untrusted issuer`, `certificate has expired`): raise smtp_tls_loglevel to 1 if it is not there",
+      {
+        Postfix: "the reason the sender logged next to it (`certificate verification failed for …: …`, `untrusted issuer`, `certificate has expired`): raise smtp_tls_loglevel to 1 if it is not there",
+        Exim: "the rest of Exim's line after `(certificate verification failed)`: GnuTLS often says only `certificate invalid`, then the chain the server presents tells",
+      },
       "the certificate chain the server presents: `openssl s_client -starttls smtp -connect <MX host>:25 -showcerts` (dates, names, issuer, intermediate sent?)",
-      "which name the sender checks (smtp_tls_verify_cert_match / smtp_tls_secure_cert_match) and whether it sends SNI (smtp_tls_servername)",
+      {
+        Postfix: "which name the sender checks (smtp_tls_verify_cert_match / smtp_tls_secure_cert_match) and whether it sends SNI (smtp_tls_servername)",
+        Exim: `which hosts Exim verifies, against which CAs and names (tls_verify_hosts, tls_verify_certificates, tls_verify_cert_hostnames) and the SNI it sends (tls_sni): ${EXIM_TRANSPORT}`,
+        OpenSMTPD: "the relay action's TLS options in smtpd.conf: `relay tls` checks the chain and the MX host's name, `tls no-verify` neither",
+      },
     ],
     draft: (facts, detail): Drafts => {
       const level = senderLevel(facts, detail?.id === "fingerprint" ? "fingerprint" : "verify");
@@ -638,7 +664,10 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     ask: [
       "the receiving server's log at the same second (its smtpd TLS error says why: protocol, cipher, SNI lookup)",
-      "`posttls-finger -c -l may <domain>` from the sender, and the TLS versions each side allows (smtp_tls_protocols, smtp_tls_mandatory_protocols, smtpd_tls_protocols)",
+      {
+        Postfix: "`posttls-finger -c -l may <domain>` from the sender, and the TLS versions each side allows (smtp_tls_protocols, smtp_tls_mandatory_protocols, smtpd_tls_protocols)",
+        Exim: `\`openssl s_client -starttls smtp -connect <MX host>:25\` from the sender, and the TLS versions and ciphers each side allows (Exim's GnuTLS priority string, tls_require_ciphers: ${EXIM_TRANSPORT}; the receiver's own)`,
+      },
     ],
     draft: (facts, detail): Drafts => {
       const level = senderLevel(facts, "encrypt");
@@ -742,7 +771,11 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     ask: [
       "all the Received headers of the message, to find the hop between the two providers",
-      "the sending server's log line for the delivery (a `TLS connection established` line before `status=sent`, or none)",
+      {
+        Postfix: "the sending server's log line for the delivery (a `TLS connection established` line before `status=sent`, or none)",
+        Exim: "Exim's `=>` line for the delivery: X= (the TLS version and cipher) is on it for a TLS delivery, absent in clear text",
+        OpenSMTPD: "OpenSMTPD's session lines for the delivery: an `mta tls ciphers=` line before its `mta delivery`, or none",
+      },
       "`posttls-finger <domain>` from the sender's network: does the EHLO reply list STARTTLS?",
     ],
     draft: (facts) =>

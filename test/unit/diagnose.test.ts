@@ -132,6 +132,15 @@ describe("diagnose: Exim and OpenSMTPD as the customer's sender", () => {
     expect(diagnosis.fix.expect).toEqual({ outcome: "delivered", transport: "tls", tls: { trust: "verified" } });
     expect(diagnosis.probably.join("\n")).toMatch(/hosts_require_dane/);
     expect(diagnosis.probably.join("\n")).not.toMatch(/smtp_tls_security_level/);
+    expect(diagnosis.ask.join("\n")).toMatch(/hosts_require_dane, hosts_try_dane/);
+    expect(diagnosis.ask.join("\n")).not.toMatch(/smtp_tls_policy_maps/);
+  });
+
+  it("asks for the lines that show TLS in the log of the MTA that delivered in clear text", async () => {
+    const opensmtpd = await recognised(read("shipped/opensmtpd-s-levels-against-postfix-sender-may-receiver-none.txt"));
+    expect(opensmtpd.ask.join("\n")).toContain("`mta tls ciphers=`");
+    const postfix = await recognised(read("handwritten/received-plaintext.txt"));
+    expect(postfix.ask.join("\n")).toContain("`TLS connection established`");
   });
 
   it("writes OpenSMTPD's case with its queue's words, and the fix with the trust OpenSMTPD logs at encrypt", async () => {
