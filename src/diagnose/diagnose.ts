@@ -6,7 +6,8 @@
  */
 import { readCustomerText } from "./customerText.js";
 import { readFacts, type Facts } from "./facts.js";
-import { SITUATIONS, type Detail, type DraftDocument, type Drafts, type Situation } from "./situations.js";
+import { asSentBy } from "./otherSender.js";
+import { askedOf, SITUATIONS, type Detail, type DraftDocument, type Drafts, type Situation } from "./situations.js";
 
 export interface Recognised {
   recognised: true;
@@ -17,6 +18,7 @@ export interface Recognised {
   shownBy: string[];
   /** Inferences, each to be said as "probably". */
   probably: string[];
+  /** In the words of the MTA that wrote the text, where the situation has them. */
   ask: readonly string[];
   /** Shipped scenarios reproducing the failure (narrowed by the detail when there is one), and the fix beside it. */
   reproducedBy: readonly string[];
@@ -68,7 +70,7 @@ export async function diagnose(raw: string): Promise<Diagnosis> {
   const [situation, ...alsoShows] = SITUATIONS.filter((candidate) => applies(candidate, input.text));
   if (!situation) return { recognised: false, facts };
   const detail = situation.details?.find((candidate) => candidate.wording.test(input.text));
-  const { failing, fix } = atVersion(situation.draft(facts, detail), facts.tlsVersion);
+  const { failing, fix } = atVersion(asSentBy(situation, facts, situation.draft(facts, detail)), facts.tlsVersion);
   return {
     recognised: true,
     situation,
@@ -76,7 +78,7 @@ export async function diagnose(raw: string): Promise<Diagnosis> {
     facts,
     shownBy: [...new Set(linesShowing(situation, input.text))],
     probably: situation.probably(facts),
-    ask: situation.ask,
+    ask: situation.ask.map((ask) => askedOf(facts, ask)),
     reproducedBy: detail?.reproducedBy ?? situation.reproducedBy,
     fixedBy: situation.fixedBy,
     // A situation that is the same failure seen through a narrower lens (certificate vs DANE) adds nothing.

@@ -7,7 +7,7 @@
 import { CLIENT_SECURITY_LEVELS, SERVER_SECURITY_LEVELS } from "../scenario/postfixValues.js";
 import type { CustomerText } from "./customerText.js";
 
-export type MtaName = "Postfix" | "Exim" | "Gmail" | "Microsoft";
+export type MtaName = "Postfix" | "Exim" | "OpenSMTPD" | "Gmail" | "Microsoft";
 
 export type ClientLevel = (typeof CLIENT_SECURITY_LEVELS)[number];
 export type ServerLevel = (typeof SERVER_SECURITY_LEVELS)[number];
@@ -31,6 +31,8 @@ export interface Facts {
 const MTA_WORDINGS: ReadonlyArray<readonly [MtaName, RegExp]> = [
   ["Postfix", /X-Postfix|postfix\/[a-z]+\[\d+\]|\(Postfix\)|MAILER-DAEMON \(Mail Delivery System\)/i],
   ["Exim", /\bExim\b|\bR=\w+ T=\w+|SMTP error from remote mail server/i],
+  // smtpd -d writes no program name: its session lines ("<session> mta error reason=…") and its queue's summary are its wording.
+  ["OpenSMTPD", /\bOpenSMTPD\b|\b[0-9a-f]{16} mta [a-z-]+ |Network error on destination MXs/i],
   ["Gmail", /\bgsmtp\b|mx\.google\.com|googlemail\.com/i],
   ["Microsoft", /outlook\.com|protection\.outlook|Microsoft Exchange|\bNDR\b/i],
 ];
@@ -62,10 +64,14 @@ export function readFacts(input: CustomerText): Facts {
   const { text } = input;
   const quotes: string[] = [];
   const facts: Facts = { quotes };
-  const mta = MTA_WORDINGS.find(([, wording]) => wording.test(text));
+  // The first MTA the text quotes: the one that reports the failure (the sender's log, its bounce) comes before the receiving side's lines.
+  const [mta] = MTA_WORDINGS.flatMap(([name, wording]) => {
+    const match = wording.exec(text);
+    return match ? [{ name, wording: match[0], at: match.index }] : [];
+  }).sort((first, second) => first.at - second.at);
   if (mta) {
-    facts.reportedBy = mta[0];
-    quotes.push(`written by ${mta[0]} (its wording: "${mta[1].exec(text)![0]}")`);
+    facts.reportedBy = mta.name;
+    quotes.push(`written by ${mta.name} (its wording: "${mta.wording}")`);
   }
   for (const wording of HOST_WORDINGS) {
     const match = wording.exec(text);
@@ -82,7 +88,8 @@ export function readFacts(input: CustomerText): Facts {
     break;
   }
   // Only the version of the failing hop: a returned message's headers name the versions of other hops.
-  const negotiated = /TLS connection established (?:to|from) \S+: (TLSv1(?:\.[0-3])?)\b|\bX=TLS(1(?:\.[0-3])?):/.exec(text);
+  // Exim's X= counts on a delivery (=> or ->) only: on an arrival (<=) it is the hop that brought the message in.
+  const negotiated = /TLS connection established (?:to|from) \S+: (TLSv1(?:\.[0-3])?)\b|(?:=>|->) [^\n]*\bX=TLS(1(?:\.[0-3])?):/.exec(text);
   if (negotiated) {
     facts.tlsVersion = negotiated[1] ?? `TLSv${negotiated[2]}`;
     quotes.push(`TLS version negotiated: ${facts.tlsVersion}`);

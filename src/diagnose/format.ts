@@ -33,7 +33,7 @@ export function formatDiagnosis(diagnosis: Diagnosis, shipped: ReadonlyMap<strin
       `${NOT_RECOGNISED}.`,
       ...(read.length > 0 ? ["", "Read from the input, without a TLS failure:", ...read.map((line) => `  - ${line}`)] : []),
       "",
-      "If the customer reports a TLS problem, ask for the sender's log lines for this message (postfix/smtp or Exim's main log) or the bounce with its Diagnostic-Code.",
+      "If the customer reports a TLS problem, ask for the sender's log lines for this message (postfix/smtp, Exim's main log, or OpenSMTPD's session lines: its queue's \"Network error on destination MXs\" hides the cause, its \"mta error reason=\" line says it) or the bounce with its Diagnostic-Code.",
     ].join("\n") + "\n";
   }
   const { situation, detail, facts, shownBy, probably, ask, reproducedBy, fixedBy, alsoShows } = diagnosis;

@@ -10,13 +10,15 @@
  */
 import type { CertificateVariant, MtaStsSettings, TlsaRecords, Trust, WireMode, ZoneSigning } from "../scenario/types.js";
 import type { PostfixRelease } from "../core/releases.js";
-import type { ClientLevel, Facts, ServerLevel } from "./facts.js";
+import type { SenderLevel } from "../scenario/levels.js";
+import type { ClientLevel, Facts, MtaName, ServerLevel } from "./facts.js";
 
 /** A scenario document to write: the subset of the scenario file's fields a diagnosis fills in. */
 export interface DraftDocument {
   name: string;
   story: string;
-  sender?: { postfix?: PostfixRelease; postconf: Record<string, string> };
+  /** Postfix by default, set by its postconf; another MTA by its level (scenario/levels.ts). */
+  sender?: { mta?: OtherSenderMta; level?: SenderLevel; postfix?: PostfixRelease; postconf?: Record<string, string> };
   receiver?: { postfix?: PostfixRelease; postconf?: Record<string, string>; certificate?: CertificateVariant };
   wire?: WireMode;
   dns?: { zone?: ZoneSigning; tlsa?: TlsaRecords; mtaSts?: MtaStsSettings };
@@ -43,6 +45,24 @@ export interface Detail {
   reproducedBy: readonly string[];
 }
 
+/** The senders besides Postfix a draft can be written for, by the name facts.reportedBy gives them. */
+export const OTHER_SENDERS = { Exim: "exim", OpenSMTPD: "opensmtpd" } as const satisfies Partial<Record<MtaName, string>>;
+export type OtherSenderName = keyof typeof OTHER_SENDERS;
+export type OtherSenderMta = (typeof OTHER_SENDERS)[OtherSenderName];
+
+/** A question about the sender's own settings, in each MTA's words: Postfix's unless the text is another's. */
+export type SenderWords = { Postfix: string } & Partial<Record<OtherSenderName, string>>;
+export type Ask = string | SenderWords;
+
+export const askedOf = (facts: Facts, ask: Ask): string => {
+  if (typeof ask === "string") return ask;
+  const other = otherSender(facts);
+  return (other && ask[other]) ?? ask.Postfix;
+};
+
+/** Exim prints a transport's options as it runs them. */
+const EXIM_TRANSPORT = "`exim -bP transport remote_smtp`";
+
 export interface Situation {
   id: string;
   title: string;
@@ -59,8 +79,14 @@ export interface Situation {
   /** Narrower cases: the first whose wording appears replaces reproducedBy, and is said as read. */
   details?: readonly Detail[];
   probably(facts: Facts): string[];
-  ask: readonly string[];
+  ask: readonly Ask[];
   draft(facts: Facts, detail: Detail | undefined): Drafts;
+  /**
+   * What the failing case expects when another MTA sends, in its own words as
+   * the shipped scenarios measured them: the draft is then written for that
+   * MTA (diagnose.ts). Without it the draft stays Postfix's, and says so.
+   */
+  failingAs?: Partial<Record<OtherSenderName, DraftDocument["expect"]>>;
 }
 
 /** The receiver's MX host in the world: the customer's host is played by it. */
@@ -79,8 +105,39 @@ const trustAt = (level: ClientLevel): Trust | undefined =>
 const senderLevel = (facts: Facts, otherwise: ClientLevel): ClientLevel => facts.senderLevel ?? otherwise;
 const receiverLevel = (facts: Facts, otherwise: ServerLevel): ServerLevel => facts.receiverLevel ?? otherwise;
 
-const levelSaid = (facts: Facts, guess: string): string[] =>
-  facts.senderLevel ? [] : [`the sending server ${guess}${facts.reportedBy === "Exim" ? " (in Exim: hosts_require_tls, or a DANE/MTA-STS policy)" : ""}`];
+/** Where another MTA keeps what Postfix calls the sender's level, when a situation has no guess in that MTA's words. */
+const NATIVE_LEVEL_WORDS: Readonly<Record<OtherSenderName, string>> = {
+  Exim: "in Exim: hosts_require_tls, or a DANE/MTA-STS policy",
+  OpenSMTPD: "in OpenSMTPD: the relay action's tls option, or tls no-verify",
+};
+
+/** The guess about the sender's level, in the words of the MTA that wrote the text: Postfix's, or another's own when the situation has them. */
+const levelSaid = (facts: Facts, guess: string, nativeGuess: Partial<Record<OtherSenderName, string>> = {}): string[] => {
+  if (facts.senderLevel) return [];
+  const other = otherSender(facts);
+  if (other === undefined) return [`the sending server ${guess}`];
+  return [`the sending server ${nativeGuess[other] ?? `${guess} (${NATIVE_LEVEL_WORDS[other]})`}`];
+};
+
+export const otherSender = (facts: Facts): OtherSenderName | undefined =>
+  facts.reportedBy !== undefined && facts.reportedBy in OTHER_SENDERS ? (facts.reportedBy as OtherSenderName) : undefined;
+
+/** A matrix's cells by name, as the loader names them: "<name> [axis=value, …]" in the axes' order. */
+function cells(name: string, axes: Readonly<Record<string, readonly string[]>>): string[] {
+  const rows = Object.entries(axes).reduce<string[][]>(
+    (partial, [axis, values]) => partial.flatMap((row) => values.map((value) => [...row, `${axis}=${value}`])),
+    [[]],
+  );
+  return rows.map((row) => `${name} [${row.join(", ")}]`);
+}
+
+/** scenarios/exim.yaml and opensmtpd.yaml: each MTA as Alice's provider against Postfix, and Exim as Bob's. */
+const EXIM_SENDING = "Exim's levels against Postfix";
+const EXIM_RECEIVING = "Exim as Bob's provider, against Postfix's levels";
+const OPENSMTPD_SENDING = "OpenSMTPD's levels against Postfix";
+const EXIM_CERTIFICATES = "Certificates under Exim's verification";
+const EXIM_CERTIFICATE_VARIANTS: readonly CertificateVariant[] = ["expired", "wrong-name", "self-signed", "unknown-ca"];
+const EXIM_DANE_MATCH = "Exim and DANE [tlsa=auto]";
 
 const SECURITY_LEVELS_STRICT_TO_NONE = ["encrypt", "verify", "secure"].map((level) => `Security levels [sender=${level}, receiver=none]`);
 const STRIPPING_STRICT = ["encrypt", "verify", "secure"].map((level) => `STARTTLS stripping [sender=${level}]`);
@@ -92,12 +149,23 @@ const tlsRequiredNoCells = (sender: "3.7" | "3.10") => ["3.7", "3.10"].map((rece
 const DANE_MATCH = "DANE: the TLSA record matches, the key is verified by DNSSEC [sender=3.10, receiver=3.10]";
 const verifiedDelivery = { outcome: "delivered", transport: "tls", tls: { trust: "verified", peerName: WORLD_MX } } as const;
 
-const certificateCells = (variant: CertificateVariant) =>
-  ["verify", "secure"].map((level) => `Certificates that go wrong [level=${level}, certificate=${variant}]`);
+const postfixCertificateCells = (variant: CertificateVariant) => cells("Certificates that go wrong", { level: ["verify", "secure"], certificate: [variant] });
+const certificateCells = (variant: CertificateVariant) => [
+  ...postfixCertificateCells(variant),
+  ...(EXIM_CERTIFICATE_VARIANTS.includes(variant) ? cells(EXIM_CERTIFICATES, { certificate: [variant] }) : []),
+];
 const WRONG_PIN = "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99";
 const pinCells = (["valid", "expired", "self-signed", "unknown-ca"] as const).map(
   (variant) => `Certificate pinned by fingerprint [pin=${WRONG_PIN}, certificate=${variant}]`,
 );
+
+/**
+ * A Postfix sender that refused the wire's certificate, from an unknown CA.
+ * Under MTA-STS too: the sender's log does not name the policy, and the
+ * evidence of some runs has no DNS line about it either (the 2026-12-02
+ * corpus): then the certificate is all the text shows.
+ */
+const MAN_IN_THE_MIDDLE_REFUSED = ["Man in the middle [sender=verify]", "Man in the middle [sender=secure]", "MTA-STS enforce: a man in the middle is caught"];
 
 const CERTIFICATE_DETAILS: readonly Detail[] = [
   { id: "fingerprint", wording: /smtp_tls_fingerprint|fingerprint (?:mismatch|does not match|not matched)|(?:security_level\s*=\s*|level=)fingerprint/i, says: "the certificate was checked against a pinned fingerprint", reproducedBy: pinCells },
@@ -119,7 +187,7 @@ const CERTIFICATE_DETAILS: readonly Detail[] = [
     id: "unknown-ca",
     wording: /unable to get local issuer certificate|untrusted issuer/i,
     says: "the certificate's issuer is not a CA the sender trusts",
-    reproducedBy: [...certificateCells("unknown-ca"), "Man in the middle [sender=verify]", "Man in the middle [sender=secure]"],
+    reproducedBy: [...certificateCells("unknown-ca"), ...MAN_IN_THE_MIDDLE_REFUSED],
   },
   {
     id: "wrong-name",
@@ -133,17 +201,16 @@ const CERTIFICATE_DETAILS: readonly Detail[] = [
     wording: /\bUntrusted TLS connection established/,
     says: "Postfix judged the certificate Untrusted: no chain to a CA the sender trusts (expired, not yet valid, self-signed, unknown CA, a missing intermediate, someone in between), or not the fingerprint pinned",
     reproducedBy: [
-      ...(["expired", "not-yet-valid", "self-signed", "unknown-ca", "missing-intermediate"] as const).flatMap(certificateCells),
+      ...(["expired", "not-yet-valid", "self-signed", "unknown-ca", "missing-intermediate"] as const).flatMap(postfixCertificateCells),
       ...pinCells,
-      "Man in the middle [sender=verify]",
-      "Man in the middle [sender=secure]",
+      ...MAN_IN_THE_MIDDLE_REFUSED,
     ],
   },
   {
     id: "trusted-chain",
     wording: /(?<!Un)Trusted TLS connection established/,
     says: "Postfix judged the chain Trusted: the CA is fine, so the name the sender checks is not in the certificate",
-    reproducedBy: [...certificateCells("wrong-name"), "Without SNI, a secure sender refuses the default certificate"],
+    reproducedBy: [...postfixCertificateCells("wrong-name"), "Without SNI, a secure sender refuses the default certificate"],
   },
 ];
 
@@ -270,13 +337,22 @@ export const SITUATIONS: readonly Situation[] = [
   {
     id: "dane-no-tlsa",
     title: "DANE is required for the destination, but its zone publishes no TLSA record",
-    wordings: [/no TLSA records found/i],
-    reproducedBy: ["DANE: dane-only refuses a domain without TLSA records"],
-    fixedBy: [DANE_MATCH],
-    probably: (facts) => levelSaid(facts, "probably requires DANE for this destination (smtp_tls_security_level = dane-only, or a per-destination policy)"),
+    // Exim's smtp transport returns the TLSA lookup's FAIL for a DNSSEC-proven absence (smtp.c), and bounces.
+    wordings: [/no TLSA records found/i, /DANE error: tlsa lookup FAIL/i],
+    reproducedBy: ["DANE: dane-only refuses a domain without TLSA records", ...cells(EXIM_SENDING, { sender: ["dane-only"], receiver: ["none", "may", "encrypt"] })],
+    fixedBy: [DANE_MATCH, EXIM_DANE_MATCH],
+    probably: (facts) => [
+      ...levelSaid(facts, "probably requires DANE for this destination (smtp_tls_security_level = dane-only, or a per-destination policy)", {
+        Exim: "probably requires DANE for this destination (hosts_require_dane in its smtp transport)",
+      }),
+      ...(facts.reportedBy === "Exim" ? ["the message was returned, not delayed: to Exim's hosts_require_dane a DNSSEC-proven absence of TLSA records is a permanent failure (Postfix defers the same case)"] : []),
+    ],
     ask: [
       "the TLSA record they mean to publish: `dig +dnssec TLSA _25._tcp.<MX host>` (does it exist, is the answer authenticated: flag ad)",
-      "the sender's TLS policy for this destination (smtp_tls_security_level, smtp_tls_policy_maps)",
+      {
+        Postfix: "the sender's TLS policy for this destination (smtp_tls_security_level, smtp_tls_policy_maps)",
+        Exim: `the smtp transport's DANE options for this destination (hosts_require_dane, hosts_try_dane): ${EXIM_TRANSPORT}`,
+      },
     ],
     draft: (facts) =>
       caseAndFix(
@@ -293,6 +369,7 @@ export const SITUATIONS: readonly Situation[] = [
           expect: verifiedDelivery,
         },
       ),
+    failingAs: { Exim: { outcome: "bounced", reason: "DANE error: tlsa lookup FAIL" } },
   },
   {
     id: "dns-servfail",
@@ -327,9 +404,20 @@ export const SITUATIONS: readonly Situation[] = [
   {
     id: "tls-not-offered",
     title: "The sender requires TLS, and the receiving server did not offer STARTTLS",
-    wordings: [/TLS is required, but was not offered by host/i, /a TLS session is required,? but the server did not offer TLS support/i],
+    // OpenSMTPD's queue says only "Network error on destination MXs"; the cause is on its session's error line.
+    wordings: [
+      /TLS is required, but was not offered by host/i,
+      /a TLS session is required,? but the server did not offer TLS support/i,
+      /TLS required but not supported by remote host/i,
+    ],
     reproducedBy: [
       "Founding story: Alice's provider requires TLS, Bob's provider offers none",
+      "Founding story with Exim: Alice's provider requires TLS, Bob's offers none",
+      "Founding story with OpenSMTPD: Alice's provider requires TLS, Bob's offers none",
+      ...cells(EXIM_SENDING, { sender: ["encrypt", "verify"], receiver: ["none"] }),
+      ...cells(OPENSMTPD_SENDING, { sender: ["encrypt", "verify"], receiver: ["none"] }),
+      `${EXIM_RECEIVING} [sender=encrypt, receiver=none]`,
+      "Exim and STARTTLS stripping [sender=encrypt]",
       ...SECURITY_LEVELS_STRICT_TO_NONE,
       ...STRIPPING_STRICT,
       "DANE: an attacker strips STARTTLS, and the message waits instead of leaking",
@@ -344,12 +432,17 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     fixedBy: [
       "Founding story, fixed: Bob's provider offers STARTTLS",
+      "Founding story with Exim, fixed: Bob's provider offers STARTTLS",
+      "Founding story with OpenSMTPD, fixed: Bob's provider offers STARTTLS",
       // The same deferral, and what ends it while the message waits.
       "The founding story, live: Iroco turns STARTTLS on while the service's mail waits",
       "An attacker strips STARTTLS, then leaves: the waiting message goes over TLS",
     ],
     probably: (facts) => [
-      ...levelSaid(facts, "probably requires TLS for this destination (smtp_tls_security_level = encrypt or stricter, or a DANE/MTA-STS policy)"),
+      ...levelSaid(facts, "probably requires TLS for this destination (smtp_tls_security_level = encrypt or stricter, or a DANE/MTA-STS policy)", {
+        Exim: "probably requires TLS for this destination (hosts_require_tls in its smtp transport, or hosts_require_dane)",
+        OpenSMTPD: "requires TLS for this destination: its relay action says tls (or tls no-verify), since OpenSMTPD reports this only then",
+      }),
       ...(facts.receiverLevel ? [] : ["the receiving server has STARTTLS switched off (smtpd_tls_security_level = none), or something on the path removes it from the EHLO reply (a firewall's SMTP inspection, an attacker)"]),
     ],
     ask: [
@@ -372,6 +465,10 @@ export const SITUATIONS: readonly Situation[] = [
           expect: tlsDelivery(senderLevel(facts, "encrypt")),
         },
       ),
+    failingAs: {
+      Exim: { outcome: "deferred", reason: "a TLS session is required, but the server did not offer TLS support" },
+      OpenSMTPD: { outcome: "deferred", reason: "Network error on destination MXs" },
+    },
   },
   {
     id: "starttls-required-by-receiver",
@@ -381,14 +478,21 @@ export const SITUATIONS: readonly Situation[] = [
       "Bounce to Alice when Bob's provider insists on TLS and hers never offers it",
       "Security levels [sender=none, receiver=encrypt]",
       "TLS-Required: No travels back with the bounce",
+      `${EXIM_SENDING} [sender=none, receiver=encrypt]`,
+      `${EXIM_RECEIVING} [sender=none, receiver=encrypt]`,
     ],
-    fixedBy: ["Security levels [sender=may, receiver=encrypt]"],
+    fixedBy: ["Security levels [sender=may, receiver=encrypt]", `${EXIM_SENDING} [sender=may, receiver=encrypt]`, `${EXIM_RECEIVING} [sender=may, receiver=encrypt]`],
     probably: (facts) => [
-      ...levelSaid(facts, "probably does not use TLS for this destination (smtp_tls_security_level = none, or a failed handshake it retried in clear text)"),
+      ...levelSaid(facts, "probably does not use TLS for this destination (smtp_tls_security_level = none, or a failed handshake it retried in clear text)", {
+        Exim: "probably does not use TLS for this destination (hosts_avoid_tls in its smtp transport, or a failed handshake it retried in clear text)",
+      }),
       ...(facts.receiverLevel ? [] : ["the receiving server enforces TLS (smtpd_tls_security_level = encrypt)"]),
     ],
     ask: [
-      "the sender's smtp_tls_security_level (and smtp_tls_policy_maps) for this destination",
+      {
+        Postfix: "the sender's smtp_tls_security_level (and smtp_tls_policy_maps) for this destination",
+        Exim: `the smtp transport's TLS options for this destination (hosts_avoid_tls, hosts_require_tls): ${EXIM_TRANSPORT}`,
+      },
       "the sender's log before the 530: a failed TLS handshake there means it fell back to clear text (then diagnose that log)",
     ],
     draft: (facts) =>
@@ -408,6 +512,8 @@ export const SITUATIONS: readonly Situation[] = [
           expect: tlsDelivery("may"),
         },
       ),
+    // Exim pipelines MAIL, RCPT and DATA: the 530 reaches it "after pipelined end of data".
+    failingAs: { Exim: { outcome: "bounced", reason: "530 5.7.0 Must issue a STARTTLS command first" } },
   },
   {
     id: "dane-tlsa-mismatch",
@@ -418,8 +524,9 @@ export const SITUATIONS: readonly Situation[] = [
       "DANE: a TLSA record left behind after a certificate rollover",
       "DANE: a man in the middle cannot present the published key",
       "TLSRPT: the DANE rollover Bob's provider did not notice",
+      "Exim and DANE [tlsa=wrong]",
     ],
-    fixedBy: [DANE_MATCH, "DANE: a 2 0 1 record names the CA, not the server's key"],
+    fixedBy: [DANE_MATCH, "DANE: a 2 0 1 record names the CA, not the server's key", EXIM_DANE_MATCH],
     probably: () => [
       "probably a certificate rollover without a TLSA update: the key in service is not the one the TLSA record names",
       "or someone in between presents another key (then the TLSA record is right and the path is not)",
@@ -444,6 +551,7 @@ export const SITUATIONS: readonly Situation[] = [
           expect: verifiedDelivery,
         },
       ),
+    failingAs: { Exim: { outcome: "deferred", reason: "The certificate differs" } },
   },
   {
     id: "mta-sts-mismatch",
@@ -487,17 +595,28 @@ export const SITUATIONS: readonly Situation[] = [
     reproducedBy: [
       ...(["wrong-name", "expired", "not-yet-valid", "self-signed", "unknown-ca", "missing-intermediate"] as const).flatMap(certificateCells),
       ...pinCells,
-      "Man in the middle [sender=verify]",
-      "Man in the middle [sender=secure]",
+      ...MAN_IN_THE_MIDDLE_REFUSED,
       "Without SNI, a secure sender refuses the default certificate",
+      "Exim and a man in the middle [sender=verify]",
     ],
-    fixedBy: ["Certificates that go wrong [level=verify, certificate=valid]"],
+    fixedBy: ["Certificates that go wrong [level=verify, certificate=valid]", `${EXIM_CERTIFICATES} [certificate=valid]`],
     details: CERTIFICATE_DETAILS,
-    probably: (facts) => levelSaid(facts, "probably checks certificates for this destination (smtp_tls_security_level = verify or secure, or a policy that says so)"),
+    probably: (facts) =>
+      levelSaid(facts, "probably checks certificates for this destination (smtp_tls_security_level = verify or secure, or a policy that says so)", {
+        Exim: "probably checks certificates for this destination (tls_verify_hosts with tls_verify_cert_hostnames, or hosts_require_dane)",
+        OpenSMTPD: "probably checks certificates for this destination (its relay action says tls without no-verify)",
+      }),
     ask: [
-      "the reason the sender logged next to it (`certificate verification failed for …: …`, `untrusted issuer`, `certificate has expired`): raise smtp_tls_loglevel to 1 if it is not there",
+      {
+        Postfix: "the reason the sender logged next to it (`certificate verification failed for …: …`, `untrusted issuer`, `certificate has expired`): raise smtp_tls_loglevel to 1 if it is not there",
+        Exim: "the rest of Exim's line after `(certificate verification failed)`: GnuTLS often says only `certificate invalid`, then the chain the server presents tells",
+      },
       "the certificate chain the server presents: `openssl s_client -starttls smtp -connect <MX host>:25 -showcerts` (dates, names, issuer, intermediate sent?)",
-      "which name the sender checks (smtp_tls_verify_cert_match / smtp_tls_secure_cert_match) and whether it sends SNI (smtp_tls_servername)",
+      {
+        Postfix: "which name the sender checks (smtp_tls_verify_cert_match / smtp_tls_secure_cert_match) and whether it sends SNI (smtp_tls_servername)",
+        Exim: `which hosts Exim verifies, against which CAs and names (tls_verify_hosts, tls_verify_certificates, tls_verify_cert_hostnames) and the SNI it sends (tls_sni): ${EXIM_TRANSPORT}`,
+        OpenSMTPD: "the relay action's TLS options in smtpd.conf: `relay tls` checks the chain and the MX host's name, `tls no-verify` neither",
+      },
     ],
     draft: (facts, detail): Drafts => {
       const level = senderLevel(facts, detail?.id === "fingerprint" ? "fingerprint" : "verify");
@@ -523,6 +642,8 @@ export const SITUATIONS: readonly Situation[] = [
         },
       };
     },
+    // GnuTLS names no cause: "(certificate verification failed): certificate invalid", or nothing after it.
+    failingAs: { Exim: { outcome: "deferred", reason: "(certificate verification failed)" } },
   },
   {
     id: "handshake-failure",
@@ -543,7 +664,10 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     ask: [
       "the receiving server's log at the same second (its smtpd TLS error says why: protocol, cipher, SNI lookup)",
-      "`posttls-finger -c -l may <domain>` from the sender, and the TLS versions each side allows (smtp_tls_protocols, smtp_tls_mandatory_protocols, smtpd_tls_protocols)",
+      {
+        Postfix: "`posttls-finger -c -l may <domain>` from the sender, and the TLS versions each side allows (smtp_tls_protocols, smtp_tls_mandatory_protocols, smtpd_tls_protocols)",
+        Exim: `\`openssl s_client -starttls smtp -connect <MX host>:25\` from the sender, and the TLS versions and ciphers each side allows (Exim's GnuTLS priority string, tls_require_ciphers: ${EXIM_TRANSPORT}; the receiver's own)`,
+      },
     ],
     draft: (facts, detail): Drafts => {
       const level = senderLevel(facts, "encrypt");
@@ -611,8 +735,19 @@ export const SITUATIONS: readonly Situation[] = [
       "STARTTLS stripping [sender=none]",
       "STARTTLS stripping [sender=may]",
       "MTA-STS testing: stripping STARTTLS still delivers in clear text",
+      ...cells(EXIM_SENDING, { sender: ["none"], receiver: ["none", "may"] }),
+      ...cells(EXIM_SENDING, { sender: ["may", "dane"], receiver: ["none"] }),
+      ...cells(EXIM_RECEIVING, { sender: ["none"], receiver: ["none", "may"] }),
+      `${EXIM_RECEIVING} [sender=may, receiver=none]`,
+      "Exim and STARTTLS stripping [sender=may]",
+      `${OPENSMTPD_SENDING} [sender=may, receiver=none]`,
     ],
-    fixedBy: ["Security levels [sender=may, receiver=may]", "MTA-STS enforce: delivered over TLS, certificate verified"],
+    fixedBy: [
+      "Security levels [sender=may, receiver=may]",
+      "MTA-STS enforce: delivered over TLS, certificate verified",
+      ...cells("Interop at may", { sender: ["exim", "opensmtpd"], receiver: ["postfix"] }),
+      "Interop at may [sender=postfix, receiver=exim]",
+    ],
     details: [
       {
         id: "waited-then-in-clear",
@@ -636,7 +771,11 @@ export const SITUATIONS: readonly Situation[] = [
     ],
     ask: [
       "all the Received headers of the message, to find the hop between the two providers",
-      "the sending server's log line for the delivery (a `TLS connection established` line before `status=sent`, or none)",
+      {
+        Postfix: "the sending server's log line for the delivery (a `TLS connection established` line before `status=sent`, or none)",
+        Exim: "Exim's `=>` line for the delivery: X= (the TLS version and cipher) is on it for a TLS delivery, absent in clear text",
+        OpenSMTPD: "OpenSMTPD's session lines for the delivery: an `mta tls ciphers=` line before its `mta delivery`, or none",
+      },
       "`posttls-finger <domain>` from the sender's network: does the EHLO reply list STARTTLS?",
     ],
     draft: (facts) =>
@@ -656,6 +795,7 @@ export const SITUATIONS: readonly Situation[] = [
           expect: tlsDelivery("may"),
         },
       ),
+    failingAs: { Exim: { outcome: "delivered", transport: "plaintext" }, OpenSMTPD: { outcome: "delivered", transport: "plaintext" } },
   },
 ];
 

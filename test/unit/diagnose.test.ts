@@ -106,17 +106,74 @@ describe("diagnose: real-world-shaped bounces and logs", () => {
   });
 });
 
+describe("diagnose: Exim and OpenSMTPD as the customer's sender", () => {
+  it("names the MTA whose line comes first, the sender's, not the receiver's that follows", async () => {
+    const eximToPostfix = await recognised(read("shipped/exim-s-levels-against-postfix-sender-may-receiver-none.txt"));
+    expect(eximToPostfix.facts.reportedBy).toBe("Exim");
+    const postfixToExim = await recognised(read("shipped/exim-as-bob-s-provider-against-postfix-s-levels-sender-may-receiver-none.txt"));
+    expect(postfixToExim.facts.reportedBy).toBe("Postfix");
+  });
+
+  it("does not take the TLS version of the hop that brought the message in (Exim's <= line) for the failing hop's", async () => {
+    const plaintext = await recognised(read("shipped/exim-s-levels-against-postfix-sender-may-receiver-none.txt"));
+    expect(plaintext.facts.tlsVersion).toBeUndefined();
+    const delivered = await diagnose(
+      "2026-11-30 09:12:41 1tHYf2-000J8a-1Q => bob@example.net R=dnslookup T=remote_smtp H=mx.example.net [203.0.113.25] X=TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256 CV=yes",
+    );
+    expect(delivered.facts.tlsVersion).toBe("TLSv1.2");
+  });
+
+  it("writes the case and its fix with Exim as the sender, in Exim's words", async () => {
+    const diagnosis = await recognised(read("handwritten/exim-mainlog-dane-tlsa-fail.log"));
+    expect(diagnosis.failing.sender).toEqual({ mta: "exim", level: "dane-only" });
+    expect(diagnosis.failing.expect).toEqual({ outcome: "bounced", reason: "DANE error: tlsa lookup FAIL" });
+    expect(diagnosis.fix.sender).toEqual({ mta: "exim", level: "dane-only" });
+    // Exim logs no certificate name: the fix expects the trust it logs (CV=dane), not a peer name.
+    expect(diagnosis.fix.expect).toEqual({ outcome: "delivered", transport: "tls", tls: { trust: "verified" } });
+    expect(diagnosis.probably.join("\n")).toMatch(/hosts_require_dane/);
+    expect(diagnosis.probably.join("\n")).not.toMatch(/smtp_tls_security_level/);
+    expect(diagnosis.ask.join("\n")).toMatch(/hosts_require_dane, hosts_try_dane/);
+    expect(diagnosis.ask.join("\n")).not.toMatch(/smtp_tls_policy_maps/);
+  });
+
+  it("asks for the lines that show TLS in the log of the MTA that delivered in clear text", async () => {
+    const opensmtpd = await recognised(read("shipped/opensmtpd-s-levels-against-postfix-sender-may-receiver-none.txt"));
+    expect(opensmtpd.ask.join("\n")).toContain("`mta tls ciphers=`");
+    const postfix = await recognised(read("handwritten/received-plaintext.txt"));
+    expect(postfix.ask.join("\n")).toContain("`TLS connection established`");
+  });
+
+  it("writes OpenSMTPD's case with its queue's words, and the fix with the trust OpenSMTPD logs at encrypt", async () => {
+    const diagnosis = await recognised(read("handwritten/opensmtpd-log-tls-required.log"));
+    expect(diagnosis.failing.sender).toEqual({ mta: "opensmtpd", level: "encrypt" });
+    expect(diagnosis.failing.expect).toEqual({ outcome: "deferred", reason: "Network error on destination MXs" });
+    expect(diagnosis.fix.expect).toMatchObject({ outcome: "delivered", transport: "tls", tls: { trust: "untrusted" } });
+  });
+
+  it("keeps Postfix as the sender where it knows no words of the customer's MTA, and says so in the story", async () => {
+    const diagnosis = await recognised(read("handwritten/exim-mainlog-handshake.log"));
+    expect(diagnosis.failing.sender?.mta).toBeUndefined();
+    expect(scenarioFileText(diagnosis, "case.yaml")).toContain("The customer's sender runs Exim; this case is written with Postfix as the sender");
+  });
+
+  it("asks for OpenSMTPD's session line when its queue's summary is all there is", async () => {
+    const diagnosis = await diagnose(read("handwritten/negative-opensmtpd-network-error.log"));
+    expect(diagnosis.facts.reportedBy).toBe("OpenSMTPD");
+    expect(formatDiagnosis(diagnosis, shipped)).toContain('"mta error reason="');
+  });
+});
+
 describe("diagnose: what it says", () => {
   it("says 'probably' only for what it infers, and nothing probable about a level the input quotes", async () => {
     const guessed = await recognised("status=deferred (TLS is required, but was not offered by host mx.example.net[203.0.113.25])");
     expect(guessed.probably.join("\n")).toMatch(/probably requires TLS/);
-    expect(guessed.failing.sender?.postconf.smtp_tls_security_level).toBe("encrypt");
+    expect(guessed.failing.sender?.postconf?.smtp_tls_security_level).toBe("encrypt");
 
     const quoted = await recognised(
       "smtp_tls_security_level = secure\nsmtpd_tls_security_level = none\nstatus=deferred (TLS is required, but was not offered by host mx.example.net[203.0.113.25])",
     );
     expect(quoted.probably).toEqual([]);
-    expect(quoted.failing.sender?.postconf.smtp_tls_security_level).toBe("secure");
+    expect(quoted.failing.sender?.postconf?.smtp_tls_security_level).toBe("secure");
     expect(quoted.fix.expect).toMatchObject({ outcome: "delivered", tls: { trust: "verified" } });
   });
 
