@@ -136,6 +136,9 @@ const EXIM_SENDING = "Exim's levels against Postfix";
 const EXIM_RECEIVING = "Exim as Bob's provider, against Postfix's levels";
 const OPENSMTPD_SENDING = "OpenSMTPD's levels against Postfix";
 const EXIM_CERTIFICATES = "Certificates under Exim's verification";
+/** scenarios/interop.yaml: every sender MTA against every receiver MTA, the receiver without STARTTLS. */
+const INTEROP_NO_STARTTLS = "Interop: a receiver without STARTTLS";
+const EVERY_PAIR = { sender: ["postfix", "exim", "opensmtpd"], receiver: ["postfix", "exim"] } as const;
 const EXIM_CERTIFICATE_VARIANTS: readonly CertificateVariant[] = ["expired", "wrong-name", "self-signed", "unknown-ca"];
 const EXIM_DANE_MATCH = "Exim and DANE [tlsa=auto]";
 
@@ -417,6 +420,7 @@ export const SITUATIONS: readonly Situation[] = [
       ...cells(EXIM_SENDING, { sender: ["encrypt", "verify"], receiver: ["none"] }),
       ...cells(OPENSMTPD_SENDING, { sender: ["encrypt", "verify"], receiver: ["none"] }),
       `${EXIM_RECEIVING} [sender=encrypt, receiver=none]`,
+      ...cells(INTEROP_NO_STARTTLS, { ...EVERY_PAIR, level: ["encrypt"] }),
       "Exim and STARTTLS stripping [sender=encrypt]",
       ...SECURITY_LEVELS_STRICT_TO_NONE,
       ...STRIPPING_STRICT,
@@ -741,6 +745,7 @@ export const SITUATIONS: readonly Situation[] = [
       `${EXIM_RECEIVING} [sender=may, receiver=none]`,
       "Exim and STARTTLS stripping [sender=may]",
       `${OPENSMTPD_SENDING} [sender=may, receiver=none]`,
+      ...cells(INTEROP_NO_STARTTLS, { ...EVERY_PAIR, level: ["may"] }),
     ],
     fixedBy: [
       "Security levels [sender=may, receiver=may]",

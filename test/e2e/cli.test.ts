@@ -162,7 +162,7 @@ describe("runs against real Postfix containers", () => {
     expect(Object.keys(scenario).filter((key) => !["file", "name", "passed", "expected", "observed", "durationMs"].includes(key))).toEqual(["world", "differences", "evidence", "definition"]);
     // The providers' software as read from the running containers: the default release, 3.10 on Debian 13's OpenSSL 3.5.
     for (const role of ["sender", "receiver"] as const) {
-      expect(scenario.world?.[role]).toEqual({ release: "3.10", postfix: expect.stringMatching(/^3\.10\.\d+$/), openssl: expect.stringMatching(/^OpenSSL 3\.5\./) });
+      expect(scenario.world?.[role]).toEqual({ mta: "postfix", release: "3.10", version: expect.stringMatching(/^3\.10\.\d+$/), tls: expect.stringMatching(/^OpenSSL 3\.5\./) });
     }
     expect(scenario).toMatchObject({
       file: `${CLI_FIXTURES}/passes.yaml`,
