@@ -7,7 +7,7 @@
  * story says why, so nobody mistakes them for a replay of the customer's MTA.
  */
 import type { Trust } from "../scenario/types.js";
-import { SENDER_LEVELS, type SenderLevel } from "../scenario/levels.js";
+import { isSenderLevel, type SenderLevel } from "../scenario/levels.js";
 import { unsupportedLevel } from "../scenario/mtaChoice.js";
 import type { Facts } from "./facts.js";
 import { OTHER_SENDERS, otherSender, type DraftDocument, type Drafts, type OtherSenderMta, type Situation } from "./situations.js";
@@ -23,8 +23,6 @@ const TRUST_OF_A_VALID_CERTIFICATE: Readonly<Record<OtherSenderMta, (level: Send
   exim: () => "verified",
   opensmtpd: (level) => (level === "verify" ? "verified" : "untrusted"),
 };
-
-const isSenderLevel = (value: string): value is SenderLevel => SENDER_LEVELS.some((level) => level === value);
 
 /** Why a document cannot be written for the MTA, or undefined when it can. */
 function whyPostfixOnly(document: DraftDocument, mta: OtherSenderMta): string | undefined {

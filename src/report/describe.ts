@@ -6,7 +6,7 @@ import type { Observation } from "../observe/types.js";
 import type { Expectation, ProviderSettings, TextMatcher, TlsExpectation } from "../scenario/types.js";
 import type { ProviderSoftware, ScenarioResult, WorldSoftware } from "../core/result.js";
 import { formatMatcher } from "../judge/matchText.js";
-import { MTA_NAMES } from "../scenario/levels.js";
+import { MTA_NAMES, mtaOf } from "../scenario/levels.js";
 import { expectedStandards } from "./standards.js";
 import { expectedAttempts } from "./attempts.js";
 
@@ -21,7 +21,7 @@ export function describeProviderSoftware(software: ProviderSoftware): string {
  * printed back (ScenarioResult.native).
  */
 export function configurationLines(settings: ProviderSettings, native: readonly string[] | undefined): string[] {
-  const mta = settings.mta ?? "postfix";
+  const mta = mtaOf(settings);
   if (mta === "postfix") return Object.entries(settings.postconf).map(([name, value]) => `${name} = ${value}`);
   const own = settings.exim ?? settings.opensmtpd;
   const chosen = own !== undefined ? "its own options" : `level ${settings.level ?? "may"}`;

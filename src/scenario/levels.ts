@@ -29,6 +29,19 @@ export type SenderLevel = (typeof SENDER_LEVELS)[number];
 export type ReceiverLevel = (typeof RECEIVER_LEVELS)[number];
 export type SecurityLevel = SenderLevel | ReceiverLevel;
 
+export function isSenderLevel(level: string): level is SenderLevel {
+  return (SENDER_LEVELS as readonly string[]).includes(level);
+}
+
+export function isReceiverLevel(level: string): level is ReceiverLevel {
+  return (RECEIVER_LEVELS as readonly string[]).includes(level);
+}
+
+/** The MTA a provider runs: Postfix unless the scenario chose another. */
+export function mtaOf(provider: { mta?: Mta }): Mta {
+  return provider.mta ?? "postfix";
+}
+
 /** The Postfix parameter a role's level is. */
 export const POSTFIX_LEVEL_PARAMETER: Record<Role, string> = {
   sender: "smtp_tls_security_level",

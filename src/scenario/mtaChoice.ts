@@ -7,7 +7,7 @@
  * lacks (MTA-STS). Each is refused with the reason, never approximated.
  */
 import type { ScenarioProblem } from "./errors.js";
-import { MTA_NAMES, type Mta, type SecurityLevel } from "./levels.js";
+import { MTA_NAMES, mtaOf, type Mta, type SecurityLevel } from "./levels.js";
 import type { Role, Scenario } from "./types.js";
 import { formatFieldPath, type FieldPath, type Locator } from "./yamlPosition.js";
 
@@ -62,7 +62,7 @@ export function mtaChoiceProblems(scenarios: readonly Scenario[], file: string, 
   for (const scenario of scenarios) {
     for (const role of ["sender", "receiver"] as const) {
       const settings = scenario[role];
-      const mta = settings.mta ?? "postfix";
+      const mta = mtaOf(settings);
       const runs = `the ${role} runs ${MTA_NAMES[mta]}`;
       if (settings.exim !== undefined && mta !== "exim") problem([role, "exim"], `Exim's own options, but ${runs}: set ${role}.mta: exim`);
       if (settings.opensmtpd !== undefined && mta !== "opensmtpd") problem([role, "opensmtpd"], `OpenSMTPD's own options, but ${runs}: set ${role}.mta: opensmtpd`);
@@ -84,7 +84,7 @@ export function mtaChoiceProblems(scenarios: readonly Scenario[], file: string, 
         if (postfixAction) problem(["events", index, role], `stops, starts or reconfigures Postfix, and ${runs}`);
       });
     }
-    const sender = scenario.sender.mta ?? "postfix";
+    const sender = mtaOf(scenario.sender);
     if (sender === "postfix") continue;
     const senderRuns = `the sender runs ${MTA_NAMES[sender]}`;
     if (scenario.dns.mtaSts.mode !== "none") problem(["dns", "mtaSts", "mode"], `${NO_MTA_STS[sender]}; ${senderRuns}`);

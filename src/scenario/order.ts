@@ -5,6 +5,7 @@
  * depend on order, and the seed lets anyone replay the order that showed a
  * problem.
  */
+import { mtaOf } from "./levels.js";
 import type { Scenario } from "./types.js";
 
 /** mulberry32: a small, well-known 32-bit PRNG; plenty for ordering tests. */
@@ -42,8 +43,8 @@ function stateDistance(a: Scenario, b: Scenario): number {
   let cost = 0;
   for (const role of ["sender", "receiver"] as const) {
     if (a[role].postfix !== b[role].postfix) cost += 1000;
-    const mta = a[role].mta ?? "postfix";
-    if (mta !== (b[role].mta ?? "postfix")) cost += 1000;
+    const mta = mtaOf(a[role]);
+    if (mta !== mtaOf(b[role])) cost += 1000;
     else if (mta !== "postfix" && JSON.stringify([a[role].level, a[role].exim, a[role].opensmtpd]) !== JSON.stringify([b[role].level, b[role].exim, b[role].opensmtpd])) cost += 20;
     if (a[role].certificate !== b[role].certificate || a[role].certificateKey !== b[role].certificateKey) cost += 20;
     if (a[role].own !== undefined || b[role].own !== undefined) cost += 20;

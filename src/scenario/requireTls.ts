@@ -10,6 +10,7 @@
  */
 import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioProblem } from "./errors.js";
+import { mtaOf } from "./levels.js";
 import { releasesWith } from "./postfixNames.js";
 import type { Scenario } from "./types.js";
 import { formatFieldPath, type FieldPath, type Locator } from "./yamlPosition.js";
@@ -19,7 +20,7 @@ const FIELD: FieldPath = ["message", "requireTls"];
 export function requireTlsReleaseProblems(scenarios: readonly Scenario[], file: string, locate: Locator, unpinned: PostfixRelease | undefined): ScenarioProblem[] {
   return scenarios.flatMap((scenario) => {
     // Another MTA as the sender is refused in mtaChoice.ts, with its own reason.
-    if (!scenario.message.requireTls || (scenario.sender.mta ?? "postfix") !== "postfix") return [];
+    if (!scenario.message.requireTls || mtaOf(scenario.sender) !== "postfix") return [];
     const release = scenario.sender.postfix ?? unpinned;
     const supporting = releasesWith("requiretls_enable");
     if (release !== undefined && supporting.includes(release)) return [];

@@ -7,13 +7,14 @@
  */
 import type { PostfixRelease } from "../core/releases.js";
 import type { ScenarioProblem } from "./errors.js";
+import { mtaOf } from "./levels.js";
 import { releasesWith } from "./postfixNames.js";
 import type { Scenario } from "./types.js";
 
 export function tlsrptReleaseProblems(scenarios: readonly Scenario[], unpinned: PostfixRelease | undefined): ScenarioProblem[] {
   return scenarios.flatMap((scenario) => {
     const release = scenario.sender.postfix ?? unpinned;
-    if (scenario.expect.tlsrpt === undefined || release === undefined || (scenario.sender.mta ?? "postfix") !== "postfix") return [];
+    if (scenario.expect.tlsrpt === undefined || release === undefined || mtaOf(scenario.sender) !== "postfix") return [];
     if (releasesWith("smtp_tlsrpt_enable").includes(release)) return [];
     return [
       {

@@ -9,7 +9,7 @@
  */
 import { DEFAULT_POSTFIX_RELEASE, type PostfixRelease } from "../core/releases.js";
 import type { ProviderSoftware } from "../core/result.js";
-import { MTA_NAMES, type Mta } from "./levels.js";
+import { MTA_NAMES, mtaOf, type Mta } from "./levels.js";
 import type { ProviderSettings, Role, Scenario } from "./types.js";
 
 export type ProviderShape = { mta: "postfix"; release: PostfixRelease } | { mta: Exclude<Mta, "postfix"> };
@@ -18,7 +18,7 @@ export type WorldShape = Readonly<Record<Role, ProviderShape>>;
 const ROLES: readonly Role[] = ["sender", "receiver"];
 
 function providerShape(settings: Pick<ProviderSettings, "mta" | "postfix">, unpinned: PostfixRelease): ProviderShape {
-  const mta = settings.mta ?? "postfix";
+  const mta = mtaOf(settings);
   return mta === "postfix" ? { mta, release: settings.postfix ?? unpinned } : { mta };
 }
 

@@ -12,7 +12,7 @@
  * level) and smtp-server.conf (what port 25 offers, a receiver level).
  */
 import { Wait, type StartedTestContainer } from "testcontainers";
-import { RECEIVER_LEVELS, SENDER_LEVELS, UnsupportedLevelError, type ReceiverLevel, type SenderLevel } from "../scenario/levels.js";
+import { isReceiverLevel, isSenderLevel, RECEIVER_LEVELS, SENDER_LEVELS, UnsupportedLevelError, type ReceiverLevel, type SenderLevel } from "../scenario/levels.js";
 import { UNSUPPORTED_LEVELS } from "../scenario/mtaChoice.js";
 import type { OtherMtaSoftware } from "../core/result.js";
 import { EXIM_LOG_READER } from "../observe/eximReader.js";
@@ -74,10 +74,6 @@ export const EXIM_LEVELS: Readonly<Record<SenderLevel, EximTlsSettings | Unsuppo
   secure: { unsupported: UNSUPPORTED_LEVELS.exim.sender.secure! },
 };
 
-function isSenderLevel(level: string): level is SenderLevel {
-  return (SENDER_LEVELS as readonly string[]).includes(level);
-}
-
 /** Exim's options for a level in Postfix's words; throws UnsupportedLevelError where Exim has none. */
 export function eximSettingsFor(level: string): EximTlsSettings {
   if (!isSenderLevel(level)) throw new UnsupportedLevelError("Exim", level, `it is not a sender level (${SENDER_LEVELS.join(", ")})`);
@@ -113,10 +109,10 @@ export function nativeOptions(native: Readonly<Record<string, string>>, known: r
 
 /** Exim's server settings for a receiver level in Postfix's words. */
 export function eximServerSettingsFor(level: string): EximServerSettings {
-  if (!(RECEIVER_LEVELS as readonly string[]).includes(level)) {
+  if (!isReceiverLevel(level)) {
     throw new UnsupportedLevelError("Exim", level, `a receiver level is one of ${RECEIVER_LEVELS.join(", ")}`, "receiver");
   }
-  return EXIM_RECEIVER_LEVELS[level as ReceiverLevel];
+  return EXIM_RECEIVER_LEVELS[level];
 }
 
 /** The macro docker/exim/exim.conf reads for a setting: LAB_ and its name in capitals. */

@@ -10,7 +10,7 @@ import type { OtherMtaSoftware } from "../core/result.js";
 import { OPENSMTPD_LOG_READER } from "../observe/opensmtpdReader.js";
 import type { QueuedMessage } from "../observe/queue.js";
 import { Wait, type StartedTestContainer } from "testcontainers";
-import { OPENSMTPD_RELAY_OPTIONS, SENDER_LEVELS, UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
+import { isSenderLevel, OPENSMTPD_RELAY_OPTIONS, SENDER_LEVELS, UnsupportedLevelError, type SenderLevel } from "../scenario/levels.js";
 import { UNSUPPORTED_LEVELS } from "../scenario/mtaChoice.js";
 import { disabledRouteIds, parseSmtpctlQueue, type OpensmtpdEnvelope } from "../observe/opensmtpdQueue.js";
 import { mtaTitle } from "./mtaContainer.js";
@@ -45,8 +45,8 @@ export const OPENSMTPD_RELAY: Readonly<Record<SenderLevel, OpensmtpdRelay>> = {
 
 /** OpenSMTPD's relay options for a level; throws UnsupportedLevelError for one it cannot express. */
 export function relayOptionsFor(level: string): readonly string[] {
-  if (!(SENDER_LEVELS as readonly string[]).includes(level)) throw new UnsupportedLevelError("OpenSMTPD", level, `it is not a sender level (${SENDER_LEVELS.join(", ")})`);
-  const relay = OPENSMTPD_RELAY[level as SenderLevel];
+  if (!isSenderLevel(level)) throw new UnsupportedLevelError("OpenSMTPD", level, `it is not a sender level (${SENDER_LEVELS.join(", ")})`);
+  const relay = OPENSMTPD_RELAY[level];
   if ("unsupported" in relay) throw new UnsupportedLevelError("OpenSMTPD", level, relay.unsupported);
   return relay.options;
 }

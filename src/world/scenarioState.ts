@@ -6,7 +6,7 @@
  * OpenSMTPD's relay action for the scenario's level and native settings.
  */
 import type { NativeConfiguration } from "../core/result.js";
-import { MTA_NAMES } from "../scenario/levels.js";
+import { MTA_NAMES, mtaOf } from "../scenario/levels.js";
 import type { Role, Scenario } from "../scenario/types.js";
 import type { MailWorld } from "./world.js";
 
@@ -93,7 +93,7 @@ export function providerSettings(world: MailWorld, scenario: Scenario, role: Rol
  */
 export async function applyScenario(world: MailWorld, scenario: Scenario): Promise<NativeConfiguration> {
   for (const role of ["sender", "receiver"] as const) {
-    const wanted = scenario[role].mta ?? "postfix";
+    const wanted = mtaOf(scenario[role]);
     const running = world.provider(role).mta;
     if (wanted !== running) {
       throw new Error(
