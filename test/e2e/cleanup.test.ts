@@ -6,9 +6,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { MailWorld } from "../../src/world/world.js";
-import { buildCli, CliProcess, endChildren, nameInResultLine, resultLines, runCli } from "./helpers/cli.js";
+import { CliProcess, endChildren, nameInResultLine, resultLines, runCli } from "./helpers/cli.js";
 import { ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 /** Six passing scenarios: long enough (~3 s each) that the run is surely still going when we strike. */
@@ -23,10 +23,6 @@ function spawnCli(args: string[]): CliProcess {
   children.push(child);
   return child;
 }
-
-beforeAll(async () => {
-  await buildCli();
-});
 
 afterEach(async () => {
   await endChildren(children, removeOwnedBy);

@@ -12,17 +12,13 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { JsonReport } from "../../src/report/json.js";
 import { loadScenarioFiles } from "../../src/scenario/load.js";
 import { orderByState } from "../../src/scenario/order.js";
-import { buildCli, CliProcess, runCli, type CliResult } from "./helpers/cli.js";
+import { CliProcess, runCli, type CliResult } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 const BROKEN = "test/fixtures/scenarios/broken";
 const CLI_FIXTURES = "test/fixtures/scenarios/cli";
 const POSTFIX_VALUES = "test/fixtures/scenarios/postfix-values";
 const OWN_CONFIG = "test/fixtures/scenarios/own-config";
-
-beforeAll(async () => {
-  await buildCli();
-});
 
 function lastLine(stdout: string): string | undefined {
   return stdout.replace(/\n$/, "").split("\n").at(-1);

@@ -8,13 +8,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { toComparisonJson } from "../../src/report/compare.js";
-import { buildCli, runCli } from "./helpers/cli.js";
+import { runCli } from "./helpers/cli.js";
 
 const FIXTURE = "test/fixtures/scenarios/compare/releases.yaml";
 let reports: string;
 
 beforeAll(async () => {
-  await buildCli();
   reports = await mkdtemp(path.join(os.tmpdir(), "starttls-lab-compare-"));
 });
 afterAll(async () => {

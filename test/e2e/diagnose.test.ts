@@ -9,13 +9,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { JsonReport } from "../../src/report/json.js";
-import { buildCli, runCli } from "./helpers/cli.js";
+import { runCli } from "./helpers/cli.js";
 
 const HANDWRITTEN = "test/fixtures/diagnose/handwritten";
 let dir: string;
 
 beforeAll(async () => {
-  await buildCli();
   dir = await mkdtemp(path.join(os.tmpdir(), "starttls-lab-diagnose-"));
 });
 

@@ -14,10 +14,9 @@ import { runScenario, runScenarios } from "../../src/runner.js";
 import { scenarioFromYaml } from "../../src/scenario/inline.js";
 import { baseImageOf } from "../../src/world/images.js";
 import { MailWorld } from "../../src/world/world.js";
-import { buildCli, childEnv, runCli } from "./helpers/cli.js";
+import { childEnv, runCli } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy } from "./helpers/docker.js";
 
-beforeAll(buildCli, 120_000);
 
 describe("the command line when the environment is broken", () => {
   test("no Docker engine: exit 2, and the message says how to start one", async () => {

@@ -19,7 +19,7 @@ import { startLabServer, loopbackRefusal, type RunningLab } from "../../src/lab/
 import type { RunView } from "../../src/lab/session.js";
 import { DIAGRAM_CSS } from "../../src/report/sequenceDiagram.js";
 import { loadScenarioText } from "../../src/scenario/load.js";
-import { buildCli, CliProcess, endChildren } from "./helpers/cli.js";
+import { CliProcess, endChildren } from "./helpers/cli.js";
 import { ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -415,7 +415,6 @@ async function listening(): Promise<{ port: number; close: () => Promise<void> }
 
 describe("starttls-lab serve, the command", () => {
   const children: CliProcess[] = [];
-  beforeAll(buildCli, WORLD_START_MS);
   afterAll(() => endChildren(children, removeOwnedBy));
 
   test("a bad or busy port is refused (exit 2) before anything starts", async () => {

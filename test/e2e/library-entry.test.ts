@@ -6,8 +6,8 @@
  * pull) its reaper image, which fails on a machine without a registry.
  */
 import path from "node:path";
-import { afterEach, beforeAll, expect, test } from "vitest";
-import { buildCli, CliProcess, endChildren, childEnv, REPO_ROOT } from "./helpers/cli.js";
+import { afterEach, expect, test } from "vitest";
+import { CliProcess, endChildren, childEnv, REPO_ROOT } from "./helpers/cli.js";
 import { ownedBy, removeOwnedBy } from "./helpers/docker.js";
 
 const SCRIPT = path.join(REPO_ROOT, "test", "fixtures", "library", "start-world.mjs");
@@ -18,11 +18,6 @@ function envWithoutTestcontainers(): NodeJS.ProcessEnv {
 }
 
 const children: CliProcess[] = [];
-
-beforeAll(async () => {
-  // The package's self-reference resolves to dist/.
-  await buildCli();
-});
 
 afterEach(async () => {
   await endChildren(children, removeOwnedBy);

@@ -4,13 +4,9 @@
  * trouble, then every message accounted for, and no container left behind.
  */
 import path from "node:path";
-import { beforeAll, expect, test } from "vitest";
-import { buildCli, CliProcess, REPO_ROOT } from "./helpers/cli.js";
+import { expect, test } from "vitest";
+import { CliProcess, REPO_ROOT } from "./helpers/cli.js";
 import { ownedBy } from "./helpers/docker.js";
-
-beforeAll(async () => {
-  await buildCli();
-});
 
 function figures(stdout: string): Record<string, string> {
   return Object.fromEntries(stdout.split("\n").flatMap((line) => (/^[a-z_-]+=/.test(line) ? [[line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]] : [])));

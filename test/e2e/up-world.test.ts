@@ -12,7 +12,7 @@ import { loadScenarioFiles } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/types.js";
 import { hostedDomains, PROVIDERS } from "../../src/world/providers.js";
 import { readPosttlsFinger, readSwaks, runTool, type FingerReport, type SwaksStartTls } from "./helpers/adminTools.js";
-import { buildCli, runCli } from "./helpers/cli.js";
+import { runCli } from "./helpers/cli.js";
 
 const STATES = "test/fixtures/scenarios/up/probed-states.yaml";
 /** A name of its own, so a developer's default world is neither reused nor removed. */
@@ -47,7 +47,6 @@ function readUp(stdout: string): Printed {
 let printed: Printed;
 
 beforeAll(async () => {
-  await buildCli();
   const up = await runCli(["up", "--name", WORLD]);
   if (up.code !== 0) throw new Error(`up failed (exit ${up.code}):\n${up.stderr}${up.stdout}`);
   console.log(up.stdout);

@@ -2,11 +2,9 @@
  * Running the built command line (`node dist/cli.js …`) as a child process,
  * the way a user or a CI job does.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import os from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { withLock } from "../../../src/world/buildLock.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const CLI = path.join(REPO_ROOT, "dist", "cli.js");
@@ -19,19 +17,6 @@ export function childEnv(): NodeJS.ProcessEnv {
     TESTCONTAINERS_RYUK_DISABLED: "true",
     TESTCONTAINERS_HOST_OVERRIDE: "localhost",
   };
-}
-
-/**
- * Compiles src/ into dist/ (incremental: quick when nothing changed). Test
- * files run in parallel workers, so builds are serialised with the same
- * cross-process lock the harness uses for image builds.
- */
-export async function buildCli(): Promise<void> {
-  await withLock(path.join(os.tmpdir(), "starttls-lab-e2e"), "build-dist", async () => {
-    const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
-    const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${result.stdout}${result.stderr}`);
-  });
 }
 
 export interface CliResult {

@@ -1,0 +1,18 @@
+/**
+ * vitest's global setup for the end-to-end project: compiles src/ into dist/
+ * once, before any test file runs. The e2e files run in parallel workers and
+ * start `node dist/cli.js` (and the package's self-reference) as children; a
+ * build inside one file would rewrite dist/ under another file's running
+ * child, so no test file builds.
+ */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export default function buildDist(): void {
+  const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
+  const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${result.stdout}${result.stderr}`);
+}
