@@ -27,8 +27,12 @@ dovecot
 # A configuration Exim refuses is said here, not by a daemon that died.
 exim -bV >/dev/null
 
+# The harness mounts a tmpfs on /var/log/exim4: on the image's overlay
+# filesystem tail gets no inotify and looks once a second, which held every
+# scenario up to a second after Exim had logged what the harness waits for.
 mkdir -p /var/log/exim4 && touch /var/log/exim4/mainlog /var/log/exim4/paniclog
-chown Debian-exim:adm /var/log/exim4/mainlog /var/log/exim4/paniclog
+chown Debian-exim:adm /var/log/exim4 /var/log/exim4/mainlog /var/log/exim4/paniclog
+chmod 2750 /var/log/exim4
 tail -n 0 -F /var/log/exim4/mainlog /var/log/exim4/paniclog 2>/dev/null | grep --line-buffered -v -e '^==> ' -e '^$' &
 follower=$!
 

@@ -160,6 +160,8 @@ export class EximContainer extends ProviderContainer<StartedEximContainer> {
     super(image, eximTitle(identity), identity);
     this.withWaitStrategy(Wait.forAll([Wait.forLogMessage(DAEMON_STARTED), Wait.forLogMessage(/Dovecot v\S+ .*starting up/)]))
       .withLabels({ [LABEL_ROLE]: `exim-${identity.role}` })
+      // Exim writes its log to a file that the entrypoint follows: on tmpfs, tail is woken by inotify.
+      .withTmpFs({ "/var/log/exim4": "rw" })
       .withCopyContentToContainer([
         labFile("role.conf", eximRoleMacros(identity)),
         // Postfix's SNI table, which exim.conf's tls_certificate and tls_privatekey look $tls_in_sni up in.
