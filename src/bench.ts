@@ -96,6 +96,17 @@ async function main(): Promise<void> {
   const suite = await timed(() => runScenarios(scenarios, { workers: DEFAULT_WORKERS }));
   figure("suite_ms", suite.ms);
   figure("goal_suite_ms", 30_000);
+  // What a scenario costs with each pair of MTAs, in the same run (worlds side by side, as `run` has them).
+  const byMtas = new Map<string, number[]>();
+  for (const result of suite.value.results) {
+    if (!result.world) continue;
+    const pair = `${result.world.sender.mta}_to_${result.world.receiver.mta}`;
+    byMtas.set(pair, [...(byMtas.get(pair) ?? []), result.durationMs]);
+  }
+  for (const [pair, values] of [...byMtas].sort(([a], [b]) => a.localeCompare(b))) {
+    figure(`suite_scenario_median_ms_${pair}`, median(values));
+    figure(`suite_scenarios_${pair}`, values.length);
+  }
 
   progress("whole suite, one world");
   const oneWorld = await timed(() => runScenarios(scenarios, { workers: 1 }));
