@@ -35,9 +35,10 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
  * What a world must change to go from one scenario's state to the next's,
  * as a cost: a release or MTA change needs another world (runner groups by
  * shape anyway), a certificate or DNS change rewrites files and republishes
- * zones, another MTA's new level or options reload it (Exim re-reads its
- * configuration, OpenSMTPD restarts), a wire mode restarts the wire's
- * listener, each differing main.cf parameter is one more `postconf -e`.
+ * zones, another MTA's new level or options rewrite its configuration
+ * (Exim checks it, and reloads for a receiver level; OpenSMTPD restarts), a
+ * wire mode restarts the wire's listener, each differing main.cf parameter
+ * is one more `postconf -e`.
  */
 function stateDistance(a: Scenario, b: Scenario): number {
   let cost = 0;

@@ -43,7 +43,7 @@ describe("nearest-state order with other MTAs", () => {
       "order.yaml",
     );
     const levels = orderByState(scenarios).map((scenario) => scenario.sender.level);
-    // Each change of the sender's level is an Exim reload; the receiver's (Postfix) a postconf.
+    // Each change of the sender's level rewrites Exim's configuration (checked with exim -bV); the receiver's (Postfix) is a postconf.
     const changes = levels.filter((level, index) => index > 0 && level !== levels[index - 1]).length;
     expect(changes).toBe(1);
   });
