@@ -101,7 +101,9 @@ async function main(): Promise<void> {
   for (const result of suite.value.results) {
     if (!result.world) continue;
     const pair = `${result.world.sender.mta}_to_${result.world.receiver.mta}`;
-    byMtas.set(pair, [...(byMtas.get(pair) ?? []), result.durationMs]);
+    const durations = byMtas.get(pair) ?? [];
+    durations.push(result.durationMs);
+    byMtas.set(pair, durations);
   }
   for (const [pair, values] of [...byMtas].sort(([a], [b]) => a.localeCompare(b))) {
     figure(`suite_scenario_median_ms_${pair}`, median(values));

@@ -188,7 +188,7 @@ export class EximContainer extends ProviderContainer<StartedEximContainer> {
 export class StartedEximContainer extends StartedProviderContainer {
   readonly mta = "exim";
   readonly reader = EXIM_LOG_READER;
-  /** Each macro file's content the daemon last started with (none until the harness wrote one). */
+  /** Each macro file's content in force: written and checked, and for the server's, re-read by the daemon (none until the harness wrote one). */
   private readonly macrosInForce = new Map<string, string>();
   private readonly readBack = new Map<string, { content: string; printed: unknown }>();
   private level: SenderLevel = "may";
