@@ -17,7 +17,6 @@ import { MailWorld } from "../../src/world/world.js";
 import { childEnv, runCli } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy } from "./helpers/docker.js";
 
-
 describe("the command line when the environment is broken", () => {
   test("no Docker engine: exit 2, and the message says how to start one", async () => {
     const result = await runCli(["run", "test/fixtures/scenarios/cli/passes.yaml"], {
