@@ -4,6 +4,7 @@
  * scenario's zones and MTA-STS policies (lab-dns-apply signs and serves
  * them), and only when they differ from what is already published.
  */
+import { randomUUID } from "node:crypto";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import type { ServerCredentials } from "../pki/types.js";
 import type { WorldDns } from "./providers.js";
@@ -13,7 +14,8 @@ import type { DnsPlan } from "./zones.js";
 
 export const MTA_STS_RESOLVER_PORT = 8461;
 
-const PLAN_DIR = "/etc/lab-dns/plan";
+/** Where each plan is written, in a directory of its own that lab-dns-apply consumes. */
+const PLANS_DIR = "/etc/lab-dns/plans";
 
 export const DNS_TITLE = { log: "dns", container: "the dns container" } as const;
 
@@ -76,15 +78,15 @@ export class StartedDnsContainer extends StartedWorldContainer {
   async publish(plan: DnsPlan): Promise<void> {
     const wanted = JSON.stringify(plan);
     if (wanted === this.published) return;
-    // plan/ is the complete desired state: rewritten whole every time.
-    await this.run(["rm", "-rf", PLAN_DIR]);
+    // The complete desired state, in a directory no earlier plan used (whichever process wrote that one), so one exec applies it.
+    const dir = `${PLANS_DIR}/${randomUUID()}`;
     await this.copyContentToContainer([
-      { content: plan.zones.map((zone) => `${zone.name} ${zone.signing}\n`).join(""), target: `${PLAN_DIR}/zones` },
-      ...plan.zones.map((zone) => ({ content: zone.text, target: `${PLAN_DIR}/${zone.name}.zone` })),
-      ...Object.entries(plan.mtaStsPolicies).map(([domain, policy]) => ({ content: policy, target: `${PLAN_DIR}/mta-sts/${domain}.txt` })),
+      { content: plan.zones.map((zone) => `${zone.name} ${zone.signing}\n`).join(""), target: `${dir}/zones` },
+      ...plan.zones.map((zone) => ({ content: zone.text, target: `${dir}/${zone.name}.zone` })),
+      ...Object.entries(plan.mtaStsPolicies).map(([domain, policy]) => ({ content: policy, target: `${dir}/mta-sts/${domain}.txt` })),
     ]);
     this.published = undefined;
-    await this.run(["lab-dns-apply"]);
+    await this.run(["lab-dns-apply", dir]);
     this.published = wanted;
   }
 }
