@@ -23,7 +23,10 @@ export default defineConfig({
     },
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
-      { extends: true, test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], exclude: [ALONE], globalSetup: ["test/e2e/helpers/buildDist.ts"] } },
+      {
+        extends: true,
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], exclude: [ALONE], globalSetup: ["test/e2e/helpers/buildDist.ts", "test/e2e/helpers/worldPoolSetup.ts"] },
+      },
       // vitest runs a one-worker project's files after all the others, with nothing beside them.
       { extends: true, test: { name: "e2e-alone", include: [ALONE], maxWorkers: 1, globalSetup: ["test/e2e/helpers/buildDist.ts"] } },
     ],

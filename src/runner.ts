@@ -43,12 +43,26 @@ export interface RunListener {
   scenarioFinished?(index: number, total: number, result: ScenarioResult): void;
 }
 
+/** Where runScenarios gets a world of a shape, and where the world goes when its shape's scenarios are done. */
+export interface WorldSource {
+  acquire(options: WorldOptions): Promise<MailWorld>;
+  release(world: MailWorld): Promise<void>;
+}
+
+/** Each world started for its shape and stopped after its last scenario. */
+export const FRESH_WORLDS: WorldSource = {
+  acquire: (options) => MailWorld.start(options),
+  release: (world) => world.stop(),
+};
+
 export interface RunOptions extends Omit<WorldOptions, "postfix"> {
   /** The release of every provider a scenario does not pin (default: chosenPostfixRelease()). */
   postfix?: PostfixRelease;
   listener?: RunListener;
   /** Use this already started world (not stopped at the end) instead of starting one; scenarios pinning other releases are not run. */
   world?: MailWorld;
+  /** Where the worlds come from (default FRESH_WORLDS); a caller that keeps worlds between runs lends them here. */
+  worlds?: WorldSource;
   /** Worlds side by side, at most; how the slots share the world shapes is runScenarios' (default 1). */
   workers?: number;
   /** Stop between scenarios when aborted (Ctrl-C); the results so far are returned. */
@@ -253,9 +267,10 @@ async function runGroups(
         continue;
       }
       const worldStarted = Date.now();
+      const source = options.worlds ?? FRESH_WORLDS;
       let world: MailWorld;
       try {
-        world = await MailWorld.start({ ...options, ...worldOptionsOf(shape.shape), onProgress: (step) => listener.worldStarting?.(step) });
+        world = await source.acquire({ ...options, ...worldOptionsOf(shape.shape), onProgress: (step) => listener.worldStarting?.(step) });
       } catch (error) {
         failedStart ??= error;
         return;
@@ -264,7 +279,7 @@ async function runGroups(
         listener.worldReady?.(Date.now() - worldStarted, world.software);
         await runIn(world, shape);
       } finally {
-        await world.stop();
+        await source.release(world);
       }
     }
   };

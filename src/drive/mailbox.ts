@@ -66,6 +66,14 @@ function openSession(provider: Provider, caCertPem: string, hosted: HostedDomain
   return opening;
 }
 
+/** Log out of every kept session to this provider's mailboxes (a process done with a world that runs on). */
+export async function closeMailboxSessions(provider: Provider): Promise<void> {
+  const byMailbox = sessions.get(provider);
+  sessions.delete(provider);
+  const open = [...(byMailbox?.values() ?? [])];
+  await Promise.allSettled(open.map(async (opening) => (await opening).logout()));
+}
+
 /** Runs `work` on the mailbox's INBOX, in the kept session; once more in a new session if the kept one had been closed. */
 async function inInbox<T>(provider: Provider, caCertPem: string, hosted: HostedDomain, work: (client: ImapFlow) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {

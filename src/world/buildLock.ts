@@ -1,6 +1,7 @@
 /**
  * A lock across processes (vitest runs test files in parallel, each starting
- * a world) so that one image is built once, not once per process. The lock
+ * a world) so that one image is built once, not once per process, and one
+ * kept world is used by one process at a time. The lock
  * is a directory (mkdir is atomic) holding the owner's pid; a lock whose
  * owner died is taken over. Waiting wakes on the lock's removal (fs.watch),
  * with a periodic re-check in case an event is missed.
@@ -49,10 +50,21 @@ function lockReleased(lockDir: string): Promise<void> {
   });
 }
 
+async function lockPath(dir: string, name: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return path.join(dir, `${name.replace(/[^a-zA-Z0-9_.-]/g, "_")}.lock`);
+}
+
+/** The named lock in `dir` if nobody holds it now, as the function that releases it; undefined if another process holds it. */
+export async function tryLock(dir: string, name: string): Promise<(() => Promise<void>) | undefined> {
+  const lockDir = await lockPath(dir, name);
+  if (!(await tryAcquire(lockDir))) return undefined;
+  return () => rm(lockDir, { recursive: true, force: true });
+}
+
 /** Run `work` while holding the named lock in `dir`; `onWait` is told once if another process holds it. */
 export async function withLock<T>(dir: string, name: string, work: () => Promise<T>, onWait: () => void = () => {}): Promise<T> {
-  await mkdir(dir, { recursive: true });
-  const lockDir = path.join(dir, `${name.replace(/[^a-zA-Z0-9_.-]/g, "_")}.lock`);
+  const lockDir = await lockPath(dir, name);
   let told = false;
   while (!(await tryAcquire(lockDir))) {
     if (!told) onWait();

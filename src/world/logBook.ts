@@ -36,14 +36,22 @@ export class LogBook {
   private waiters: Waiter[] = [];
   private partial = "";
   private ended = false;
+  private stream?: Readable;
 
   constructor(readonly name: string) {}
 
   /** Feed a log stream (testcontainers' log consumer). */
   attach(stream: Readable): void {
+    this.stream = stream;
     stream.on("data", (chunk: Buffer | string) => this.append(chunk.toString()));
     stream.on("end", () => this.end());
     stream.on("close", () => this.end());
+  }
+
+  /** Stop following the container's log while it runs on (another process follows it now); ends the book. */
+  detach(): void {
+    this.stream?.destroy();
+    this.end();
   }
 
   /** No more lines will come: fail every waiter now instead of at its timeout. */

@@ -383,6 +383,15 @@ export class MailWorld {
     return this.stopping;
   }
 
+  /**
+   * Let the world run on without this process: stop following its
+   * containers' logs (another process attaches and follows them now).
+   * The containers are not touched; stop() is what removes them.
+   */
+  detach(): void {
+    for (const container of this.containers) container.log.detach();
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

@@ -3,7 +3,8 @@
  * the validating resolver, which answers for the test world only.
  */
 import { expect } from "vitest";
-import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
+import { runScenario, scenarioFromYaml } from "../../src/vitest.js";
+import { pooledWorldTest as test } from "./helpers/worldPool.js";
 
 test("Alice's provider finds Bob's by MX lookup: no route in its transport table names a host", async ({ world }) => {
   const transport = await world.sender.exec(["cat", "/etc/starttls-lab/transport"]);

@@ -5,7 +5,8 @@
 import { expect } from "vitest";
 import { isLogEvidence } from "../../src/observe/evidence.js";
 import { normalizeKeyExchange } from "../../src/observe/keyExchange.js";
-import { runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
+import { runScenario, scenarioFromYaml } from "../../src/vitest.js";
+import { pooledWorldTest as test } from "./helpers/worldPool.js";
 
 test("sender may, receiver may: delivered over TLS, certificate trusted (chain checked, name not)", async ({ world }) => {
   const result = await runScenario(

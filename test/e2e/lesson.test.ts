@@ -13,10 +13,11 @@ import { choicesToScenario } from "../../src/lab/choices.js";
 import { LESSON } from "../../src/lab/lesson.js";
 import { LabSession, type LabEvent } from "../../src/lab/session.js";
 import { runScenarios } from "../../src/runner.js";
+import { worldPool } from "./helpers/worldPool.js";
 
 test("every step of the guided lesson predicts what real Postfix does", async () => {
   const scenarios = LESSON.map((step, index) => choicesToScenario(step.choices, index + 1).scenario);
-  const run = await runScenarios(scenarios, { workers: 1 });
+  const run = await runScenarios(scenarios, { workers: 1, worlds: worldPool });
   const verdicts = run.results.map((result, index) => ({ step: LESSON[index]!.title, passed: scenarioPassed(result), error: result.error, differences: result.verdict.differences }));
   expect(verdicts.filter((verdict) => !verdict.passed)).toEqual([]);
   expect(verdicts).toHaveLength(8);

@@ -14,6 +14,7 @@ import { diagnose, scenarioFileText } from "../../src/diagnose/index.js";
 import { loadScenarioFiles, loadScenarioText } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/types.js";
 import { runScenarios } from "../../src/vitest.js";
+import { worldPool } from "./helpers/worldPool.js";
 
 const SHIPPED = path.join("scenarios", "requiretls.yaml");
 const WRONG = path.join("test", "fixtures", "scenarios", "wrong", "requiretls.yaml");
@@ -47,7 +48,7 @@ const linesFrom = (result: ScenarioResult, source: string) =>
 beforeAll(async () => {
   const scenarios = [...(await loadScenarioFiles([SHIPPED, WRONG])), ...(await diagnosedDrafts())];
   expect(scenarios.length).toBe(19);
-  results = (await runScenarios(scenarios, { workers: 1 })).results;
+  results = (await runScenarios(scenarios, { workers: 1, worlds: worldPool })).results;
 }, 900_000);
 
 describe("the shipped REQUIRETLS scenarios", () => {

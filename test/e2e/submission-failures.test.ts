@@ -15,7 +15,7 @@ import type SMTPTransport from "nodemailer/lib/smtp-transport";
 import { afterAll, expect } from "vitest";
 import { classifySubmissionFailure, SubmissionError, submissionTransportOptions } from "../../src/drive/alice.js";
 import type { Submission } from "../../src/scenario/types.js";
-import { worldTest as test } from "../../src/vitest.js";
+import { pooledWorldTest as test } from "./helpers/worldPool.js";
 
 const FIXTURES = path.join("test", "fixtures", "submission", "errors.json");
 const captured: Record<string, Record<string, unknown>> = {};

@@ -7,6 +7,7 @@ import path from "node:path";
 import { expect } from "vitest";
 import { loadScenarioFiles, loadScenarioText } from "../../src/scenario/load.js";
 import { runScenarios } from "../../src/vitest.js";
+import { worldPool } from "./helpers/worldPool.js";
 import { test } from "vitest";
 
 const SHIPPED = path.join("scenarios", "tlsrpt.yaml");
@@ -17,7 +18,7 @@ test("TLSRPT stories pass, each with its datagram and Postfix's line as evidence
   const wrong = await loadScenarioFiles([WRONG]);
   expect(wrong.length).toBe(3);
   // Every scenario pins 3.10 on both ends: one world runs them all.
-  const run = await runScenarios([...shipped, ...wrong], { workers: 1 });
+  const run = await runScenarios([...shipped, ...wrong], { workers: 1, worlds: worldPool });
 
   const shippedResults = run.results.slice(0, shipped.length);
   for (const result of shippedResults) {
@@ -58,7 +59,7 @@ expect: { outcome: delivered, transport: tls, tls: { trust: verified } }
 `,
     "inline.yaml",
   );
-  const run = await runScenarios(scenarios, { postfix: "3.7", workers: 1 });
+  const run = await runScenarios(scenarios, { postfix: "3.7", workers: 1, worlds: worldPool });
   const [expecting, silent] = run.results;
   expect(expecting?.error).toContain("expect.tlsrpt: the sender's Postfix is built without TLSRPT");
   // The MTA-STS resolver's answer to a 3.7 sender carries no TLSRPT attributes, which 3.7 would refuse.

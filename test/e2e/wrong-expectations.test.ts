@@ -7,7 +7,8 @@ import path from "node:path";
 import { expect } from "vitest";
 import { loadScenarioFiles, loadScenarioText } from "../../src/scenario/load.js";
 import { runScenario } from "../../src/runner.js";
-import { runScenarios, worldTest as test } from "../../src/vitest.js";
+import { runScenarios } from "../../src/vitest.js";
+import { pooledWorldTest as test, worldPool } from "./helpers/worldPool.js";
 
 const FILE = path.join("test", "fixtures", "scenarios", "wrong", "every-kind-of-expectation.yaml");
 const RELEASES = path.join("test", "fixtures", "scenarios", "wrong", "releases.yaml");
@@ -37,7 +38,7 @@ test("every kind of wrong expectation fails on its own field", async ({ world })
 test("wrong expectations about releases and key exchange fail on their own field", async () => {
   const scenarios = await loadScenarioFiles([RELEASES]);
   expect(scenarios.length).toBe(4);
-  const run = await runScenarios(scenarios, { workers: 1 });
+  const run = await runScenarios(scenarios, { workers: 1, worlds: worldPool });
   expect(run.results.map((result) => Object.values(result.world ?? {}).map((provider) => provider.version.split(".").slice(0, 2).join(".")))).toEqual([
     ["3.10", "3.10"],
     ["3.7", "3.10"],
@@ -51,7 +52,7 @@ test("wrong expectations about releases and key exchange fail on their own field
 test("wrong expectations about Exim and OpenSMTPD fail on their own field", async () => {
   const scenarios = await loadScenarioFiles([OTHER_MTAS]);
   expect(scenarios.length).toBe(10);
-  const run = await runScenarios(scenarios, { workers: 2 });
+  const run = await runScenarios(scenarios, { workers: 2, worlds: worldPool });
   expect(run.results.map((result) => [result.world?.sender.mta, result.world?.receiver.mta])).toEqual(
     scenarios.map((scenario) => [scenario.sender.mta ?? "postfix", scenario.receiver.mta ?? "postfix"]),
   );

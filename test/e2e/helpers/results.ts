@@ -8,6 +8,7 @@ import { judgeSummary } from "../../../src/judge/summary.js";
 import type { Evidence } from "../../../src/observe/evidence.js";
 import { loadScenarioFiles } from "../../../src/scenario/load.js";
 import { runScenarios } from "../../../src/vitest.js";
+import { worldPool } from "./worldPool.js";
 
 /** The evidence lines of one witness, in order. */
 export const lines = (evidence: readonly Evidence[], source: Evidence["source"]): string[] =>
@@ -22,7 +23,7 @@ export function named(results: readonly ScenarioResult[], part: string): Scenari
 
 /**
  * Runs a shipped file and its deliberately wrong twin in one run (the wrong
- * ones reuse the shipped ones' worlds): every shipped scenario must pass,
+ * ones reuse the shipped ones' worlds, borrowed from the pool): every shipped scenario must pass,
  * every wrong one must fail on exactly the field its name starts with
  * ("attempts.2.status: …").
  */
@@ -31,7 +32,7 @@ export async function runShippedAndWrong(shippedFile: string, wrongFile: string,
   const wrong = await loadScenarioFiles([wrongFile]);
   expect(shipped).toHaveLength(counts.shipped);
   expect(wrong).toHaveLength(counts.wrong);
-  const run = await runScenarios([...shipped, ...wrong], { workers: 1 });
+  const run = await runScenarios([...shipped, ...wrong], { workers: 1, worlds: worldPool });
   const results = run.results.filter((result) => result.scenario.source.file === shippedFile);
   const wrongResults = run.results.filter((result) => result.scenario.source.file === wrongFile);
   const failures = results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);

@@ -10,11 +10,12 @@ import { loadScenarioFiles } from "../../../src/scenario/load.js";
 import { mtaOf } from "../../../src/scenario/levels.js";
 import type { Scenario } from "../../../src/scenario/types.js";
 import { runScenarios } from "../../../src/vitest.js";
+import { worldPool } from "./worldPool.js";
 
 /** Runs these scenarios, each on its pinned release or the default, and checks what must hold of every run. */
 export async function expectSuitePasses(scenarios: Scenario[], minimumDeliveries: number): Promise<void> {
   const postfix = DEFAULT_POSTFIX_RELEASE;
-  const run = await runScenarios(scenarios, { postfix, workers: 2 });
+  const run = await runScenarios(scenarios, { postfix, workers: 2, worlds: worldPool });
   const failures = run.results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
   expect(failures, `Postfix ${postfix}`).toEqual([]);
   expect(run.results.map((result) => result.scenario.name)).toEqual(scenarios.map((scenario) => scenario.name));
