@@ -12,7 +12,8 @@ import path from "node:path";
 
 const RECHECK_MS = 2_000;
 
-function alive(pid: number): boolean {
+/** Whether a process of this pid exists on this host (one we may not signal counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -30,7 +31,7 @@ async function tryAcquire(lockDir: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     const owner = Number(await readFile(path.join(lockDir, "pid"), "utf8").catch(() => ""));
     // An owner that has not written its pid yet is alive (it just made the directory).
-    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
       await rm(lockDir, { recursive: true, force: true });
       return tryAcquire(lockDir);
     }

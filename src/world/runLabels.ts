@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import { processAlive } from "./buildLock.js";
 import { dockerClient } from "./docker.js";
 
 export const LABEL_RUN = "starttls-lab.run";
@@ -37,13 +38,7 @@ export function runLabels(runId: string, keptAs?: string): Record<string, string
 function ownerIsAlive(labels: Record<string, string>): boolean {
   if (labels[LABEL_HOST] !== os.hostname()) return true; // not ours to judge
   const pid = Number(labels[LABEL_PID]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return Number.isInteger(pid) && pid > 0 && processAlive(pid);
 }
 
 /** Remove one run's containers and network, whoever owns it. */

@@ -7,6 +7,7 @@ import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
+import { processAlive } from "../../../src/world/buildLock.js";
 import { dockerClient } from "../../../src/world/docker.js";
 import { LABEL_KEPT, removeKeptWorld } from "../../../src/world/runLabels.js";
 
@@ -15,15 +16,6 @@ export const POOL_DIR = path.join(os.tmpdir(), "starttls-lab-e2e", "pool");
 
 /** What a world of the pool is called: `p<owner>-<sender release>-<receiver release>-<slot>`, e.g. p4242-310-37-0. */
 export const POOL_NAME = /^p(\d+)-\d+-\d+-\d+$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Removes the pooled worlds whose run `isDone` says is over, and what the pool wrote of them. */
 async function removePools(isDone: (owner: number) => boolean): Promise<void> {
@@ -38,6 +30,6 @@ async function removePools(isDone: (owner: number) => boolean): Promise<void> {
 
 export default async function worldPoolSetup(project: TestProject): Promise<() => Promise<void>> {
   project.provide("worldPoolOwner", process.pid);
-  await removePools((owner) => !alive(owner));
+  await removePools((owner) => !processAlive(owner));
   return () => removePools((owner) => owner === process.pid);
 }
