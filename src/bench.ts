@@ -69,9 +69,18 @@ async function main(): Promise<void> {
   figure("exec_roundtrip_median_ms", median(execs));
   await cold.value.stop();
 
-  progress("warm start (same process, second world)");
-  const warm = await timed(() => MailWorld.start());
-  figure("warm_start_ms", warm.ms);
+  // Three warm starts, the last world kept for the scenarios: one start alone can land on the engine still tearing down the last world.
+  progress("warm start (same process, after a world; three times)");
+  const warmStarts: number[] = [];
+  let warm = await timed(() => MailWorld.start());
+  for (let i = 1; i < 3; i++) {
+    warmStarts.push(warm.ms);
+    await warm.value.stop();
+    warm = await timed(() => MailWorld.start());
+  }
+  warmStarts.push(warm.ms);
+  figure("warm_start_ms", median(warmStarts));
+  figure("warm_start_each_ms", warmStarts.map((ms) => Math.round(ms)).join(" "));
   figure("goal_warm_start_ms", 3000);
 
   // One world runs the scenarios its releases fit; those pinned to other releases count in the whole-suite figures.

@@ -3,13 +3,13 @@
  * scenarios (objects or files) through it, and get Observations and Verdicts.
  * For vitest, see "starttls-lab/vitest" (a shared-world fixture).
  */
-export { MailWorld, defaultCacheDir, type WorldOptions, type StartupTimings } from "./world/world.js";
+export { MailWorld, defaultCacheDir, type WorldOptions, type WorldMemory, type StartupTimings } from "./world/world.js";
 export type { StartedMtaContainer } from "./world/mtaContainer.js";
 export type { PresentedCertificate, StartedProviderContainer } from "./world/providerContainer.js";
 export type { StartedDnsContainer } from "./world/dnsContainer.js";
 export type { StartedWireContainer, WireHops } from "./world/wireContainer.js";
 export { removeLeftovers } from "./world/runLabels.js";
-export { applyScenario, runScenario, runScenarios, type RunListener, type RunOptions } from "./runner.js";
+export { applyScenario, FRESH_WORLDS, runScenario, runScenarios, type RunListener, type RunOptions, type WorldSource } from "./runner.js";
 export { loadScenarioFiles, loadScenarioText, ScenarioError } from "./scenario/load.js";
 export { scenarioFromYaml } from "./scenario/inline.js";
 export { judge } from "./judge/judge.js";

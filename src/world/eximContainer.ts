@@ -19,7 +19,7 @@ import { EXIM_LOG_READER } from "../observe/eximReader.js";
 import { parseEximQueue, type EximQueuedMessage } from "../observe/eximQueue.js";
 import type { QueuedMessage } from "../observe/queue.js";
 import { ProviderContainer, StartedProviderContainer } from "./providerContainer.js";
-import { LAB_DIR, labFile, mailboxFiles } from "./providerFiles.js";
+import { labFile, mailboxFiles } from "./providerFiles.js";
 import { hostAliases, hostedDomains, otherRole, PROVIDERS, sniTable, type ProviderIdentity, type WorldDns } from "./providers.js";
 import { LABEL_ROLE } from "./runLabels.js";
 import { type ContainerTitle, type WorldNetwork } from "./worldContainer.js";
@@ -151,7 +151,6 @@ const DAEMON_STARTED = /exim \S+ daemon started/;
 /** The macro files of a sender level and a receiver level (docker/exim/exim.conf includes both). */
 const CLIENT_MACROS = "smtp-client.conf";
 const SERVER_MACROS = "smtp-server.conf";
-const PID_FILE = "/run/exim4/exim.pid";
 /** How long Exim may take to re-read its configuration after SIGHUP. */
 const RELOAD_TIMEOUT_MS = 20_000;
 
@@ -210,44 +209,48 @@ export class StartedEximContainer extends StartedProviderContainer {
    * equivalent of. The queue on disk is untouched, so a deferred message
    * waits under the new level.
    */
-  async applyLevel(level: string, native: Readonly<Record<string, string>> = {}): Promise<EximTlsSettings> {
+  async applyLevel(level: string, native: Readonly<Record<string, string>> = {}, options: { emptyQueue?: boolean } = {}): Promise<EximTlsSettings> {
     const settings = { ...eximSettingsFor(level), ...nativeOptions(native, EXIM_TLS_OPTIONS, "sender") };
     // Every delivery is a new exim process: the process that received the
     // message runs as Debian-exim and re-executes Exim to regain root
     // (delivery_re_exec in Exim's daemon.c), as `exim -M` does for a retry,
     // and each reads the configuration anew. No SIGHUP (about 1 s).
-    await this.writeMacros(CLIENT_MACROS, settings, "read by the next delivery");
+    await this.applyInOneExec(CLIENT_MACROS, settings, "read by the next delivery", options.emptyQueue ?? false);
     this.level = level as SenderLevel;
     return settings;
   }
 
   /** Make port 25 offer and require STARTTLS as this receiver level says, from the next connection on. */
-  async applyReceiverLevel(level: string, native: Readonly<Record<string, string>> = {}): Promise<EximServerSettings> {
+  async applyReceiverLevel(level: string, native: Readonly<Record<string, string>> = {}, options: { emptyQueue?: boolean } = {}): Promise<EximServerSettings> {
     const settings = { ...eximServerSettingsFor(level), ...nativeOptions(native, EXIM_SERVER_OPTIONS, "receiver") };
     // The daemon forks the process that answers port 25 and keeps its configuration in memory: it must re-read it.
-    await this.writeMacros(SERVER_MACROS, settings, "re-read by the daemon");
+    await this.applyInOneExec(SERVER_MACROS, settings, "re-read by the daemon", options.emptyQueue ?? false);
     this.receiverLevel = level as ReceiverLevel;
     return settings;
   }
 
   /**
-   * Writes a level's macro file and has Exim check the whole configuration
-   * (`exim -bV` parses it); for the daemon's side, has the daemon re-read it
-   * on SIGHUP and resolves once it logs that it started again.
+   * A level's macro file written and the whole configuration checked
+   * (`exim -bV` parses it), the queue emptied first if asked, in one
+   * `lab-exim-apply`; for the daemon's side, the daemon re-reads it on
+   * SIGHUP and this resolves once it logs that it started again. Nothing
+   * runs when the file is in force and the queue needs nothing.
    */
-  private async writeMacros(file: string, settings: Readonly<Record<string, string>>, when: "read by the next delivery" | "re-read by the daemon"): Promise<void> {
+  private async applyInOneExec(file: string, settings: Readonly<Record<string, string>>, when: "read by the next delivery" | "re-read by the daemon", emptyQueue: boolean): Promise<void> {
     const content = levelMacros(settings);
     // This file is in force already: writing it again would change nothing (and a reload costs about 1 s).
-    if (this.macrosInForce.get(file) === content) return;
-    this.macrosInForce.delete(file);
-    await this.copyContentToContainer([{ content, target: `${LAB_DIR}/${file}`, mode: 0o644 }]);
-    await this.run(["exim", "-bV"]);
-    if (when === "re-read by the daemon") {
-      const from = this.log.cursor;
-      await this.run(["sh", "-c", `kill -HUP "$(cat ${PID_FILE})"`]);
+    const writeMacros = this.macrosInForce.get(file) !== content;
+    const empty = emptyQueue && !this.queueClean;
+    if (!writeMacros && !empty) return;
+    const reload = writeMacros && when === "re-read by the daemon";
+    if (writeMacros) this.macrosInForce.delete(file);
+    const from = this.log.cursor;
+    await this.run(["lab-exim-apply", ...(empty ? ["--empty-queue"] : []), ...(writeMacros ? ["--macros", file, content] : []), ...(reload ? ["--reload"] : [])]);
+    if (empty) this.queueClean = true;
+    if (reload) {
       await this.log.waitFor((line) => DAEMON_STARTED.test(line), { from, timeoutMs: RELOAD_TIMEOUT_MS, what: "the Exim daemon restarting with the new settings" });
     }
-    this.macrosInForce.set(file, content);
+    if (writeMacros) this.macrosInForce.set(file, content);
   }
 
   /** What Exim printed back for the macro file in force, read once per content of that file. */
@@ -312,9 +315,7 @@ export class StartedEximContainer extends StartedProviderContainer {
    */
   async emptyQueue(): Promise<void> {
     if (this.queueClean) return;
-    const ids = (await this.queue()).map((message) => message.id);
-    if (ids.length > 0) await this.run(["exim", "-Mrm", ...ids]);
-    await this.run(["sh", "-c", "rm -f /var/spool/exim4/db/retry /var/spool/exim4/db/retry.lockfile /var/spool/exim4/db/wait-*"]);
+    await this.run(["lab-exim-apply", "--empty-queue"]);
     this.queueClean = true;
   }
 

@@ -134,7 +134,8 @@ export class StartedOpensmtpdContainer extends StartedProviderContainer {
    * Relay at this level from now on. OpenSMTPD reads smtpd.conf only when it
    * starts: lab-relay checks the new action with `smtpd -n` and restarts
    * smtpd, and the queue on disk carries over (a deferred message is
-   * retried under the new level). The restart happens even for the level
+   * retried under the new level) unless `emptyQueue` drops it first (a new
+   * scenario). The restart happens even for the level
    * in force: it also drops what the running smtpd remembers, the sessions
    * it keeps open after a delivery (about 10 s, for the next message to
    * the same host, which would otherwise ride a connection opened under
@@ -142,11 +143,13 @@ export class StartedOpensmtpdContainer extends StartedProviderContainer {
    * Throws UnsupportedLevelError, before touching the container, for a
    * level OpenSMTPD cannot express.
    */
-  async applyLevel(level: string, native?: readonly string[]): Promise<OpensmtpdSettings> {
+  async applyLevel(level: string, native?: readonly string[], options: { emptyQueue?: boolean } = {}): Promise<OpensmtpdSettings> {
     const relayOptions = native === undefined ? relayOptionsFor(level) : nativeRelayOptions(native);
-    await this.run(["lab-relay", ...relayOptions]);
+    // One exec: lab-relay also empties the queue when asked, and prints the action line it wrote (what nativeSettings reads back).
+    const result = await this.run(["lab-relay", ...(options.emptyQueue ? ["--empty-queue"] : []), ...relayOptions]);
     this.applied = { ...(native === undefined && { level: level as SenderLevel }), relayOptions };
-    return this.nativeSettings();
+    const action = result.stdout.trim().split("\n").at(-1) ?? "";
+    return { ...this.applied, action };
   }
 
   /** The level and the relay action in force, read from the file smtpd last started with, for reports. */

@@ -133,15 +133,13 @@ async function applyProvider(world: MailWorld, scenario: Scenario, role: Role): 
       return undefined;
     }
     case "exim":
-      await provider.emptyQueue();
       if (role === "sender") {
-        await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
+        await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.exim, { emptyQueue: true });
         return settingLines(await provider.nativeSettings());
       }
-      await provider.applyReceiverLevel(settings.level ?? DEFAULT_LEVEL, settings.exim);
+      await provider.applyReceiverLevel(settings.level ?? DEFAULT_LEVEL, settings.exim, { emptyQueue: true });
       return settingLines(await provider.nativeServerSettings());
     case "opensmtpd":
-      await provider.emptyQueue();
-      return [(await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.opensmtpd)).action];
+      return [(await provider.applyLevel(settings.level ?? DEFAULT_LEVEL, settings.opensmtpd, { emptyQueue: true })).action];
   }
 }
