@@ -220,6 +220,15 @@ describe("Exim as Alice's provider", () => {
     expect(await exim.nativeSettings()).toEqual(EXIM_LEVELS.encrypt);
   });
 
+  test("options Exim refuses to parse: the error carries Exim's own words, and the file in force is put back", async () => {
+    await exim.applyLevel("encrypt");
+    // A value that smuggles in a line Exim does not know: exim -bV must refuse the whole configuration.
+    await expect(exim.applyLevel("may", { hosts_require_tls: "*\nno_such_option = 1" })).rejects.toThrow(/lab-exim-apply: Exim refuses smtp-client\.conf:[\s\S]*no_such_option/);
+    expect(exim.appliedLevel).toBe("encrypt");
+    expect((await exim.run(["exim", "-bV"])).exitCode).toBe(0);
+    expect(await exim.nativeSettings()).toEqual(EXIM_LEVELS.encrypt);
+  });
+
   test("world.stop() removes the Exim container with the world", async () => {
     const id = exim.getId();
     await world.stop();
