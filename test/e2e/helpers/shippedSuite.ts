@@ -10,12 +10,22 @@ import { loadScenarioFiles } from "../../../src/scenario/load.js";
 import { mtaOf } from "../../../src/scenario/levels.js";
 import type { Scenario } from "../../../src/scenario/types.js";
 import { runScenarios } from "../../../src/vitest.js";
+import { expectEachToFailOnItsField } from "./results.js";
 import { worldPool } from "./worldPool.js";
 
-/** Runs these scenarios, each on its pinned release or the default, and checks what must hold of every run. */
-export async function expectSuitePasses(scenarios: Scenario[], minimumDeliveries: number): Promise<void> {
+/**
+ * Runs these scenarios, each on its pinned release or the default, and checks
+ * what must hold of every run; `wrong` scenarios run in the same worlds and
+ * must each fail on the field their name starts with.
+ */
+export async function expectSuitePasses(scenarios: Scenario[], minimumDeliveries: number, wrong: Scenario[] = []): Promise<void> {
   const postfix = DEFAULT_POSTFIX_RELEASE;
-  const run = await runScenarios(scenarios, { postfix, workers: 2, worlds: worldPool });
+  const all = await runScenarios([...scenarios, ...wrong], { postfix, workers: 2, worlds: worldPool });
+  // Each wrong scenario ran on the MTAs it chose.
+  const wrongResults = all.results.slice(scenarios.length);
+  expect(wrongResults.map((result) => [result.world?.sender.mta, result.world?.receiver.mta])).toEqual(wrong.map((scenario) => [mtaOf(scenario.sender), mtaOf(scenario.receiver)]));
+  expectEachToFailOnItsField(wrongResults);
+  const run = { results: all.results.slice(0, scenarios.length) };
   const failures = run.results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
   expect(failures, `Postfix ${postfix}`).toEqual([]);
   expect(run.results.map((result) => result.scenario.name)).toEqual(scenarios.map((scenario) => scenario.name));
