@@ -33,7 +33,11 @@ exim -bV >/dev/null
 mkdir -p /var/log/exim4 && touch /var/log/exim4/mainlog /var/log/exim4/paniclog
 chown Debian-exim:adm /var/log/exim4 /var/log/exim4/mainlog /var/log/exim4/paniclog
 chmod 2750 /var/log/exim4
-tail -n 0 -F /var/log/exim4/mainlog /var/log/exim4/paniclog 2>/dev/null | grep --line-buffered -v -e '^==> ' -e '^$' &
+# From the first line, not from the end: tail starts beside the daemon, and
+# on a busy machine Exim can log "daemon started" (what the harness waits
+# for) before tail opens the file, which "-n 0" then skipped: the container
+# looked as if it never started. The tmpfs is empty at every start.
+tail -n +1 -F /var/log/exim4/mainlog /var/log/exim4/paniclog 2>/dev/null | grep --line-buffered -v -e '^==> ' -e '^$' &
 follower=$!
 
 # -bdf: the daemon in the foreground; -q5m: queue runs, which a deferred
