@@ -207,7 +207,8 @@ export class StartedEximContainer extends StartedProviderContainer {
    * Make the client side use this level from the next delivery on. Throws
    * UnsupportedLevelError before changing anything for a level Exim has no
    * equivalent of. The queue on disk is untouched, so a deferred message
-   * waits under the new level.
+   * waits under the new level, unless `emptyQueue` (a new scenario) asks for
+   * an empty queue and no memory of earlier failures (lab-exim-apply).
    */
   async applyLevel(level: string, native: Readonly<Record<string, string>> = {}, options: { emptyQueue?: boolean } = {}): Promise<EximTlsSettings> {
     const settings = { ...eximSettingsFor(level), ...nativeOptions(native, EXIM_TLS_OPTIONS, "sender") };
@@ -303,20 +304,6 @@ export class StartedEximContainer extends StartedProviderContainer {
       throw new Error(`${this.title.container}: no message ${messageId} in the queue to retry`);
     }
     await this.exec(["exim", "-M", messageId]);
-  }
-
-  /**
-   * An empty queue and no memory of earlier failures, so a scenario starts
-   * where a fresh server would: every queued message removed (`exim -Mrm`)
-   * and the retry hints deleted (the spec: hints only, safe to remove), or a
-   * host that failed a moment ago would be skipped until its retry time.
-   * exim_tidydb would keep records younger than a day, and fails on a
-   * database no delivery has written yet.
-   */
-  async emptyQueue(): Promise<void> {
-    if (this.queueClean) return;
-    await this.run(["lab-exim-apply", "--empty-queue"]);
-    this.queueClean = true;
   }
 
   /** Remove a message from the queue without delivering it (`exim -Mrm`), e.g. one a test left deferred. */

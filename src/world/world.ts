@@ -89,6 +89,13 @@ export function defaultCacheDir(): string {
   return process.env.STARTTLS_LAB_CACHE ?? path.join(os.homedir(), ".cache", "starttls-lab");
 }
 
+/** What each provider of a world started with these options runs: its MTA (Postfix unless chosen) and the Postfix release, given or chosenPostfixRelease(). */
+export function providersOf(options: Pick<WorldOptions, "postfix" | "mta">): Record<Role, { mta: Mta; release: PostfixRelease }> {
+  const release = options.postfix ?? chosenPostfixRelease();
+  const of = (role: Role) => ({ mta: options.mta?.[role] ?? "postfix", release: typeof release === "string" ? release : release[role] });
+  return { sender: of("sender"), receiver: of("receiver") };
+}
+
 /** Runs whose containers may exist (from network creation until stopped), so a signal handler can remove them. */
 export const liveRuns = new Set<string>();
 
@@ -197,9 +204,9 @@ export class MailWorld {
       const pkiStarted = Date.now();
       return { ...(await openCertificates(cacheDir)), ms: Date.now() - pkiStarted };
     })();
-    const release = options.postfix ?? chosenPostfixRelease();
-    const releaseOf = (role: Role): PostfixRelease => (typeof release === "string" ? release : release[role]);
-    const mtaOf = (role: Role): Mta => options.mta?.[role] ?? "postfix";
+    const chosen = providersOf(options);
+    const releaseOf = (role: Role): PostfixRelease => chosen[role].release;
+    const mtaOf = (role: Role): Mta => chosen[role].mta;
     if (mtaOf("receiver") === "opensmtpd") throw new Error("OpenSMTPD cannot be Bob's provider: it serves one domain here, and Bob's provider hosts three");
     // The one place a world chooses the mail servers it runs.
     const providerImage = (role: Role) => {

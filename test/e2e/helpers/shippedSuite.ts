@@ -25,13 +25,13 @@ export async function expectSuitePasses(scenarios: Scenario[], minimumDeliveries
   const wrongResults = all.results.slice(scenarios.length);
   expect(wrongResults.map((result) => [result.world?.sender.mta, result.world?.receiver.mta])).toEqual(wrong.map((scenario) => [mtaOf(scenario.sender), mtaOf(scenario.receiver)]));
   expectEachToFailOnItsField(wrongResults);
-  const run = { results: all.results.slice(0, scenarios.length) };
-  const failures = run.results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
+  const results = all.results.slice(0, scenarios.length);
+  const failures = results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
   expect(failures, `Postfix ${postfix}`).toEqual([]);
-  expect(run.results.map((result) => result.scenario.name)).toEqual(scenarios.map((scenario) => scenario.name));
+  expect(results.map((result) => result.scenario.name)).toEqual(scenarios.map((scenario) => scenario.name));
 
   // What each result ran on is read from its containers: the MTA the scenario chose, and an unpinned Postfix really ran `postfix`.
-  for (const result of run.results) {
+  for (const result of results) {
     for (const role of ["sender", "receiver"] as const) {
       const mta = mtaOf(result.scenario[role]);
       expect(result.world?.[role].mta, `${result.scenario.name}: ${role}`).toBe(mta);
@@ -42,7 +42,7 @@ export async function expectSuitePasses(scenarios: Scenario[], minimumDeliveries
 
   // "Encrypted" means encrypted: for every shipped delivery, what the wire saw
   // agrees with the transport the sender and the Received header reported.
-  const deliveries = run.results.filter((result) => result.observation?.outcome === "delivered");
+  const deliveries = results.filter((result) => result.observation?.outcome === "delivered");
   expect(deliveries.length).toBeGreaterThanOrEqual(minimumDeliveries);
   const disagreements = deliveries
     .filter((result) => result.observation!.wire?.plaintextBody !== (result.observation!.transport === "plaintext"))

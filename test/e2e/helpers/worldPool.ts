@@ -16,18 +16,16 @@
  * Worlds with Exim or OpenSMTPD are not shared: MailWorld.attach knows
  * Postfix's state only. Those are started and stopped as before.
  */
-import path from "node:path";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { inject, test } from "vitest";
 import { closeMailboxSessions } from "../../../src/drive/mailbox.js";
-import { chosenPostfixRelease } from "../../../src/core/releases.js";
 import { applyScenario, FRESH_WORLDS, type WorldSource } from "../../../src/runner.js";
 import { scenarioFromYaml } from "../../../src/scenario/inline.js";
 import { WorldGoneError } from "../../../src/world/attach.js";
 import { tryLock } from "../../../src/world/buildLock.js";
 import { removeKeptWorld } from "../../../src/world/runLabels.js";
-import { liveRuns, MailWorld, type WorldMemory, type WorldOptions } from "../../../src/world/world.js";
-import { POOL_DIR } from "./worldPoolSetup.js";
+import { liveRuns, MailWorld, providersOf, type WorldMemory, type WorldOptions } from "../../../src/world/world.js";
+import { memoryFile, POOL_DIR } from "./worldPoolSetup.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -51,14 +49,9 @@ const loans = new Map<MailWorld, Loan>();
 
 /** The pool's key for a Postfix-only world of these options, or undefined when another MTA runs in it. */
 function shapeKey(options: WorldOptions): string | undefined {
-  if (options.mta && Object.values(options.mta).some((mta) => mta !== "postfix")) return undefined;
-  const release = options.postfix ?? chosenPostfixRelease();
-  const [sender, receiver] = typeof release === "string" ? [release, release] : [release.sender, release.receiver];
-  return `${sender.replace(".", "")}-${receiver.replace(".", "")}`;
-}
-
-function memoryFile(name: string): string {
-  return path.join(POOL_DIR, `${name}.json`);
+  const { sender, receiver } = providersOf(options);
+  if (sender.mta !== "postfix" || receiver.mta !== "postfix") return undefined;
+  return `${sender.release.replace(".", "")}-${receiver.release.replace(".", "")}`;
 }
 
 async function readMemory(name: string): Promise<WorldMemory | undefined> {

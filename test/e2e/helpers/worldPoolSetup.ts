@@ -17,6 +17,11 @@ export const POOL_DIR = path.join(os.tmpdir(), "starttls-lab-e2e", "pool");
 /** What a world of the pool is called: `p<owner>-<sender release>-<receiver release>-<slot>`, e.g. p4242-310-37-0. */
 export const POOL_NAME = /^p(\d+)-\d+-\d+-\d+$/;
 
+/** What the borrowers of this pooled world pass on to the next (its WorldMemory). */
+export function memoryFile(name: string): string {
+  return path.join(POOL_DIR, `${name}.json`);
+}
+
 /** Removes the pooled worlds whose run `isDone` says is over, and what the pool wrote of them. */
 async function removePools(isDone: (owner: number) => boolean): Promise<void> {
   const kept = await dockerClient().listContainers({ all: true, filters: { label: [LABEL_KEPT] } });
@@ -24,7 +29,7 @@ async function removePools(isDone: (owner: number) => boolean): Promise<void> {
   const done = [...names].filter((name) => isDone(Number(POOL_NAME.exec(name)![1])));
   await Promise.all(done.map(async (name) => {
     await removeKeptWorld(name);
-    await rm(path.join(POOL_DIR, `${name}.json`), { force: true });
+    await rm(memoryFile(name), { force: true });
   }));
 }
 
