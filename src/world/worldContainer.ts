@@ -30,6 +30,27 @@ export interface ContainerTitle {
   container: string;
 }
 
+/** How many of its last log lines a container that failed to start shows. */
+const START_LOG_LINES = 20;
+
+/**
+ * A container that did not start, or did not say it was ready in time
+ * (testcontainers' wait strategy). testcontainers' own error names neither
+ * the container nor what it logged, which is what tells a slow start from a
+ * broken one; this one names both, the original as its cause.
+ */
+export class ContainerStartError extends Error {
+  constructor(container: string, cause: unknown, lastLogLines: string[]) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${container} did not start: ${reason}` +
+        (lastLogLines.length > 0 ? `\n  its last log lines:\n    ${lastLogLines.join("\n    ")}` : "\n  it logged nothing"),
+      { cause },
+    );
+    this.name = "ContainerStartError";
+  }
+}
+
 export abstract class WorldContainer<Started extends StartedWorldContainer> extends GenericContainer {
   private aliases: string[] = [];
   private network?: WorldNetwork;
@@ -53,7 +74,12 @@ export abstract class WorldContainer<Started extends StartedWorldContainer> exte
 
   override async start(): Promise<Started> {
     const network = this.worldNetwork();
-    const container = await super.start();
+    let container: StartedTestContainer;
+    try {
+      container = await super.start();
+    } catch (error) {
+      throw new ContainerStartError(this.title.container, error, this.log.tail(START_LOG_LINES));
+    }
     return this.started(container, container.getIpAddress(network.name));
   }
 

@@ -12,8 +12,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { chosenPostfixRelease, DEBIAN_RELEASE_OF } from "../../src/core/releases.js";
 import { runScenario, runScenarios } from "../../src/runner.js";
 import { scenarioFromYaml } from "../../src/scenario/inline.js";
-import { baseImageOf } from "../../src/world/images.js";
-import { MailWorld } from "../../src/world/world.js";
+import { DnsContainer } from "../../src/world/dnsContainer.js";
+import { dockerClient } from "../../src/world/docker.js";
+import { baseImageOf, ensureImage } from "../../src/world/images.js";
+import { newRunId, removeRun, runLabels } from "../../src/world/runLabels.js";
+import { defaultCacheDir, MailWorld } from "../../src/world/world.js";
+import { ContainerStartError, type WorldNetwork } from "../../src/world/worldContainer.js";
 import { childEnv, runCli } from "./helpers/cli.js";
 import { containersCreatedBy, ownedBy } from "./helpers/docker.js";
 
@@ -96,6 +100,34 @@ describe("a container that dies mid-run", () => {
     expect(broken!.error).toMatch(/postfix\/\w+\[\d+\]/);
     expect(skipped!.error).toBe('not run: a container of the world died during "after the crash 1"');
   }, 120_000);
+});
+
+describe("a container that never says it is ready", () => {
+  test("the error names the container and carries its last log lines, testcontainers' own message as the reason", async () => {
+    const runId = newRunId();
+    const network: WorldNetwork = { runId, name: `starttls-lab-${runId}`, labels: runLabels(runId) };
+    await dockerClient().createNetwork({ Name: network.name, Driver: "bridge", Labels: network.labels });
+    try {
+      const image = await ensureImage("dns", path.join(defaultCacheDir(), "locks"));
+      // The dns image, told to log a complaint and idle instead of starting knot and unbound.
+      const failed = await new DnsContainer(image.tag)
+        .inWorld(network, "dns")
+        .withEntrypoint(["sh", "-c", "echo 'knotd: error: config, file /etc/knot/knot.conf, line 3: invalid item'; exec sleep 600"])
+        .withStartupTimeout(3_000)
+        .start()
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(failed).toBeInstanceOf(ContainerStartError);
+      const message = (failed as Error).message;
+      expect(message).toMatch(/^the dns container did not start: Log message .*lab-dns: ready.* not received after 3000ms\n/);
+      expect(message).toContain("\n  its last log lines:\n    knotd: error: config, file /etc/knot/knot.conf, line 3: invalid item");
+    } finally {
+      const removed = await removeRun(runId);
+      expect(removed.networks).toEqual([network.name]);
+    }
+  });
 });
 
 describe("a wire that dies mid-run", () => {
