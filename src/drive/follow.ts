@@ -154,7 +154,7 @@ async function waitForRetry(
  * ("delivery temporarily suspended"): not an attempt; asked again once that
  * memory (minimal_backoff_time, 1 s) is gone.
  */
-async function askForRetry(
+export async function askForRetry(
   provider: Provider,
   queueId: string,
   isStatus: (line: string) => boolean,

@@ -16,7 +16,8 @@ import { markMessage, type MarkedMessage } from "../../src/drive/message.js";
 import { untilLeftTheQueue } from "../../src/drive/queueExit.js";
 import { parseLogLine, type DeliveryEvent, type DeliveryStatus } from "../../src/observe/postfixLog.js";
 import type { QueuedMessage } from "../../src/observe/queue.js";
-import { FAST_RETRY_SETTINGS } from "../../src/runner.js";
+import { askForRetry } from "../../src/drive/follow.js";
+import { EVENT_RETRY_SETTINGS } from "../../src/world/scenarioState.js";
 import { applyScenario, runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 import type { StartedProvider } from "../../src/world/world.js";
 import { findMailbox } from "../../src/world/providers.js";
@@ -46,16 +47,20 @@ const EXPIRED_CERTIFICATE = /^Server certificate not verified$/;
 const BOB = "bob@iroco.test";
 
 /**
- * The world's defaults, with the sender's retry timers short (as for a
- * scenario that follows several attempts). Only applied here: the tests
- * follow the message themselves, so the expectation is never judged.
+ * The world's defaults, the sender's retry timers those of a scenario with
+ * events: the test, not Postfix's scheduler, decides when the next attempt
+ * comes (postqueue -i), so the message waits in the deferred queue while
+ * the world changes. With 1 s timers the scheduler retried on its own in
+ * the middle of a test: a slow run found the message delivered before the
+ * test looked for it in the queue, or put back into incoming ("still being
+ * delivered"). Only applied here: the tests follow the message themselves,
+ * so the expectation is never judged.
  */
 function defaults(name: string, sender: Record<string, string> = {}, receiver: Record<string, string> = {}) {
   return scenarioFromYaml(`
     name: ${name}
-    sender: { postconf: ${JSON.stringify(sender)} }
+    sender: { postconf: ${JSON.stringify({ ...EVENT_RETRY_SETTINGS, ...sender })} }
     receiver: { postconf: ${JSON.stringify(receiver)} }
-    attempts: 2
     expect: { outcome: deferred }
   `);
 }
@@ -104,14 +109,12 @@ async function queued(provider: StartedProvider, queueId: string): Promise<Queue
 }
 
 /**
- * The message while it waits in the deferred queue, with its reason.
- * Postfix's queue listing reads the reason from the message's defer log,
- * and the queue manager deletes that log each time it takes the message
- * back into the active queue for another attempt (qmgr_message_alloc),
- * every second under these tests' retry timers: read then, the message is
- * active and has no reason (seen once in CI). Postfix logs nothing for
- * either move, so the queue itself is asked again, each read one exec,
- * until it shows the message deferred or 10 s pass.
+ * The message once it waits in the deferred queue, with its reason. The
+ * agent logs "status=deferred" before it reports back, and only then does
+ * the queue manager move the message from the active queue, and after a
+ * restart or reload it takes the message back for an attempt at once.
+ * Postfix logs neither move, so the queue itself is asked again, each read
+ * one exec, until it shows the message deferred or 10 s pass.
  */
 async function inDeferredQueue(provider: StartedProvider, queueId: string): Promise<QueuedMessage> {
   const deadline = Date.now() + 10_000;
@@ -128,13 +131,27 @@ async function copiesInBobsInbox(world: MailWorld, sent: Sent): Promise<number> 
 }
 
 /**
- * Asks the sender to try the message now, and waits until it is relayed
- * and Bob's provider has stored it (its own status line, under the queue
- * ID it answered the sender with). Returns the sender's status line.
+ * Asks the sender to try the message now, as the harness does after an
+ * event (asked again while the queue manager still holds the destination
+ * "temporarily suspended" from the last failure), and waits until it is
+ * relayed and Bob's provider has stored it (its own status line, under the
+ * queue ID it answered the sender with). A deferral can still come first:
+ * the queue manager's own attempt after a restart or reload, if it began
+ * before Bob's provider was back; the sender is then asked again, three
+ * times at most. Returns the sender's status line.
  */
 async function retriedAndDelivered(world: MailWorld, sent: Sent): Promise<DeliveryEvent> {
-  await world.sender.retry(sent.queueId);
-  const relayed = await statusIn(world.sender, sent.queueId, "sent", sent.from);
+  const isBobsStatus = (line: string) => {
+    const event = parseLogLine(line);
+    return event?.kind === "delivery" && event.queueId === sent.queueId && event.to === BOB;
+  };
+  let relayed: DeliveryEvent;
+  for (let asked = 1; ; asked++) {
+    const status = await askForRetry(world.sender, sent.queueId, isBobsStatus, world.sender.log.cursor, `the status line of the retry of ${sent.queueId}`);
+    relayed = parseLogLine(status.line) as DeliveryEvent;
+    if (relayed.status !== "deferred" || asked === 3) break;
+  }
+  expect(relayed.status, relayed.line).toBe("sent");
   const receiverQueueId = /queued as (\w+)/.exec(relayed.detail)?.[1];
   if (!receiverQueueId) throw new Error(`the sender's status line names no queue ID of Bob's provider: ${relayed.line}`);
   await statusIn(world.receiver, receiverQueueId, "sent", sent.receiverFrom);
@@ -200,7 +217,7 @@ test("Alice's provider restarted with a deferred message: still queued after the
   expect(await world.deathNotice()).toBeUndefined();
   // A real stop and start: the master of the restart logs its start (a reload would say "reload").
   expect(world.sender.log.since(restartFrom).some((line) => parseLogLine(line)?.kind === "started")).toBe(true);
-  expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId, recipients: [{ address: BOB }] });
+  expect(await inDeferredQueue(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId, recipients: [{ address: BOB }] });
 
   await world.postfix("receiver", "this test").startPostfix();
   await deliveredOnce(world, sent);
@@ -241,8 +258,8 @@ test("a configuration change while mail waits: the queue is kept, and the next a
   expect(world.postfix("receiver", "this test").postfixRunning).toBe(false);
   // Alice's admin changes a setting while the message waits in her provider's queue (one the
   // queue manager reads, so Postfix is reloaded): the message stays there.
-  await world.postfix("sender", "this test").applySettings({ ...FAST_RETRY_SETTINGS, maximal_queue_lifetime: "2d" }, { keepQueue: true });
-  expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
+  await world.postfix("sender", "this test").applySettings({ ...EVENT_RETRY_SETTINGS, maximal_queue_lifetime: "2d" }, { keepQueue: true });
+  expect(await inDeferredQueue(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
 
   await world.postfix("receiver", "this test").startPostfix();
   await deliveredOnce(world, sent);
@@ -260,7 +277,7 @@ test("a certificate expires while mail waits: a verifying sender defers; renewed
 
   await world.receiver.presentCertificate("valid", key);
   // Swapping the certificate touches no queue.
-  expect(await queued(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
+  expect(await inDeferredQueue(world.sender, sent.queueId)).toMatchObject({ queueId: sent.queueId });
   await deliveredOnce(world, sent);
   expect(world.sender.log.since(sent.from).some((line) => line.includes("Verified TLS connection established to mx.iroco.test"))).toBe(true);
 });
