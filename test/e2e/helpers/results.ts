@@ -35,10 +35,15 @@ export async function runShippedAndWrong(shippedFile: string, wrongFile: string,
   const run = await runScenarios([...shipped, ...wrong], { workers: 1, worlds: worldPool });
   const results = run.results.filter((result) => result.scenario.source.file === shippedFile);
   const wrongResults = run.results.filter((result) => result.scenario.source.file === wrongFile);
-  const failures = results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
-  expect(failures).toEqual([]);
+  expectEachToPass(results);
   expectEachToFailOnItsField(wrongResults);
   return { results, wrongResults };
+}
+
+/** Every one of these scenarios ran and met its expectation; the message lists each that did not, with the judge's summary. */
+export function expectEachToPass(results: readonly ScenarioResult[], label?: string): void {
+  const failures = results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
+  expect(failures, label).toEqual([]);
 }
 
 /** Each of these deliberately wrong scenarios ran, and failed on exactly the one field its name starts with ("tls.trust: …"). */

@@ -4,13 +4,12 @@
  * (read from its containers), and "encrypted" means encrypted on the wire.
  */
 import { expect } from "vitest";
-import { judgeSummary } from "../../../src/judge/summary.js";
 import { DEFAULT_POSTFIX_RELEASE } from "../../../src/core/releases.js";
 import { loadScenarioFiles } from "../../../src/scenario/load.js";
 import { mtaOf } from "../../../src/scenario/levels.js";
 import type { Scenario } from "../../../src/scenario/types.js";
 import { runScenarios } from "../../../src/vitest.js";
-import { expectEachToFailOnItsField } from "./results.js";
+import { expectEachToFailOnItsField, expectEachToPass } from "./results.js";
 import { worldPool } from "./worldPool.js";
 
 /**
@@ -26,8 +25,7 @@ export async function expectSuitePasses(scenarios: Scenario[], minimumDeliveries
   expect(wrongResults.map((result) => [result.world?.sender.mta, result.world?.receiver.mta])).toEqual(wrong.map((scenario) => [mtaOf(scenario.sender), mtaOf(scenario.receiver)]));
   expectEachToFailOnItsField(wrongResults);
   const results = all.results.slice(0, scenarios.length);
-  const failures = results.filter((result) => !result.verdict.passed || result.error).map((result) => `${result.scenario.name}: ${judgeSummary(result)}`);
-  expect(failures, `Postfix ${postfix}`).toEqual([]);
+  expectEachToPass(results, `Postfix ${postfix}`);
   expect(results.map((result) => result.scenario.name)).toEqual(scenarios.map((scenario) => scenario.name));
 
   // What each result ran on is read from its containers: the MTA the scenario chose, and an unpinned Postfix really ran `postfix`.
