@@ -11,12 +11,12 @@
  */
 import { expect } from "vitest";
 import { submitAsAlice } from "../../src/drive/alice.js";
+import { askForRetry } from "../../src/drive/follow.js";
 import { countInInbox } from "../../src/drive/mailbox.js";
 import { markMessage, type MarkedMessage } from "../../src/drive/message.js";
 import { untilLeftTheQueue } from "../../src/drive/queueExit.js";
 import { parseLogLine, type DeliveryEvent, type DeliveryStatus } from "../../src/observe/postfixLog.js";
 import type { QueuedMessage } from "../../src/observe/queue.js";
-import { askForRetry } from "../../src/drive/follow.js";
 import { EVENT_RETRY_SETTINGS } from "../../src/world/scenarioState.js";
 import { applyScenario, runScenario, scenarioFromYaml, worldTest as test } from "../../src/vitest.js";
 import type { StartedProvider } from "../../src/world/world.js";
@@ -87,16 +87,21 @@ async function aliceSends(world: MailWorld, name: string): Promise<Sent> {
   return { message, queueId: submission.queueId, from, receiverFrom };
 }
 
+/** Bob's copy's status event for this queue ID in a Postfix log line, if the line is one (with this status, if given). */
+function bobsStatus(line: string, queueId: string, status?: DeliveryStatus): DeliveryEvent | undefined {
+  const event = parseLogLine(line);
+  if (event?.kind !== "delivery" || event.queueId !== queueId || event.to !== BOB) return undefined;
+  return status === undefined || event.status === status ? event : undefined;
+}
+
 /** A provider's next status line for Bob's copy of this queue ID with this status, from `from` on. */
 async function statusIn(provider: StartedProvider, queueId: string, status: DeliveryStatus, from: number): Promise<DeliveryEvent> {
-  const found = await provider.log.waitFor(
-    (line) => {
-      const event = parseLogLine(line);
-      return event?.kind === "delivery" && event.queueId === queueId && event.to === BOB && event.status === status;
-    },
-    { from, timeoutMs: 30_000, what: `a status=${status} line for ${queueId}` },
-  );
-  return parseLogLine(found.line) as DeliveryEvent;
+  const found = await provider.log.waitFor((line) => bobsStatus(line, queueId, status) !== undefined, {
+    from,
+    timeoutMs: 30_000,
+    what: `a status=${status} line for ${queueId}`,
+  });
+  return bobsStatus(found.line, queueId)!;
 }
 
 /** The sender's next status line for this message with this status. */
@@ -141,14 +146,11 @@ async function copiesInBobsInbox(world: MailWorld, sent: Sent): Promise<number> 
  * times at most. Returns the sender's status line.
  */
 async function retriedAndDelivered(world: MailWorld, sent: Sent): Promise<DeliveryEvent> {
-  const isBobsStatus = (line: string) => {
-    const event = parseLogLine(line);
-    return event?.kind === "delivery" && event.queueId === sent.queueId && event.to === BOB;
-  };
+  const isBobsStatus = (line: string) => bobsStatus(line, sent.queueId) !== undefined;
   let relayed: DeliveryEvent;
   for (let asked = 1; ; asked++) {
     const status = await askForRetry(world.sender, sent.queueId, isBobsStatus, world.sender.log.cursor, `the status line of the retry of ${sent.queueId}`);
-    relayed = parseLogLine(status.line) as DeliveryEvent;
+    relayed = bobsStatus(status.line, sent.queueId)!;
     if (relayed.status !== "deferred" || asked === 3) break;
   }
   expect(relayed.status, relayed.line).toBe("sent");
